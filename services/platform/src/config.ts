@@ -1,0 +1,93 @@
+import { z } from "zod";
+
+/** Thrown when the environment does not describe a runnable service. */
+export class ConfigError extends Error {
+  constructor(
+    readonly service: string,
+    readonly problems: string[],
+  ) {
+    super(`${service}: invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export type Environment = Record<string, string | undefined>;
+
+/** What a config builder may ask about the environment it runs in. */
+export interface ConfigContext {
+  /** True when NODE_ENV is "production": secrets then have no defaults. */
+  readonly production: boolean;
+  /**
+   * A value used only outside production, so local runs and tests start with
+   * sandbox credentials while production refuses to start without real ones.
+   */
+  sandboxDefault<T>(value: T): T | undefined;
+}
+
+/** Settings every process shares. */
+export const baseConfigShape = {
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+};
+
+/** A TCP port; 0 asks the OS for a free one (tests). */
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
+
+/** A URL restricted to the given protocols. */
+export const url = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((value) => protocols.includes(new URL(value).protocol), {
+      message: `must use ${protocols.join(" or ")}`,
+    });
+
+/** A required string that has a default only outside production. */
+export const secret = (ctx: ConfigContext, sandboxValue: string, minLength = 1) => {
+  const schema = z.string().min(minLength, `must be at least ${minLength} characters`);
+  const fallback = ctx.sandboxDefault(sandboxValue);
+  return fallback === undefined ? schema : schema.default(fallback);
+};
+
+/** Comma-separated list of positive integers, e.g. "30000,120000". */
+export const intList = (fallback: number[]) =>
+  z
+    .string()
+    .default(fallback.join(","))
+    .transform((raw, ctx) => {
+      const values = raw.split(",").map((part) => Number(part.trim()));
+      if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 0)) {
+        ctx.addIssue({ code: "custom", message: "must be a comma-separated list of non-negative integers" });
+        return z.NEVER;
+      }
+      return values;
+    });
+
+/**
+ * Reads and validates a service's configuration from the environment.
+ * Every problem is reported at once, and secret values never appear in the
+ * message (only variable names and what is wrong with them).
+ */
+export function loadConfig<S extends z.ZodType>(
+  service: string,
+  build: (ctx: ConfigContext) => S,
+  env: Environment = process.env,
+): z.output<S> {
+  const production = env.NODE_ENV === "production";
+  const ctx: ConfigContext = {
+    production,
+    sandboxDefault: <T>(value: T) => (production ? undefined : value),
+  };
+  // Empty variables count as unset, so `FOO= npm start` means "use the default".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const result = build(ctx).safeParse(cleaned);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join(".") || "(environment)";
+    const message = issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message;
+    return `${name} ${message}`;
+  });
+  throw new ConfigError(service, problems);
+}

@@ -1,0 +1,52 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export type { Registry } from "prom-client";
+
+/** A Prometheus registry with process metrics and the platform's own. */
+export interface Metrics {
+  readonly registry: Registry;
+  /** Connect RPCs handled by this process. */
+  readonly rpcServerDuration: Histogram<"service" | "method" | "code">;
+  /** Connect RPCs this process made to other services. */
+  readonly rpcClientDuration: Histogram<"service" | "method" | "code">;
+  /** JetStream messages handled, by consumer and outcome (ack, nak, term). */
+  readonly eventsConsumed: Counter<"consumer" | "outcome">;
+  /** JetStream messages published, by subject and whether the server deduplicated them. */
+  readonly eventsPublished: Counter<"subject" | "duplicate">;
+}
+
+export function createMetrics(service: string): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+  return {
+    registry,
+    rpcServerDuration: new Histogram({
+      name: "t2m_rpc_server_duration_seconds",
+      help: "Connect RPCs handled, by method and result code",
+      labelNames: ["service", "method", "code"],
+      buckets,
+      registers: [registry],
+    }),
+    rpcClientDuration: new Histogram({
+      name: "t2m_rpc_client_duration_seconds",
+      help: "Connect RPCs made to other services, by method and result code",
+      labelNames: ["service", "method", "code"],
+      buckets,
+      registers: [registry],
+    }),
+    eventsConsumed: new Counter({
+      name: "t2m_events_consumed_total",
+      help: "JetStream messages handled, by consumer and outcome",
+      labelNames: ["consumer", "outcome"],
+      registers: [registry],
+    }),
+    eventsPublished: new Counter({
+      name: "t2m_events_published_total",
+      help: "JetStream messages published, by subject and whether the stream dropped them as duplicates",
+      labelNames: ["subject", "duplicate"],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,29 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { BadRequestSchema, ErrorReasonSchema } from "@t2m/proto/common/v1/common";
+
+export interface FieldViolation {
+  readonly field: string;
+  readonly description: string;
+}
+
+/** INVALID_ARGUMENT with one violation per bad field, for callers to show. */
+export function invalidArgument(violations: readonly FieldViolation[], message = "the request is invalid"): ConnectError {
+  return new ConnectError(message, Code.InvalidArgument, undefined, [
+    { desc: BadRequestSchema, value: { fieldViolations: violations.map((v) => ({ ...v })) } },
+  ]);
+}
+
+/** An error with a stable machine-readable reason, e.g. PRODUCT_NOT_FOUND. */
+export function reasonedError(code: Code, reason: string, message: string): ConnectError {
+  return new ConnectError(message, code, undefined, [{ desc: ErrorReasonSchema, value: { reason, message } }]);
+}
+
+export function fieldViolationsOf(err: ConnectError): FieldViolation[] {
+  return err.findDetails(BadRequestSchema).flatMap((d) => d.fieldViolations.map(({ field, description }) => ({ field, description })));
+}
+
+export function reasonOf(err: ConnectError): string | undefined {
+  return err.findDetails(ErrorReasonSchema)[0]?.reason;
+}
+
+export { Code, ConnectError };

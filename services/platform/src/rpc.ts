@@ -1,0 +1,90 @@
+import { Code, ConnectError, createClient, type Client, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
+import type { DescService } from "@bufbuild/protobuf";
+import type { Logger } from "pino";
+import type { RequestListener } from "./http-server.js";
+import type { Metrics } from "./metrics.js";
+
+/** Codes that mean the caller did something wrong, not that we failed. */
+const CALLER_CODES = new Set([
+  Code.InvalidArgument,
+  Code.NotFound,
+  Code.AlreadyExists,
+  Code.FailedPrecondition,
+  Code.Unauthenticated,
+  Code.PermissionDenied,
+  Code.Canceled,
+]);
+
+function codeName(code: Code | undefined): string {
+  return code === undefined ? "ok" : Code[code];
+}
+
+/**
+ * Times and logs every RPC, and turns unexpected errors into INTERNAL
+ * without their message, so internals (and any secret in them) never reach
+ * a caller.
+ */
+function serverInterceptor(logger: Logger, metrics: Metrics): Interceptor {
+  return (next) => async (req) => {
+    const started = performance.now();
+    const labels = { service: req.service.name, method: req.method.name };
+    try {
+      const res = await next(req);
+      metrics.rpcServerDuration.observe({ ...labels, code: "ok" }, (performance.now() - started) / 1000);
+      return res;
+    } catch (err) {
+      const known = err instanceof ConnectError;
+      const error = known ? err : new ConnectError("internal error", Code.Internal);
+      metrics.rpcServerDuration.observe({ ...labels, code: codeName(error.code) }, (performance.now() - started) / 1000);
+      const fields = { rpc: `${labels.service}/${labels.method}`, code: codeName(error.code) };
+      if (known && CALLER_CODES.has(err.code)) logger.info({ ...fields, reason: err.rawMessage }, "rpc rejected");
+      else logger.error({ ...fields, err }, "rpc failed");
+      throw error;
+    }
+  };
+}
+
+function clientInterceptor(metrics: Metrics): Interceptor {
+  return (next) => async (req) => {
+    const started = performance.now();
+    const labels = { service: req.service.name, method: req.method.name };
+    try {
+      const res = await next(req);
+      metrics.rpcClientDuration.observe({ ...labels, code: "ok" }, (performance.now() - started) / 1000);
+      return res;
+    } catch (err) {
+      const code = err instanceof ConnectError ? codeName(err.code) : "unknown";
+      metrics.rpcClientDuration.observe({ ...labels, code }, (performance.now() - started) / 1000);
+      throw err;
+    }
+  };
+}
+
+/** The HTTP handler serving a process's Connect services. */
+export function connectHandler(routes: (router: ConnectRouter) => void, logger: Logger, metrics: Metrics): RequestListener {
+  return connectNodeAdapter({
+    routes,
+    interceptors: [serverInterceptor(logger, metrics)],
+    // Connect's own limit is unbounded by default; our messages are small.
+    readMaxBytes: 1024 * 1024,
+  }) as RequestListener;
+}
+
+export interface ServiceClientOptions {
+  readonly baseUrl: string;
+  readonly metrics: Metrics;
+  /** Deadline for each call unless the caller sets one. */
+  readonly timeoutMs?: number;
+}
+
+/** A typed Connect client for another of the platform's services. */
+export function serviceClient<S extends DescService>(service: S, options: ServiceClientOptions): Client<S> {
+  const transport = createConnectTransport({
+    baseUrl: options.baseUrl,
+    httpVersion: "1.1",
+    defaultTimeoutMs: options.timeoutMs ?? 10_000,
+    interceptors: [clientInterceptor(options.metrics)],
+  });
+  return createClient(service, transport);
+}

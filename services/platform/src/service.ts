@@ -1,0 +1,124 @@
+import type { Logger } from "pino";
+import { ConfigError } from "./config.js";
+import {
+  closeServer,
+  createHttpServer,
+  exitOnSignal,
+  listen,
+  type ReadinessCheck,
+  type RequestListener,
+  type ShutdownStep,
+} from "./http-server.js";
+import { createLogger } from "./logging.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import { Database } from "./mongo.js";
+import { EventBus, type ConsumerDefinition } from "./nats.js";
+
+/** What a service's start function is given. */
+export interface ServiceRuntime {
+  readonly name: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Runs on shutdown after HTTP stops and before NATS and MongoDB close; last added runs first. */
+  onShutdown(step: ShutdownStep): void;
+  addReadiness(check: ReadinessCheck): void;
+}
+
+export interface ServiceRuntimeWith<N extends boolean, M extends boolean> extends ServiceRuntime {
+  readonly events: N extends true ? EventBus : undefined;
+  readonly database: M extends true ? Database : undefined;
+}
+
+export interface ServiceOptions<N extends boolean, M extends boolean> {
+  readonly name: string;
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: string;
+  readonly shutdownTimeoutMs: number;
+  /** Connects to NATS and declares the stream and these consumers. */
+  readonly nats?: N extends true ? { url: string; ackWaitMs: number; consumers: readonly ConsumerDefinition[] } : undefined;
+  /** Connects to MongoDB. */
+  readonly mongodbUrl?: M extends true ? string : undefined;
+  /** Builds the service and returns its HTTP handler. */
+  start(runtime: ServiceRuntimeWith<N, M>): Promise<RequestListener>;
+  /** Install SIGTERM/SIGINT handlers that stop the service and exit (true for processes, false in tests). */
+  readonly handleSignals?: boolean;
+}
+
+export interface RunningService {
+  readonly url: string;
+  readonly runtime: ServiceRuntime;
+  stop(): Promise<void>;
+}
+
+/**
+ * The one way a process of the platform starts: logger, metrics, NATS and
+ * MongoDB connections, the HTTP server with /healthz, /readyz and /metrics,
+ * and an orderly shutdown (HTTP, then the service's own steps, then NATS
+ * drain, then MongoDB).
+ */
+export async function runService<N extends boolean = false, M extends boolean = false>(
+  options: ServiceOptions<N, M>,
+): Promise<RunningService> {
+  const logger = createLogger(options.name, options.logLevel);
+  const metrics = createMetrics(options.name);
+  const readiness: ReadinessCheck[] = [];
+  const steps: ShutdownStep[] = [];
+
+  const events = options.nats
+    ? await EventBus.connect({ url: options.nats.url, name: options.name, logger, metrics, ackWaitMs: options.nats.ackWaitMs })
+    : undefined;
+  if (events && options.nats) {
+    await events.declare(options.nats.consumers);
+    readiness.push(events.readiness());
+  }
+  const database = options.mongodbUrl ? await Database.connect(options.mongodbUrl, logger, options.name) : undefined;
+  if (database) readiness.push(database.readiness());
+
+  const runtime = {
+    name: options.name,
+    logger,
+    metrics,
+    events,
+    database,
+    onShutdown: (step: ShutdownStep) => void steps.unshift(step),
+    addReadiness: (check: ReadinessCheck) => void readiness.push(check),
+  } as ServiceRuntimeWith<N, M>;
+
+  const handler = await options.start(runtime);
+  const server = createHttpServer(handler, { registry: metrics.registry, readiness });
+  const url = await listen(server, options.port, options.host);
+  logger.info({ url }, `${options.name} listening`);
+
+  const shutdownSteps = (): ShutdownStep[] => [
+    { name: "http", run: () => closeServer(server) },
+    ...steps,
+    ...(events ? [{ name: "nats", run: () => events.close() }] : []),
+    ...(database ? [{ name: "mongodb", run: () => database.close() }] : []),
+  ];
+  if (options.handleSignals !== false) exitOnSignal(logger, shutdownSteps, options.shutdownTimeoutMs);
+
+  return {
+    url,
+    runtime,
+    stop: async () => {
+      for (const step of shutdownSteps()) await step.run();
+    },
+  };
+}
+
+/**
+ * Runs a process's main function: a configuration error is printed as its
+ * plain message (no stack trace), anything else as a fatal log line, and
+ * either exits 1.
+ */
+export function runMain(main: () => Promise<unknown>): void {
+  main().catch((err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+    } else {
+      createLogger("main").fatal({ err }, "failed to start");
+    }
+    process.exit(1);
+  });
+}
