@@ -1,0 +1,20 @@
+import { fileURLToPath } from "node:url";
+import { baseConfigShape, DefaultPorts, loadConfig, port } from "@t2m/platform";
+import { z } from "zod";
+
+const bundledCatalogue = fileURLToPath(new URL("../data/products.json", import.meta.url));
+
+export function loadCatalogueConfig(env?: Record<string, string | undefined>) {
+  return loadConfig(
+    "catalogue",
+    () =>
+      z.object({
+        ...baseConfigShape,
+        PORT: port(DefaultPorts.catalogue),
+        CATALOGUE_FILE: z.string().min(1).default(bundledCatalogue),
+      }),
+    env,
+  );
+}
+
+export type CatalogueConfig = ReturnType<typeof loadCatalogueConfig>;

@@ -1,0 +1,2 @@
+export { Catalogue, CatalogueFileError, toMinorUnits } from "./domain/catalogue.js";
+export { catalogueRoutes, loadCatalogue } from "./app.js";

@@ -1,0 +1,32 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { OrderSchema, OrderStatus, type Order } from "@t2m/proto/fulfilment/v1/fulfilment";
+import type { OrderRecord, OrderStatus as Status } from "../domain/order.js";
+
+const STATUS: Record<Status, OrderStatus> = {
+  PENDING: OrderStatus.PENDING,
+  PROCESSING: OrderStatus.PROCESSING,
+  FULFILLED: OrderStatus.FULFILLED,
+  FAILED: OrderStatus.FAILED,
+};
+
+const ts = (date: Date | undefined) => (date ? timestampFromDate(date) : undefined);
+
+export function toOrderMessage(order: OrderRecord): Order {
+  return create(OrderSchema, {
+    orderId: order.orderId,
+    status: STATUS[order.status],
+    productId: order.productId,
+    tenure: order.tenure,
+    customer: order.customer,
+    price: { currencyCode: order.price.currencyCode, amountMinor: BigInt(order.price.amountMinor) },
+    zohoSalesOrderId: order.zohoSalesOrderId ?? "",
+    activationReference: order.activationReference ?? "",
+    expiryDate: ts(order.expiryDate),
+    failureReason: order.failureReason ?? "",
+    createdAt: ts(order.createdAt),
+    updatedAt: ts(order.updatedAt),
+    fulfilledAt: ts(order.fulfilledAt),
+    failedAt: ts(order.failedAt),
+  });
+}
