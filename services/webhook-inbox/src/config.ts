@@ -1,0 +1,31 @@
+import { baseConfigShape, DefaultPorts, loadConfig, port, secret, SandboxDefaults, type Environment } from "@t2m/platform";
+import { Webhook } from "standardwebhooks";
+import { z } from "zod";
+
+/** A secret the standardwebhooks library accepts: `whsec_` + base64 of the key. */
+export function isWebhookSecret(value: string): boolean {
+  if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(value)) return false;
+  try {
+    new Webhook(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function loadInboxConfig(env: Environment = process.env) {
+  return loadConfig(
+    "webhook-inbox",
+    (ctx) =>
+      z.object({
+        ...baseConfigShape,
+        PORT: port(DefaultPorts.webhookInbox),
+        T2MOBILE_WEBHOOK_SECRET: secret(ctx, SandboxDefaults.t2mobileWebhookSecret).refine(isWebhookSecret, {
+          message: "must be a Standard Webhooks secret: whsec_ followed by base64",
+        }),
+      }),
+    env,
+  );
+}
+
+export type InboxConfig = ReturnType<typeof loadInboxConfig>;

@@ -1,0 +1,18 @@
+import { runMain, runService } from "@t2m/platform";
+import { createInboxApp } from "./app.js";
+import { loadInboxConfig } from "./config.js";
+import { InboxStore } from "./domain/inbox.js";
+import { ResponsePlan } from "./domain/responses.js";
+
+runMain(async () => {
+  const config = loadInboxConfig();
+  await runService({
+    name: "webhook-inbox",
+    port: config.PORT,
+    host: config.HOST,
+    logLevel: config.LOG_LEVEL,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    start: async (rt) =>
+      createInboxApp({ secret: config.T2MOBILE_WEBHOOK_SECRET, store: new InboxStore(), plan: new ResponsePlan(), logger: rt.logger }),
+  });
+});
