@@ -44,12 +44,14 @@ export const url = (protocols: string[]) =>
       message: `must use ${protocols.join(" or ")}`,
     });
 
-/** A required string that has a default only outside production. */
-export const secret = (ctx: ConfigContext, sandboxValue: string, minLength = 1) => {
-  const schema = z.string().min(minLength, `must be at least ${minLength} characters`);
-  const fallback = ctx.sandboxDefault(sandboxValue);
-  return fallback === undefined ? schema : schema.default(fallback);
-};
+/** A required value that has a default only outside production. */
+export function sandboxed<S extends z.ZodType<string>>(ctx: ConfigContext, schema: S, sandboxValue: string) {
+  return ctx.production ? schema : schema.default(sandboxValue as never);
+}
+
+/** A required secret that has a sandbox default only outside production. */
+export const secret = (ctx: ConfigContext, sandboxValue: string, minLength = 1) =>
+  sandboxed(ctx, z.string().min(minLength, `must be at least ${minLength} characters`), sandboxValue);
 
 /** Comma-separated list of positive integers, e.g. "30000,120000". */
 export const intList = (fallback: number[]) =>

@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_RETRY_DELAYS_MS, decideAfterAttempt, parseRetryAfter } from "./retry-policy.js";
+import { buildPayload, webhookId, type OrderOutcome } from "./webhook.js";
+
+const fulfilled: OrderOutcome = {
+  type: "ORDER_FULFILLED",
+  orderId: "T2M1",
+  productId: "ZOHO_CRM_STD",
+  tenure: "12_MONTHS",
+  customerId: "C1",
+  zohoSalesOrderId: "SO-1",
+  activationReference: "ZL-1",
+  expiryDate: new Date("2027-11-27T10:00:00Z"),
+  occurredAt: new Date("2026-11-27T10:00:03Z"),
+};
+
+describe("buildPayload", () => {
+  it("builds the ORDER_FULFILLED body", () => {
+    expect(buildPayload(fulfilled)).toEqual({
+      type: "ORDER_FULFILLED",
+      timestamp: "2026-11-27T10:00:03.000Z",
+      data: {
+        orderId: "T2M1",
+        status: "FULFILLED",
+        productId: "ZOHO_CRM_STD",
+        tenure: "12_MONTHS",
+        customerId: "C1",
+        zohoSalesOrderId: "SO-1",
+        activationReference: "ZL-1",
+        expiryDate: "2027-11-27T10:00:00.000Z",
+      },
+    });
+  });
+
+  it("builds the ORDER_FAILED body with nulls and the error", () => {
+    const payload = buildPayload({
+      ...fulfilled,
+      type: "ORDER_FAILED",
+      zohoSalesOrderId: "",
+      activationReference: "",
+      expiryDate: undefined,
+      reason: "Zoho rejected the sales order",
+    });
+    expect(payload.data).toMatchObject({
+      status: "FAILED",
+      zohoSalesOrderId: null,
+      activationReference: null,
+      expiryDate: null,
+      error: "Zoho rejected the sales order",
+    });
+  });
+});
+
+describe("webhookId", () => {
+  it("is stable per event and order, distinct otherwise, and has no dots", () => {
+    const id = webhookId("ORDER_FULFILLED", "T2M1");
+    expect(id).toBe(webhookId("ORDER_FULFILLED", "T2M1"));
+    expect(id).not.toBe(webhookId("ORDER_FAILED", "T2M1"));
+    expect(id).not.toBe(webhookId("ORDER_FULFILLED", "T2M2"));
+    expect(id).toMatch(/^msg_[A-Za-z0-9_-]{27}$/);
+  });
+});
+
+describe("decideAfterAttempt", () => {
+  const schedule = DEFAULT_RETRY_DELAYS_MS;
+
+  it("treats any 2xx as delivered", () => {
+    expect(decideAfterAttempt(1, { status: 204 }, schedule)).toEqual({ kind: "delivered" });
+  });
+
+  it("retries on the seed's schedule, then gives up after five retries", () => {
+    const delays = [1, 2, 3, 4, 5].map((n) => decideAfterAttempt(n, { status: 500 }, schedule));
+    expect(delays).toEqual(schedule.map((delayMs) => ({ kind: "retry", delayMs })));
+    expect(decideAfterAttempt(6, { status: 500 }, schedule)).toEqual({ kind: "give-up", reason: "no success after 6 attempts" });
+  });
+
+  it("retries network failures and redirects", () => {
+    expect(decideAfterAttempt(1, {}, schedule).kind).toBe("retry");
+    expect(decideAfterAttempt(1, { status: 301 }, schedule).kind).toBe("retry");
+  });
+
+  it("stops at 410 Gone", () => {
+    expect(decideAfterAttempt(1, { status: 410 }, schedule).kind).toBe("give-up");
+  });
+
+  it("waits at least as long as Retry-After asks, up to an hour", () => {
+    expect(decideAfterAttempt(1, { status: 429, retryAfterSeconds: 90 }, schedule)).toEqual({ kind: "retry", delayMs: 90_000 });
+    expect(decideAfterAttempt(1, { status: 503, retryAfterSeconds: 10 }, schedule)).toEqual({ kind: "retry", delayMs: 30_000 });
+    expect(decideAfterAttempt(1, { status: 429, retryAfterSeconds: 99_999 }, schedule)).toEqual({ kind: "retry", delayMs: 3_600_000 });
+  });
+});
+
+describe("parseRetryAfter", () => {
+  const now = new Date("2026-11-27T10:00:00Z");
+  it("reads seconds and HTTP dates", () => {
+    expect(parseRetryAfter("120", now)).toBe(120);
+    expect(parseRetryAfter("Fri, 27 Nov 2026 10:01:00 GMT", now)).toBe(60);
+    expect(parseRetryAfter(null, now)).toBeUndefined();
+    expect(parseRetryAfter("soon", now)).toBeUndefined();
+  });
+});
