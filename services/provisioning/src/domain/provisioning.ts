@@ -1,0 +1,130 @@
+import type { FieldViolation } from "@t2m/platform";
+import { addMonths, type SubscriptionRecord } from "./subscription.js";
+
+export interface Customer {
+  readonly customerId: string;
+  readonly name: string;
+  readonly email: string;
+  readonly phone: string;
+}
+
+export interface SalesOrderRequest {
+  readonly orderId: string;
+  readonly customer: Customer;
+  readonly line: {
+    readonly sku: string;
+    readonly name: string;
+    readonly description: string;
+    /** Unit price in major units (naira), as Zoho expects. */
+    readonly rate: number;
+    readonly currencyCode: string;
+    readonly quantity: number;
+  };
+}
+
+/** The confirmed Zoho sales order made for an order. */
+export interface SalesOrderRecord {
+  readonly orderId: string;
+  readonly zohoSalesOrderId: string;
+  readonly zohoSalesOrderNumber: string;
+  readonly zohoCustomerId: string;
+  readonly createdAt: Date;
+}
+
+export interface LicenceRequest {
+  readonly orderId: string;
+  readonly zohoSalesOrderId: string;
+  readonly productId: string;
+  readonly tenure: string;
+  readonly tenureMonths: number;
+  readonly customer: Customer;
+}
+
+/** Creates and confirms a Zoho sales order numbered with the order id; must recover (not duplicate) if that number exists. */
+export interface SalesOrderGateway {
+  createConfirmedSalesOrder(request: SalesOrderRequest): Promise<{ salesOrderId: string; salesOrderNumber: string; zohoCustomerId: string }>;
+}
+
+/** Issues a licence; called with the order id so a repeat can be recognised. */
+export interface LicenceProvisioner {
+  provision(request: LicenceRequest): Promise<{ activationReference: string }>;
+}
+
+export interface Stored<T> {
+  find(orderId: string): Promise<T | undefined>;
+  /** Stores the record; when one already exists for the order, returns that one instead. */
+  insertOrGet(record: T): Promise<T>;
+}
+
+const required = (v: FieldViolation[], field: string, value: string) => {
+  if (value.trim() === "") v.push({ field, description: "is required" });
+};
+
+export function validateSalesOrderRequest(r: SalesOrderRequest): FieldViolation[] {
+  const v: FieldViolation[] = [];
+  required(v, "order_id", r.orderId);
+  required(v, "customer.name", r.customer.name);
+  required(v, "customer.email", r.customer.email);
+  required(v, "line.sku", r.line.sku);
+  required(v, "line.name", r.line.name);
+  if (!(r.line.rate >= 0)) v.push({ field: "line.rate", description: "must be zero or more" });
+  if (!Number.isInteger(r.line.quantity) || r.line.quantity < 1) v.push({ field: "line.quantity", description: "must be at least 1" });
+  return v;
+}
+
+export function validateLicenceRequest(r: LicenceRequest): FieldViolation[] {
+  const v: FieldViolation[] = [];
+  required(v, "order_id", r.orderId);
+  required(v, "zoho_sales_order_id", r.zohoSalesOrderId);
+  required(v, "product_id", r.productId);
+  required(v, "tenure", r.tenure);
+  if (!Number.isInteger(r.tenureMonths) || r.tenureMonths < 1 || r.tenureMonths > 120) {
+    v.push({ field: "tenure_months", description: "must be between 1 and 120" });
+  }
+  required(v, "customer.customer_id", r.customer.customerId);
+  return v;
+}
+
+/** At most one sales order per order id: a repeat returns the stored one without calling Zoho. */
+export async function createSalesOrderOnce(
+  request: SalesOrderRequest,
+  deps: { store: Stored<SalesOrderRecord>; zoho: SalesOrderGateway; now(): Date },
+): Promise<SalesOrderRecord> {
+  const existing = await deps.store.find(request.orderId);
+  if (existing) return existing;
+  // If we die after Zoho answers but before storing, the retry reaches Zoho
+  // again and the gateway recovers the existing order by its number.
+  const created = await deps.zoho.createConfirmedSalesOrder(request);
+  return deps.store.insertOrGet({
+    orderId: request.orderId,
+    zohoSalesOrderId: created.salesOrderId,
+    zohoSalesOrderNumber: created.salesOrderNumber,
+    zohoCustomerId: created.zohoCustomerId,
+    createdAt: deps.now(),
+  });
+}
+
+/** At most one licence per order id; the term runs from when it is provisioned. */
+export async function provisionLicenceOnce(
+  request: LicenceRequest,
+  deps: { store: Stored<SubscriptionRecord>; provisioner: LicenceProvisioner; now(): Date },
+): Promise<SubscriptionRecord> {
+  const existing = await deps.store.find(request.orderId);
+  if (existing) return existing;
+  const { activationReference } = await deps.provisioner.provision(request);
+  const start = deps.now();
+  return deps.store.insertOrGet({
+    orderId: request.orderId,
+    productId: request.productId,
+    tenure: request.tenure,
+    tenureMonths: request.tenureMonths,
+    customerId: request.customer.customerId,
+    customerEmail: request.customer.email,
+    zohoSalesOrderId: request.zohoSalesOrderId,
+    activationReference,
+    status: "ACTIVE",
+    startDate: start,
+    expiryDate: addMonths(start, request.tenureMonths),
+    createdAt: start,
+  });
+}
