@@ -1,0 +1,2 @@
+export { buildGateway, type GatewayOptions } from "./app.js";
+export { problem, ProblemTypes, type Problem } from "./domain/problem.js";
