@@ -1,3 +1,4 @@
+import { trace } from "@opentelemetry/api";
 import { pino, type Logger } from "pino";
 
 export type { Logger } from "pino";
@@ -12,6 +13,11 @@ export function createLogger(service: string, level = "info"): Logger {
     level,
     base: { service },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Every line logged inside a span names its trace, so logs and traces join up.
+    mixin() {
+      const context = trace.getActiveSpan()?.spanContext();
+      return context ? { traceId: context.traceId, spanId: context.spanId } : {};
+    },
     redact: {
       paths: [
         "*.authorization",
