@@ -1,0 +1,104 @@
+import { readFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { IncomingMessage, Logger, RequestListener, ServerResponse } from "@t2m/platform";
+import { CONTROL_PREFIX, handleSandboxRequest, type RequestBody } from "./api.js";
+import { seedFromCatalogue, type SeedCatalogue } from "./domain/catalogue.js";
+import { ZohoSandboxState, type SandboxSettings } from "./domain/sandbox-state.js";
+import { ZohoCode } from "./domain/zoho-error.js";
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface ZohoSandboxApp {
+  readonly handler: RequestListener;
+  readonly state: ZohoSandboxState;
+  /** Ends answers held back by delay faults, so a shutdown need not wait for them. */
+  cancelDelays(): void;
+}
+
+/** Reads the product catalogue the sandbox seeds its items from. */
+export async function readSeedCatalogue(file: string): Promise<SeedCatalogue> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read the catalogue file ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return seedFromCatalogue(JSON.parse(text));
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message}`);
+  }
+}
+
+export function createZohoSandboxApp(settings: SandboxSettings, logger: Logger): ZohoSandboxApp {
+  const state = new ZohoSandboxState(settings);
+  const delays = new AbortController();
+
+  const handler: RequestListener = (req, res) => {
+    void answer(req, res).catch((err: unknown) => {
+      logger.error({ err, method: req.method, path: pathOf(req) }, "sandbox request failed");
+      if (!res.headersSent) send(res, 500, { code: ZohoCode.internalError, message: "Internal error" });
+      else res.destroy();
+    });
+  };
+
+  const answer = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://sandbox.invalid");
+    const body = await readBody(req);
+    if (body === "too-large") return send(res, 413, { code: ZohoCode.invalidValue, message: "Request body too large" });
+    const reply = handleSandboxRequest(state, {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      query: url.searchParams,
+      authorization: req.headers.authorization,
+      origin: `http://${req.headers.host ?? "127.0.0.1"}`,
+      body,
+    });
+    // Control calls change what every later call sees, so they are worth a line at info; Zoho calls only at debug.
+    const isControl = url.pathname.startsWith(CONTROL_PREFIX) && req.method !== "GET";
+    logger[isControl ? "info" : "debug"](
+      { method: req.method, path: url.pathname, operation: reply.operation, status: reply.status, delayMs: reply.delayMs || undefined },
+      "sandbox request",
+    );
+    if (reply.delayMs > 0) {
+      try {
+        await sleep(reply.delayMs, undefined, { signal: delays.signal });
+      } catch {
+        // Shutting down: drop the held answer, as a dying Zoho would.
+        return void res.destroy();
+      }
+    }
+    send(res, reply.status, reply.body);
+  };
+
+  return { handler, state, cancelDelays: () => delays.abort() };
+}
+
+async function readBody(req: IncomingMessage): Promise<RequestBody | "too-large"> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return "too-large";
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.trim() === "") return { kind: "none" };
+  const contentType = (req.headers["content-type"] ?? "").split(";", 1)[0]!.trim().toLowerCase();
+  if (contentType === "application/x-www-form-urlencoded") return { kind: "form", fields: new URLSearchParams(text) };
+  try {
+    return { kind: "json", value: JSON.parse(text) as unknown };
+  } catch (err) {
+    return { kind: "malformed", reason: (err as Error).message };
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json;charset=UTF-8", "content-length": Buffer.byteLength(payload) });
+  res.end(payload);
+}
+
+function pathOf(req: IncomingMessage): string {
+  return (req.url ?? "/").split("?", 1)[0]!;
+}

@@ -1,0 +1,41 @@
+import { fileURLToPath } from "node:url";
+import { baseConfigShape, DefaultPorts, loadConfig, port, SandboxDefaults, secret, type Environment } from "@t2m/platform";
+import { z } from "zod";
+
+/** The catalogue every local run shares; the same path from src/ and from dist/. */
+export const defaultCatalogueFile = fileURLToPath(new URL("../../catalogue/data/products.json", import.meta.url));
+
+export function loadSandboxConfig(env?: Environment) {
+  const raw = loadConfig(
+    "zoho-sandbox",
+    (ctx) =>
+      z.object({
+        ...baseConfigShape,
+        PORT: port(DefaultPorts.zohoSandbox),
+        // The credentials the sandbox accepts: the ones local runs of provisioning use by default.
+        ZOHO_ORGANIZATION_ID: secret(ctx, SandboxDefaults.zohoOrganizationId),
+        ZOHO_CLIENT_ID: secret(ctx, SandboxDefaults.zohoClientId),
+        ZOHO_CLIENT_SECRET: secret(ctx, SandboxDefaults.zohoClientSecret),
+        ZOHO_REFRESH_TOKEN: secret(ctx, SandboxDefaults.zohoRefreshToken),
+        // Zoho's access tokens last an hour.
+        ZOHO_SANDBOX_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
+        // Zoho Inventory's limit per organisation; 0 turns it off.
+        ZOHO_SANDBOX_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(100),
+        CATALOGUE_FILE: z.string().min(1).default(defaultCatalogueFile),
+      }),
+    env,
+  );
+  return {
+    port: raw.PORT,
+    host: raw.HOST,
+    logLevel: raw.LOG_LEVEL,
+    shutdownTimeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    organizationId: raw.ZOHO_ORGANIZATION_ID,
+    credentials: { clientId: raw.ZOHO_CLIENT_ID, clientSecret: raw.ZOHO_CLIENT_SECRET, refreshToken: raw.ZOHO_REFRESH_TOKEN },
+    tokenTtlSeconds: raw.ZOHO_SANDBOX_TOKEN_TTL_SECONDS,
+    rateLimitPerMinute: raw.ZOHO_SANDBOX_RATE_LIMIT_PER_MINUTE,
+    catalogueFile: raw.CATALOGUE_FILE,
+  };
+}
+
+export type ZohoSandboxConfig = ReturnType<typeof loadSandboxConfig>;

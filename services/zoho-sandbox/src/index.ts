@@ -1,0 +1,86 @@
+import { runService, SandboxDefaults } from "@t2m/platform";
+import { createZohoSandboxApp, readSeedCatalogue } from "./app.js";
+import { defaultCatalogueFile } from "./config.js";
+import type { Clock } from "./domain/org.js";
+import type { ZohoSandboxState } from "./domain/sandbox-state.js";
+import type { OAuthCredentials } from "./domain/tokens.js";
+
+export { API_PREFIX, CONTROL_PREFIX, TOKEN_PATH } from "./api.js";
+export { SandboxOperations, type FaultSpec, type SandboxOperation } from "./domain/faults.js";
+export type { SandboxSnapshot, ZohoSandboxState } from "./domain/sandbox-state.js";
+export type { OAuthCredentials } from "./domain/tokens.js";
+export { ZohoCode } from "./domain/zoho-error.js";
+
+export interface ZohoSandboxOptions {
+  /** Default 0: a free port. */
+  readonly port?: number;
+  readonly host?: string;
+  /** Default "silent": tests stay quiet. */
+  readonly logLevel?: string;
+  readonly organizationId?: string;
+  readonly credentials?: Partial<OAuthCredentials>;
+  readonly tokenTtlSeconds?: number;
+  /** Default 0 (off) in process, so tests are not throttled; Zoho's own limit is 100. */
+  readonly rateLimitPerMinute?: number;
+  readonly catalogueFile?: string;
+  /** The sandbox's clock (ms since the epoch), for token-expiry tests. */
+  readonly now?: Clock;
+}
+
+export interface RunningZohoSandbox {
+  /** The origin, e.g. http://127.0.0.1:41234: the accounts URL (token endpoint at /oauth/v2/token) and the control API's base. */
+  readonly url: string;
+  /** Base of the Inventory API, `${url}/inventory/v1`. */
+  readonly apiUrl: string;
+  readonly organizationId: string;
+  readonly credentials: OAuthCredentials;
+  /** The live state, for assertions without HTTP. */
+  readonly state: ZohoSandboxState;
+  close(): Promise<void>;
+}
+
+/** Runs the Zoho sandbox in this process, listening on 127.0.0.1 and a free port unless told otherwise. */
+export async function startZohoSandbox(options: ZohoSandboxOptions = {}): Promise<RunningZohoSandbox> {
+  const organizationId = options.organizationId ?? SandboxDefaults.zohoOrganizationId;
+  const credentials: OAuthCredentials = {
+    clientId: options.credentials?.clientId ?? SandboxDefaults.zohoClientId,
+    clientSecret: options.credentials?.clientSecret ?? SandboxDefaults.zohoClientSecret,
+    refreshToken: options.credentials?.refreshToken ?? SandboxDefaults.zohoRefreshToken,
+  };
+  const catalogue = await readSeedCatalogue(options.catalogueFile ?? defaultCatalogueFile);
+  let app: ReturnType<typeof createZohoSandboxApp> | undefined;
+  const service = await runService({
+    name: "zoho-sandbox",
+    port: options.port ?? 0,
+    host: options.host ?? "127.0.0.1",
+    logLevel: options.logLevel ?? "silent",
+    shutdownTimeoutMs: 5_000,
+    handleSignals: false,
+    start: async (runtime) => {
+      app = createZohoSandboxApp(
+        {
+          organizationId,
+          credentials,
+          tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
+          rateLimitPerMinute: options.rateLimitPerMinute ?? 0,
+          ...catalogue,
+          now: options.now,
+        },
+        runtime.logger,
+      );
+      return app.handler;
+    },
+  });
+  const started = app!;
+  return {
+    url: service.url,
+    apiUrl: `${service.url}/inventory/v1`,
+    organizationId,
+    credentials,
+    state: started.state,
+    close: async () => {
+      started.cancelDelays();
+      await service.stop();
+    },
+  };
+}
