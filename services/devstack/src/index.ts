@@ -1,0 +1,46 @@
+// The devstack as a library, for tests: start the platform (or parts of it)
+// with its own NATS and FerretDB on free ports, kill and restart processes.
+export { startStack, type Stack, type StackOptions, type StackProcessName, type StartServiceOptions } from "./stack.js";
+export {
+  describeExit,
+  isServiceName,
+  ManagedProcess,
+  ProcessError,
+  SERVICE_NAMES,
+  serviceArgs,
+  serviceEntry,
+  spawnService,
+  waitUntilReady,
+  type ExitInfo,
+  type OutputSink,
+  type OutputStream,
+  type ProcessOptions,
+  type ServiceName,
+  type ServiceProcessOptions,
+  type StopOptions,
+  type WaitReadyOptions,
+} from "./processes.js";
+export { startNatsServer, probeNats, parsePortsFile, resolveNatsServerBinary, type NatsServer, type NatsServerOptions, type NatsProbe } from "./servers/nats.js";
+export {
+  ensureFerretDbBinary,
+  ferretDbBinaryPath,
+  resolveGoBinary,
+  startFerretDb,
+  type EnsureBinaryOptions,
+  type FerretDb,
+  type FerretDbBinary,
+  type FerretDbOptions,
+} from "./servers/ferretdb.js";
+export { probeMongo, type MongoProbe } from "./servers/mongo-probe.js";
+export {
+  DEFAULT_SERVICE_PORTS,
+  mongoUrlWithDatabase,
+  REPO_ROOT,
+  SERVICE_VARIABLES,
+  serviceEnv,
+  type Environment,
+  type StackTopology,
+} from "./config.js";
+export { findFreePorts, isPortFree } from "./ports.js";
+export { createConsoleSink, type ConsoleSinkOptions } from "./output.js";
+export { formatLogLine } from "./log-format.js";

@@ -1,0 +1,218 @@
+// `npm start`: the whole platform on this machine, with the platform's
+// default ports, reusing NATS and a MongoDB-wire server when they already run.
+import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { createLogger, Database, SandboxDefaults } from "@t2m/platform";
+import { renderBanner } from "./banner.js";
+import {
+  DEFAULT_DATABASE,
+  DEFAULT_MONGODB_LISTEN,
+  DEFAULT_NATS_URL,
+  hostAndPort,
+  isLoopback,
+  mongoDatabaseName,
+  mongoUrlWithDatabase,
+  paths,
+  redactUrl,
+  userOverrides,
+} from "./config.js";
+import { indentLines } from "./lines.js";
+import { wantsColour } from "./log-format.js";
+import { createConsoleSink } from "./output.js";
+import { describeExit, type ManagedProcess } from "./processes.js";
+import { startFerretDb, type FerretDb } from "./servers/ferretdb.js";
+import { probeMongo } from "./servers/mongo-probe.js";
+import { probeNats, startNatsServer, type NatsServer } from "./servers/nats.js";
+import { startStack, type Stack } from "./stack.js";
+
+const STOP_TIMEOUT_MS = 12_000;
+
+const env = process.env;
+const colour = wantsColour(process.stdout);
+const sink = createConsoleSink({ colour });
+const say = (message: string) => message.split("\n").forEach((line) => sink("devstack", line, "stdout"));
+
+/** A failure the user can act on. */
+class UserError extends Error {}
+
+const controller = new AbortController();
+let nats: NatsServer | undefined;
+let ferretDb: FerretDb | undefined;
+let stack: Stack | undefined;
+let stopping: Promise<never> | undefined;
+
+async function stopEverything(): Promise<void> {
+  await stack?.stop();
+  await ferretDb?.stop();
+  await nats?.stop();
+}
+
+function shutdown(code: number): Promise<never> {
+  stopping ??= (async () => {
+    controller.abort();
+    await stopEverything().catch((err: unknown) => say(`error while stopping: ${String(err)}`));
+    say(code === 0 ? "stopped" : "stopped after an error");
+    process.exit(code);
+  })();
+  return stopping;
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (stopping) {
+    say(`${signal} again: killing everything now`);
+    for (const name of stack?.services ?? []) void stack?.kill(name, "SIGKILL").catch(() => undefined);
+    ferretDb?.process.kill("SIGKILL");
+    nats?.process.kill("SIGKILL");
+    setTimeout(() => process.exit(130), 200).unref();
+    return;
+  }
+  say(`${signal}: stopping (again to force)…`);
+  void shutdown(0);
+}
+
+function onUnexpectedExit(name: string, exit: { code: number | null; signal: NodeJS.Signals | null }, lastLines: readonly string[]): void {
+  if (stopping) return;
+  say(`${name} ${describeExit(exit)} unexpectedly. Its last lines:\n${indentLines(lastLines.slice(-25))}`);
+  void shutdown(1);
+}
+
+function watch(name: string, proc: ManagedProcess): void {
+  void proc.exited.then((exit) => onUnexpectedExit(name, exit, proc.lastLines()));
+}
+
+function checkAborted(): void {
+  if (controller.signal.aborted) throw controller.signal.reason;
+}
+
+/** NATS_URL if it answers with JetStream; else a NATS we start (on its port when it is local and free). */
+async function resolveNats(): Promise<{ url: string; note: string }> {
+  const userUrl = env.NATS_URL || undefined;
+  const url = userUrl ?? DEFAULT_NATS_URL;
+  const address = hostAndPort(url, 4222);
+  if (!address) throw new UserError(`NATS_URL=${redactUrl(url)}: expected one server such as nats://127.0.0.1:4222`);
+  const probe = await probeNats(address.host, address.port);
+  if (probe.kind === "nats" && probe.jetstream) return { url, note: `reused (nats-server ${probe.version})` };
+  if (userUrl && probe.kind === "nats") {
+    throw new UserError(`NATS at ${redactUrl(url)} answers but has no JetStream: start it with -js, or unset NATS_URL to let npm start run one.`);
+  }
+  if (userUrl && probe.kind === "other") throw new UserError(`${address.host}:${address.port} (NATS_URL) does not answer as NATS: ${probe.detail}`);
+  if (userUrl && !isLoopback(address.host)) {
+    throw new UserError(`NATS at ${redactUrl(url)} does not answer (${"detail" in probe ? probe.detail : probe.kind}).`);
+  }
+
+  const dataDir = join(paths().dataDir, "nats");
+  await mkdir(dataDir, { recursive: true });
+  const reusePort = probe.kind === "closed";
+  if (!reusePort) {
+    say(`${address.host}:${address.port} is in use by ${probe.kind === "nats" ? "a NATS without JetStream" : "something that is not NATS"}; starting NATS on a free port`);
+  }
+  nats = await startNatsServer({ dataDir, port: reusePort ? address.port : -1, output: sink });
+  watch("nats", nats.process);
+  return { url: nats.url, note: `started here, data in ${dataDir}` };
+}
+
+async function mongoAnswers(url: string): Promise<string | undefined> {
+  const address = hostAndPort(url, 27017);
+  if (address && !/[?&](tls|ssl)=true/i.test(url)) {
+    const probe = await probeMongo(address.host, address.port);
+    return probe.kind === "mongodb" ? undefined : probe.detail;
+  }
+  try {
+    const db = await Database.connect(url, createLogger("devstack", "silent"), "devstack");
+    await db.db.command({ ping: 1 });
+    await db.close();
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** MONGODB_URL if it answers; else whatever answers MongoDB on 127.0.0.1:27017; else FerretDB started there. */
+async function resolveMongo(): Promise<{ url: string; note: string }> {
+  const userUrl = env.MONGODB_URL || undefined;
+  let database = DEFAULT_DATABASE;
+  if (userUrl) {
+    const problem = await mongoAnswers(userUrl);
+    const named = mongoDatabaseName(userUrl);
+    if (problem === undefined) {
+      return named
+        ? { url: userUrl, note: "reused (MONGODB_URL)" }
+        : { url: mongoUrlWithDatabase(userUrl, DEFAULT_DATABASE), note: `reused (MONGODB_URL, database ${DEFAULT_DATABASE})` };
+    }
+    say(`MONGODB_URL=${redactUrl(userUrl)} does not answer (${problem}); starting FerretDB on ${DEFAULT_MONGODB_LISTEN} instead`);
+    if (named && /^[A-Za-z0-9_-]+$/.test(named)) database = named;
+  }
+  const [host, port] = DEFAULT_MONGODB_LISTEN.split(":") as [string, string];
+  const probe = await probeMongo(host, Number(port));
+  if (probe.kind === "mongodb") {
+    return {
+      url: `mongodb://${DEFAULT_MONGODB_LISTEN}/${database}`,
+      note: "reused: something MongoDB-compatible already answers there (a FerretDB left from an earlier run?)",
+    };
+  }
+  if (probe.kind === "other") {
+    throw new UserError(
+      `${DEFAULT_MONGODB_LISTEN} is in use by something that does not answer the MongoDB protocol (${probe.detail}). ` +
+        "Stop it, or set MONGODB_URL to a MongoDB you want to use.",
+    );
+  }
+  const dataDir = join(paths().dataDir, "ferretdb");
+  ferretDb = await startFerretDb({ dataDir, listen: DEFAULT_MONGODB_LISTEN, output: sink, log: say });
+  watch("ferretdb", ferretDb.process);
+  return { url: ferretDb.databaseUrl(database), note: `FerretDB started here, SQLite data in ${dataDir}` };
+}
+
+async function main(): Promise<void> {
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
+  const started = Date.now();
+
+  const natsInfo = await resolveNats();
+  checkAborted();
+  const mongo = await resolveMongo();
+  checkAborted();
+
+  const overrides = userOverrides(env);
+  say("starting the platform's processes…");
+  stack = await startStack({
+    ports: "default",
+    nats: { url: natsInfo.url },
+    mongodbUrl: mongo.url,
+    env: overrides,
+    logLevel: env.LOG_LEVEL || "info",
+    output: sink,
+    stopTimeoutMs: STOP_TIMEOUT_MS,
+    signal: controller.signal,
+    onUnexpectedExit,
+    log: say,
+  });
+  checkAborted();
+
+  const inboxWebhookUrl = `${stack.urls["webhook-inbox"]}/webhooks/t2mobile`;
+  const suffix = randomBytes(3).toString("hex").toUpperCase();
+  process.stdout.write(
+    renderBanner(
+      {
+        urls: stack.urls,
+        nats: natsInfo,
+        mongodb: { url: redactUrl(mongo.url), note: mongo.note },
+        sandboxApiKey: overrides.T2MOBILE_API_KEY === undefined ? SandboxDefaults.t2mobileApiKey : undefined,
+        webhookUrl: stack.webhookUrl === inboxWebhookUrl ? inboxWebhookUrl : "(your T2MOBILE_WEBHOOK_URL)",
+        webhooksToInbox: stack.webhookUrl === inboxWebhookUrl,
+        orderId: `T2M-DEMO-${suffix}`,
+        idempotencyKey: `demo-${suffix.toLowerCase()}-${Date.now().toString(36)}`,
+      },
+      colour,
+    ) + "\n",
+  );
+  say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+main().catch((err: unknown) => {
+  if (stopping) return;
+  if (controller.signal.aborted) return void shutdown(0);
+  // Errors here are written for people (missing binary, busy port, a process that did not get ready).
+  const message = err instanceof Error ? (env.DEVSTACK_DEBUG ? (err.stack ?? err.message) : err.message) : String(err);
+  say(`could not start: ${message}`);
+  void shutdown(1);
+});
