@@ -1,0 +1,70 @@
+import type { Logger } from "@t2m/platform";
+import { ZohoApiError, type ZohoOperation } from "./errors.js";
+
+/** One HTTP exchange with Zoho, reported after it ends (for metrics). */
+export interface ZohoRequestEvent {
+  readonly operation: ZohoOperation;
+  /** The HTTP status, or what happened instead of an answer. */
+  readonly status: number | "timeout" | "network-error";
+  readonly durationMs: number;
+}
+
+export interface ZohoExchange {
+  readonly status: number;
+  /** The parsed body, or undefined when it was not JSON (e.g. a proxy's error page). */
+  readonly json: unknown;
+}
+
+export interface ZohoHttpOptions {
+  readonly fetch: typeof fetch;
+  readonly timeoutMs: number;
+  readonly logger: Logger;
+  readonly onRequest?: (event: ZohoRequestEvent) => void;
+}
+
+/**
+ * Sends one request under a timeout that covers the body too, and turns
+ * "no answer" into a retryable ZohoApiError. Only the path is logged: the
+ * query may hold a customer's email, and headers and bodies may hold secrets.
+ */
+export async function exchange(options: ZohoHttpOptions, operation: ZohoOperation, url: URL, init: RequestInit): Promise<ZohoExchange> {
+  const started = performance.now();
+  const report = (status: ZohoRequestEvent["status"]) => {
+    const durationMs = Math.round((performance.now() - started) * 10) / 10;
+    options.logger.debug({ operation, method: init.method, path: url.pathname, status, durationMs }, "zoho request");
+    options.onRequest?.({ operation, status, durationMs });
+  };
+  try {
+    const response = await options.fetch(url, { ...init, signal: AbortSignal.timeout(options.timeoutMs) });
+    const text = await response.text();
+    report(response.status);
+    return { status: response.status, json: parseJson(text) };
+  } catch (err) {
+    const timedOut = err instanceof DOMException && (err.name === "TimeoutError" || err.name === "AbortError");
+    report(timedOut ? "timeout" : "network-error");
+    throw new ZohoApiError({
+      operation,
+      kind: timedOut ? "timeout" : "network",
+      retryable: true,
+      message: timedOut
+        ? `Zoho ${operation} timed out after ${options.timeoutMs} ms`
+        : `Zoho ${operation} could not reach ${url.host}: ${causeOf(err)}`,
+      cause: err,
+    });
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** fetch's own message is "fetch failed"; the reason (ECONNREFUSED, …) sits in its cause. */
+function causeOf(err: unknown): string {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === "string" ? code : cause instanceof Error ? cause.message : String(cause);
+}
