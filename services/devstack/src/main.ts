@@ -24,7 +24,7 @@ import { describeExit, type ManagedProcess } from "./processes.js";
 import { startFerretDb, type FerretDb } from "./servers/ferretdb.js";
 import { probeMongo } from "./servers/mongo-probe.js";
 import { probeNats, startNatsServer, type NatsServer } from "./servers/nats.js";
-import { startStack, type Stack } from "./stack.js";
+import { assertBuilt, startStack, type Stack } from "./stack.js";
 
 const STOP_TIMEOUT_MS = 12_000;
 
@@ -166,10 +166,13 @@ async function resolveMongo(): Promise<{ url: string; note: string }> {
 async function main(): Promise<void> {
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
   const started = Date.now();
+  assertBuilt();
 
   const natsInfo = await resolveNats();
+  say(`NATS: ${natsInfo.url} (${natsInfo.note})`);
   checkAborted();
   const mongo = await resolveMongo();
+  say(`MongoDB: ${redactUrl(mongo.url)} (${mongo.note})`);
   checkAborted();
 
   const overrides = userOverrides(env);

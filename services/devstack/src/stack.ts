@@ -316,6 +316,14 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, late
 const abortError = (signal: AbortSignal) =>
   signal.reason instanceof Error ? signal.reason : new DOMException("the stack's startup was aborted", "AbortError");
 
+/** Throws a clear error naming every process whose dist/main.js is missing. */
+export function assertBuilt(services: readonly ServiceName[] = SERVICE_NAMES, repoRoot = REPO_ROOT): void {
+  const missing = services.filter((n) => !existsSync(join(repoRoot, serviceEntry(n))));
+  if (missing.length > 0) {
+    throw new Error(`not built yet: ${missing.map(serviceEntry).join(", ")}. Run \`npm run build\` first.`);
+  }
+}
+
 /**
  * Starts the platform: NATS and FerretDB (unless given), then zoho-sandbox,
  * webhook-inbox, catalogue, provisioning, fulfilment, notification and
@@ -329,10 +337,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const output = options.output ?? defaultSink();
   const opts: StackOptions = { ...options, output };
 
-  const missing = services.filter((n) => !existsSync(join(repoRoot, serviceEntry(n))));
-  if (missing.length > 0) {
-    throw new Error(`not built yet: ${missing.map(serviceEntry).join(", ")}. Run \`npm run build\` first.`);
-  }
+  assertBuilt(services, repoRoot);
 
   let ports: Record<ServiceName, number>;
   if ((options.ports ?? "random") === "random") {
