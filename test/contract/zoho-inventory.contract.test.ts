@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { createLogger, type Logger } from "@t2m/platform";
+import { fileURLToPath } from "node:url";
+import { createLogger } from "@t2m/platform";
+import { ZohoInventoryClient } from "@t2m/provisioning";
 import { startZohoSandbox, type RunningZohoSandbox } from "@t2m/zoho-sandbox";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import addFormatsModule from "ajv-formats";
@@ -267,33 +268,6 @@ function withoutKey(record: Record<string, unknown>, key: string): Record<string
 // ---------------------------------------------------------------------------
 // The client under test and its traffic to the sandbox
 
-/**
- * The client lives in provisioning, which this workspace does not reference
- * (test/package.json and tsconfig.json name no @t2m/provisioning), so it is
- * imported by a computed path that `tsc -b` leaves alone; this is the part
- * of its API the test drives. Adding the reference would let it be typed.
- */
-interface ZohoClientUnderTest {
-  createConfirmedSalesOrder(request: {
-    orderId: string;
-    customer: { customerId: string; name: string; email: string; phone: string };
-    line: { sku: string; name: string; description: string; rate: number; quantity: number };
-  }): Promise<{ salesOrderId: string; salesOrderNumber: string; zohoCustomerId: string }>;
-  getSalesOrder(salesOrderId: string): Promise<{ salesOrderId: string; status: string }>;
-}
-type ZohoClientConstructor = new (options: {
-  accountsUrl: string;
-  apiUrl: string;
-  organizationId: string;
-  clientId: string;
-  clientSecret: string;
-  refreshToken: string;
-  logger: Logger;
-  fetch: typeof fetch;
-}) => ZohoClientUnderTest;
-
-const clientModule = pathToFileURL(join(root, "services/provisioning/src/adapters/zoho/index.ts")).href;
-
 interface RecordedExchange {
   readonly method: string;
   readonly url: URL;
@@ -326,7 +300,6 @@ const recordingFetch: typeof fetch = async (input, init) => {
 
 beforeAll(async () => {
   sandbox = await startZohoSandbox();
-  const { ZohoInventoryClient } = (await import(clientModule)) as { ZohoInventoryClient: ZohoClientConstructor };
   const newClient = () =>
     new ZohoInventoryClient({
       accountsUrl: sandbox.url,

@@ -21,7 +21,7 @@ import { startTelemetry } from "@t2m/platform/telemetry";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const spans = new InMemorySpanExporter();
-const sdk = startTelemetry({ serviceName: "event-bus-test", spanProcessors: [new SimpleSpanProcessor(spans)], env: {} });
+const sdk = startTelemetry({ serviceName: "event-bus-test", spanProcessors: [new SimpleSpanProcessor({ exporter: spans })], env: {} });
 
 let server: NatsServer;
 let bus: EventBus;

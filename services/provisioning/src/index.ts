@@ -1,0 +1,2 @@
+export { ZohoApiError, ZohoInventoryClient, type ZohoClientOptions } from "./adapters/zoho/index.js";
+export { addMonths } from "./domain/subscription.js";
