@@ -69,3 +69,26 @@ describe("wantsColour", () => {
     expect(wantsColour({ isTTY: false }, { FORCE_COLOR: "1" })).toBe(true);
   });
 });
+
+describe("formatLogLine for the servers", () => {
+  it("shortens FerretDB's slog lines", () => {
+    expect(
+      formatLogLine('time=2026-11-27T00:49:32.267Z level=ERROR+1 msg="runtime error: slice bounds out of range [:3:2]" name="// a -> b " error=<nil>'),
+    ).toBe('00:49:32.267 ERROR runtime error: slice bounds out of range [:3:2] error=<nil>');
+    expect(formatLogLine('time=2026-11-27T00:49:32.268Z level=WARN msg="Connection stopped" conn="x -> y"')).toBe(
+      '00:49:32.268 WARN  Connection stopped conn="x -> y"',
+    );
+  });
+
+  it("shortens nats-server's lines", () => {
+    expect(formatLogLine("[10703] 2026/11/27 00:35:29.627927 [INF] Server is ready")).toBe("00:35:29.627 INFO  Server is ready");
+    expect(formatLogLine("[10703] 2026/11/27 00:35:29.627927 [WRN] slow consumer")).toBe("00:35:29.627 WARN  slow consumer");
+  });
+
+  it("drops span ids and all-zero trace ids", () => {
+    const zero = JSON.stringify({ level: 30, time: 0, msg: "m", traceId: "0".repeat(32), spanId: "0".repeat(16) });
+    expect(formatLogLine(zero)).toBe("00:00:00.000 INFO  m");
+    const real = JSON.stringify({ level: 30, time: 0, msg: "m", traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7" });
+    expect(formatLogLine(real)).toBe("00:00:00.000 INFO  m traceId=4bf92f3577b34da6a3ce929d0e0e4736");
+  });
+});

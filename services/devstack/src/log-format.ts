@@ -18,6 +18,8 @@ const HIDDEN_FIELDS = new Set(["level", "time", "msg", "pid", "hostname", "servi
 
 const MAX_VALUE_LENGTH = 120;
 
+const ZERO_ID = /^0+$/;
+
 export const paint = (colour: boolean, code: number, text: string): string => (colour ? `\u001b[${code}m${text}\u001b[0m` : text);
 
 function formatValue(value: unknown): string {
@@ -33,11 +35,46 @@ function formatError(err: unknown): string | undefined {
   return firstFrame ? `${head} (${firstFrame})` : head;
 }
 
+const GO_LEVELS: Record<string, number> = { DEBUG: 20, INFO: 30, WARN: 40, ERROR: 50 };
+const NATS_LEVELS: Record<string, number> = { TRC: 10, DBG: 20, INF: 30, WRN: 40, ERR: 50, FTL: 60 };
+
+/** Go slog text (FerretDB): time=2026-11-27T00:49:32.267Z level=WARN msg="…" key=value … */
+function parseSlog(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith("time=") || !line.includes(" level=")) return undefined;
+  const record: Record<string, unknown> = {};
+  const pair = /([\w.]+)=("(?:[^"\\]|\\.)*"|\S*)/g;
+  for (const [, key, raw] of line.matchAll(pair)) {
+    if (key === undefined || raw === undefined) continue;
+    let value: string = raw;
+    if (raw.startsWith('"')) {
+      try {
+        value = JSON.parse(raw) as string;
+      } catch {
+        value = raw.slice(1, -1);
+      }
+    }
+    record[key] = value;
+  }
+  const level = String(record.level ?? "");
+  record.level = GO_LEVELS[level.replace(/[+-]\d+$/, "")] ?? 30;
+  return typeof record.msg === "string" ? record : undefined;
+}
+
+/** nats-server: [1234] 2026/11/27 00:35:29.626392 [INF] Starting nats-server */
+function parseNatsLog(line: string): Record<string, unknown> | undefined {
+  const match = /^\[\d+\] (\d{4})\/(\d\d)\/(\d\d) (\d\d:\d\d:\d\d\.\d{3})\d* \[(\w{3})\] (.*)$/.exec(line);
+  if (!match) return undefined;
+  return { level: NATS_LEVELS[match[5] ?? ""] ?? 30, time: `${match[1]}-${match[2]}-${match[3]}T${match[4]}Z`, msg: match[6] };
+}
+
 /**
- * A pino JSON line as "12:00:01.234 INFO  message key=value …"; any other
+ * A pino JSON line (the platform's processes), a Go slog line (FerretDB) or a
+ * nats-server line as "12:00:01.234 INFO  message key=value …"; any other
  * line comes back unchanged.
  */
 export function formatLogLine(line: string, colour = false): string {
+  const other = parseSlog(line) ?? parseNatsLog(line);
+  if (other) return formatRecord(other, colour);
   const trimmed = line.trim();
   if (!trimmed.startsWith("{") || !trimmed.endsWith("}")) return line;
   let record: Record<string, unknown>;
@@ -49,11 +86,17 @@ export function formatLogLine(line: string, colour = false): string {
     return line;
   }
   if (typeof record.level !== "number" || !("msg" in record || "time" in record)) return line;
+  return formatRecord(record, colour);
+}
 
-  const level = LEVELS[record.level] ?? { label: `L${record.level}`, colour: 37 };
+function formatRecord(record: Record<string, unknown>, colour: boolean): string {
+  const levelNumber = typeof record.level === "number" ? record.level : 30;
+  const level = LEVELS[levelNumber] ?? { label: `L${levelNumber}`, colour: 37 };
   const time = typeof record.time === "string" ? record.time.slice(11, 23) : typeof record.time === "number" ? new Date(record.time).toISOString().slice(11, 23) : "";
   const fields = Object.entries(record)
     .filter(([key, value]) => !HIDDEN_FIELDS.has(key) && value !== undefined)
+    // Span ids say little to a reader; an all-zero trace id (nothing sampled) says nothing.
+    .filter(([key, value]) => key !== "spanId" && !(key === "traceId" && typeof value === "string" && ZERO_ID.test(value)))
     .map(([key, value]) => `${paint(colour, 2, `${key}=`)}${formatValue(value)}`);
   const error = formatError(record.err ?? record.error);
   const parts = [

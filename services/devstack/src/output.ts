@@ -1,11 +1,24 @@
 import { formatLogLine, prefixLine, wantsColour } from "./log-format.js";
 import type { OutputSink } from "./processes.js";
 
+/**
+ * FerretDB lines that are routine, not news: at WARN it dumps every error
+ * response (e.g. the driver's unsupported endSessions) and every client that
+ * disconnects. A panic is never noise.
+ */
+export function isNoise(source: string, line: string): boolean {
+  if (source !== "ferretdb" || !line.includes("level=WARN")) return false;
+  if (line.includes('msg="Response ')) return true;
+  return line.includes('msg="Connection stopped"') && !line.includes("error=panic");
+}
+
 export interface ConsoleSinkOptions {
   /** ANSI colours; by default when stdout is a TTY (NO_COLOR / FORCE_COLOR respected). */
   readonly colour?: boolean;
   /** Turn pino JSON into short readable lines (default true). */
   readonly pretty?: boolean;
+  /** Hide routine server chatter (see isNoise); true by default. It stays in the processes' last lines. */
+  readonly quiet?: boolean;
   /** Width of the name column. */
   readonly width?: number;
   readonly write?: (text: string) => void;
@@ -16,7 +29,9 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): OutputSink 
   const colour = options.colour ?? wantsColour(process.stdout);
   const pretty = options.pretty ?? true;
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
+  const quiet = options.quiet ?? true;
   return (source, line) => {
+    if (quiet && isNoise(source, line)) return;
     write(`${prefixLine(source, pretty ? formatLogLine(line, colour) : line, { colour, width: options.width })}\n`);
   };
 }
