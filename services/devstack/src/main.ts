@@ -18,9 +18,9 @@ import {
   userOverrides,
 } from "./config.js";
 import { indentLines } from "./lines.js";
-import { wantsColour } from "./log-format.js";
+import { formatLogLine, wantsColour } from "./log-format.js";
 import { createConsoleSink } from "./output.js";
-import { describeExit, type ManagedProcess } from "./processes.js";
+import { describeExit, ProcessError, type ManagedProcess } from "./processes.js";
 import { startFerretDb, type FerretDb } from "./servers/ferretdb.js";
 import { probeMongo } from "./servers/mongo-probe.js";
 import { probeNats, startNatsServer, type NatsServer } from "./servers/nats.js";
@@ -32,6 +32,8 @@ const env = process.env;
 const colour = wantsColour(process.stdout);
 const sink = createConsoleSink({ colour });
 const say = (message: string) => message.split("\n").forEach((line) => sink("devstack", line, "stdout"));
+/** A process's last lines, readable. */
+const showLines = (lines: readonly string[]) => indentLines(lines.map((l) => formatLogLine(l, colour)));
 
 /** A failure the user can act on. */
 class UserError extends Error {}
@@ -73,7 +75,7 @@ function onSignal(signal: NodeJS.Signals): void {
 
 function onUnexpectedExit(name: string, exit: { code: number | null; signal: NodeJS.Signals | null }, lastLines: readonly string[]): void {
   if (stopping) return;
-  say(`${name} ${describeExit(exit)} unexpectedly. Its last lines:\n${indentLines(lastLines.slice(-25))}`);
+  say(`${name} ${describeExit(exit)} unexpectedly. Its last lines:\n${showLines(lastLines.slice(-25))}`);
   void shutdown(1);
 }
 
@@ -215,7 +217,14 @@ main().catch((err: unknown) => {
   if (stopping) return;
   if (controller.signal.aborted) return void shutdown(0);
   // Errors here are written for people (missing binary, busy port, a process that did not get ready).
-  const message = err instanceof Error ? (env.DEVSTACK_DEBUG ? (err.stack ?? err.message) : err.message) : String(err);
+  const message =
+    err instanceof ProcessError
+      ? `${err.summary}\nLast output of ${err.processName}:\n${showLines(err.lastLines.slice(-25))}`
+      : err instanceof Error
+        ? env.DEVSTACK_DEBUG
+          ? (err.stack ?? err.message)
+          : err.message
+        : String(err);
   say(`could not start: ${message}`);
   void shutdown(1);
 });

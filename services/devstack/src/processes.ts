@@ -25,11 +25,12 @@ export function describeExit(info: ExitInfo): string {
 /** An error about a process, carrying its last output lines. */
 export class ProcessError extends Error {
   constructor(
-    message: string,
+    /** What went wrong, without the output lines. */
+    readonly summary: string,
     readonly processName: string,
     readonly lastLines: readonly string[],
   ) {
-    super(`${message}\nLast output of ${processName}:\n${indentLines(lastLines)}`);
+    super(`${summary}\nLast output of ${processName}:\n${indentLines(lastLines)}`);
     this.name = "ProcessError";
   }
 }
