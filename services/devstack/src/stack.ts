@@ -116,7 +116,6 @@ export interface Stack {
 }
 
 class StackImpl implements Stack {
-  readonly urls: Record<ServiceName, string>;
   readonly env = {} as Record<ServiceName, Record<string, string>>;
   natsUrl = "";
   natsMonitorUrl: string | undefined;
@@ -138,8 +137,17 @@ class StackImpl implements Stack {
     private readonly options: StackOptions,
     private readonly repoRoot: string,
   ) {
-    this.urls = Object.fromEntries(SERVICE_NAMES.map((n) => [n, localUrl(ports[n])])) as Record<ServiceName, string>;
     this.overrides = { ...options.serviceEnv };
+  }
+
+  get urls(): Record<ServiceName, string> {
+    return Object.fromEntries(SERVICE_NAMES.map((n) => [n, localUrl(this.ports[n])])) as Record<ServiceName, string>;
+  }
+
+  /** Moves a process that has not started yet to another port (its URL changes for everyone). */
+  movePort(name: ServiceName, port: number): void {
+    this.ports[name] = port;
+    this.computeEnv();
   }
 
   get apiKey(): string {
@@ -339,12 +347,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   assertBuilt(services, repoRoot);
 
-  let ports: Record<ServiceName, number>;
-  if ((options.ports ?? "random") === "random") {
-    const free = await findFreePorts(SERVICE_NAMES.length);
-    ports = Object.fromEntries(SERVICE_NAMES.map((n, i) => [n, free[i]])) as Record<ServiceName, number>;
-  } else {
-    ports = { ...DEFAULT_SERVICE_PORTS };
+  const random = (options.ports ?? "random") === "random";
+  const ports: Record<ServiceName, number> = { ...DEFAULT_SERVICE_PORTS };
+  if (!random) {
     const busy = [];
     for (const n of services) if (!(await isPortFree(ports[n]))) busy.push(`${ports[n]} (${n})`);
     if (busy.length > 0) {
@@ -381,8 +386,28 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       stack.watch("ferretdb", stack.ferretDb.process);
       options.log?.(`FerretDB ready on ${stack.mongodbUrl}`);
     }
+    if (random) {
+      // Picked after NATS and FerretDB have their ports, so they cannot take one of these.
+      const free = await findFreePorts(SERVICE_NAMES.length);
+      SERVICE_NAMES.forEach((n, i) => (ports[n] = free[i] ?? 0));
+    }
     stack.computeEnv();
-    for (const name of services) await stack.start(name);
+    // Each process starts after every process it calls, so one whose port was
+    // taken meanwhile (another test file) can move before anyone uses its URL.
+    for (const name of services) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await stack.start(name);
+          break;
+        } catch (err) {
+          const clash = err instanceof ProcessError && err.lastLines.some((l) => l.includes("EADDRINUSE"));
+          if (!random || !clash || attempt >= 3 || options.signal?.aborted) throw err;
+          const [port] = await findFreePorts(1);
+          options.log?.(`${name}: port ${ports[name]} was taken meanwhile; trying ${port}`);
+          stack.movePort(name, port ?? 0);
+        }
+      }
+    }
     stack.startupDone = true;
     return stack;
   } catch (err) {
