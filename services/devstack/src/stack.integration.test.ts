@@ -90,6 +90,14 @@ describe("startStack failures", () => {
     expect((failure as Error).message).toMatch(/webhook-inbox exited with code 1 before it was ready[\s\S]*T2MOBILE_WEBHOOK_SECRET must be/);
   });
 
+  it("stops what it started when the startup is aborted", async () => {
+    for (const delayMs of [5, 500]) {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), delayMs);
+      await expect(startStack({ services: ["webhook-inbox"], signal: controller.signal })).rejects.toThrow(/aborted/);
+    }
+  });
+
   it("refuses a process that is not built, before starting anything", async () => {
     await expect(startStack({ repoRoot: "/nonexistent", services: ["gateway"] })).rejects.toThrow(
       /not built yet: services\/gateway\/dist\/main\.js\. Run `npm run build` first/,

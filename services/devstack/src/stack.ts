@@ -123,6 +123,8 @@ class StackImpl implements Stack {
   nats: NatsServer | undefined;
   ferretDb: FerretDb | undefined;
   startupDone = false;
+  /** Server starts still under way (an abort does not wait for them; stop() does). */
+  readonly pendingServers: Promise<unknown>[] = [];
   private readonly processes = new Map<ServiceName, ManagedProcess>();
   private readonly buffers = new Map<StackProcessName, LineBuffer>();
   private readonly expected = new WeakSet<ManagedProcess>();
@@ -284,6 +286,7 @@ class StackImpl implements Stack {
 
   private async stopAll(): Promise<void> {
     const timeoutMs = this.stopTimeoutMs();
+    await Promise.allSettled(this.pendingServers);
     for (const name of [...SERVICE_NAMES].reverse()) {
       const proc = this.processes.get(name);
       if (!proc?.running) continue;
@@ -299,25 +302,18 @@ class StackImpl implements Stack {
       this.expected.add(this.nats.process);
       await this.nats.stop();
     }
-    if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true });
+    if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true, maxRetries: 3 });
   }
 }
 
-/**
- * Resolves or rejects with `promise`, or rejects as soon as `signal` aborts;
- * a value that arrives after the abort is handed to `late` (to stop it).
- */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, late?: (value: T) => Promise<unknown>): Promise<T> {
+/** Resolves or rejects with `promise`, or rejects as soon as `signal` aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
-  const onLate = () => void promise.then((value) => late?.(value)).catch(() => undefined);
-  if (signal.aborted) return onLate(), Promise.reject(abortError(signal));
+  if (signal.aborted) return Promise.reject(abortError(signal));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => (onLate(), reject(abortError(signal)));
+    const onAbort = () => reject(abortError(signal));
     signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => (signal.removeEventListener("abort", onAbort), resolve(value)),
-      (err: unknown) => (signal.removeEventListener("abort", onAbort), reject(err)),
-    );
+    promise.finally(() => signal.removeEventListener("abort", onAbort)).then(resolve, reject);
   });
 }
 
@@ -368,7 +364,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     } else {
       const natsDir = join(dataDir, "nats");
       await mkdir(natsDir, { recursive: true });
-      stack.nats = await abortable(startNatsServer({ dataDir: natsDir, output: stack.serverSink("nats") }), options.signal, (n) => n.stop());
+      const starting = startNatsServer({ dataDir: natsDir, output: stack.serverSink("nats") });
+      stack.pendingServers.push(starting.then((n) => (stack.nats = n)).catch(() => undefined));
+      await abortable(starting, options.signal);
+      stack.nats = await starting;
       stack.natsUrl = stack.nats.url;
       stack.natsMonitorUrl = stack.nats.monitorUrl;
       stack.watch("nats", stack.nats.process);
@@ -377,11 +376,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (options.mongodbUrl) {
       stack.mongodbUrl = options.mongodbUrl;
     } else {
-      stack.ferretDb = await abortable(
-        startFerretDb({ dataDir: join(dataDir, "ferretdb"), output: stack.serverSink("ferretdb"), log: options.log }),
-        options.signal,
-        (f) => f.stop(),
-      );
+      const starting = startFerretDb({ dataDir: join(dataDir, "ferretdb"), output: stack.serverSink("ferretdb"), log: options.log });
+      stack.pendingServers.push(starting.then((f) => (stack.ferretDb = f)).catch(() => undefined));
+      await abortable(starting, options.signal);
+      stack.ferretDb = await starting;
       stack.mongodbUrl = mongoUrlWithDatabase(stack.ferretDb.url, options.database ?? DEFAULT_DATABASE);
       stack.watch("ferretdb", stack.ferretDb.process);
       options.log?.(`FerretDB ready on ${stack.mongodbUrl}`);
@@ -411,7 +409,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     stack.startupDone = true;
     return stack;
   } catch (err) {
-    await stack.stop();
+    await stack.stop().catch((stopError: unknown) => options.log?.(`while stopping after a failed start: ${String(stopError)}`));
     throw err;
   }
 }

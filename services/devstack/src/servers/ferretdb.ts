@@ -107,7 +107,7 @@ async function buildIfNeeded(repoRoot: string, options: EnsureBinaryOptions): Pr
 }
 
 export interface FerretDbOptions {
-  /** SQLite files go here (created if missing); a temporary directory (removed on stop) when omitted. */
+  /** SQLite files go here (created if missing); a temporary directory (removed on stop) when omitted. Unused with PostgreSQL. */
   readonly dataDir?: string;
   /** host:port to listen on; 127.0.0.1:0 (a free port) by default. */
   readonly listen?: string;
@@ -138,7 +138,7 @@ export async function startFerretDb(options: FerretDbOptions = {}): Promise<Ferr
   const bin = options.bin ?? (await ensureFerretDbBinary({ log: options.log })).path;
   if (!existsSync(bin)) throw new Error(`FerretDB binary ${bin} does not exist`);
   const temporary = options.dataDir === undefined && options.postgresqlUrl === undefined;
-  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "t2m-ferretdb-")));
+  const dataDir = options.dataDir ?? (temporary ? await mkdtemp(join(tmpdir(), "t2m-ferretdb-")) : "");
   const name = options.name ?? "ferretdb";
   const timeoutMs = options.readyTimeoutMs ?? 30_000;
   const args = ["-listen", options.listen ?? "127.0.0.1:0"];
@@ -147,7 +147,7 @@ export async function startFerretDb(options: FerretDbOptions = {}): Promise<Ferr
   const child = ManagedProcess.spawn({ name, command: bin, args, output: options.output });
   const cleanup = async () => {
     await child.stop({ timeoutMs: 10_000 });
-    if (temporary) await rm(dataDir, { recursive: true, force: true });
+    if (temporary) await rm(dataDir, { recursive: true, force: true, maxRetries: 3 });
   };
   try {
     const started = Date.now();
