@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { mongoUrlWithDatabase, paths, REPO_ROOT } from "../config.js";
 import { ManagedProcess, ProcessError, type OutputSink } from "../processes.js";
-import { findExecutable, mtimeMs } from "./binaries.js";
+import { findExecutable, isExecutable, mtimeMs } from "./binaries.js";
 import { probeMongo } from "./mongo-probe.js";
 
 /** The files the wrapper is built from; a binary older than any of them is rebuilt. */
@@ -21,7 +21,10 @@ export function ferretDbBinaryPath(repoRoot = REPO_ROOT): string {
 
 /** `go`: GO_BIN, else on PATH, else /usr/local/go/bin/go. */
 export function resolveGoBinary(env: Record<string, string | undefined> = process.env): string | undefined {
-  if (env.GO_BIN) return env.GO_BIN;
+  if (env.GO_BIN) {
+    if (!isExecutable(env.GO_BIN)) throw new Error(`GO_BIN=${env.GO_BIN} is not an executable file. ${GO_INSTALL_HINT}`);
+    return env.GO_BIN;
+  }
   return findExecutable("go", env.PATH ?? "", ["/usr/local/go/bin", join(process.env.HOME ?? "/root", "go/bin"), "/usr/lib/go/bin"]);
 }
 
