@@ -167,6 +167,12 @@ async function resolveMongo(): Promise<{ url: string; note: string }> {
 
 async function main(): Promise<void> {
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
+  // `npm start | head`: once nobody reads the output, stop everything.
+  process.stdout.on("error", () => void shutdown(1));
+  process.on("uncaughtException", (err) => {
+    process.stderr.write(`devstack: unexpected error: ${err.stack ?? err.message}\n`);
+    void shutdown(1);
+  });
   const started = Date.now();
   assertBuilt();
 

@@ -69,10 +69,26 @@ const NON_TERMINATING = new Set<NodeJS.Signals>(["SIGSTOP", "SIGCONT", "SIGTSTP"
 /** True for signals after which a process keeps existing (e.g. SIGSTOP). */
 export const isNonTerminating = (signal: NodeJS.Signals): boolean => NON_TERMINATING.has(signal);
 
+/** Children that are still running, killed if this process exits before stopping them. */
+const live = new Set<ManagedProcess>();
+let exitHookInstalled = false;
+
+function track(proc: ManagedProcess): void {
+  live.add(proc);
+  void proc.exited.then(() => live.delete(proc));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Children run in their own process groups, so nothing else would stop them.
+  process.once("exit", () => {
+    for (const child of live) child.kill("SIGKILL");
+  });
+}
+
 /**
  * A child process with its output captured line by line. It runs in its own
  * process group, so a Ctrl-C in the terminal reaches only the parent, which
- * then stops the children in order.
+ * then stops the children in order. Children still running when the parent
+ * exits are killed (SIGKILL) on its way out.
  */
 export class ManagedProcess {
   readonly name: string;
@@ -118,7 +134,9 @@ export class ManagedProcess {
   }
 
   static spawn(options: ProcessOptions): ManagedProcess {
-    return new ManagedProcess(options);
+    const proc = new ManagedProcess(options);
+    track(proc);
+    return proc;
   }
 
   get pid(): number | undefined {
