@@ -41,24 +41,26 @@ export function createInboxApp(options: InboxAppOptions): RequestListener {
     const receivedAt = now().toISOString();
     const webhookId = header(req.headers, "webhook-id") ?? null;
     const timestamp = headerTimestamp(header(req.headers, "webhook-timestamp"));
+    const headers = signatureHeaders(req.headers);
     const read = await readBody(req, maxBodyBytes);
     if (!read.ok) {
       const error = `body larger than ${maxBodyBytes} bytes`;
-      const stored = store.add({ webhookId, timestamp, body: null, verified: false, receivedAt, path, responseStatus: 413, error });
+      const stored = store.add({ webhookId, timestamp, body: null, rawBody: null, headers, verified: false, receivedAt, path, responseStatus: 413, error });
       logger.warn({ seq: stored.seq, webhookId, path, error }, `webhook rejected: ${error}`);
       return sendJson(res, 413, { error }, { connection: "close" });
     }
-    const body = parseBody(read.body.toString("utf8"));
+    const rawBody = read.body.toString("utf8");
+    const body = parseBody(rawBody);
     let verified = false;
     let error: string | undefined;
     try {
-      webhook.verify(read.body, signatureHeaders(req.headers), { jsonParse: false });
+      webhook.verify(read.body, headers, { jsonParse: false });
       verified = true;
     } catch (err) {
       error = err instanceof WebhookVerificationError ? err.message : `verification failed: ${String(err)}`;
     }
     if (!verified) {
-      const stored = store.add({ webhookId, timestamp, body, verified, receivedAt, path, responseStatus: 401, error });
+      const stored = store.add({ webhookId, timestamp, body, rawBody, headers, verified, receivedAt, path, responseStatus: 401, error });
       logger.warn(
         { seq: stored.seq, webhookId, type: stored.type, orderId: stored.orderId, error },
         `webhook rejected (${error}): ${describe(stored)}`,
@@ -67,7 +69,7 @@ export function createInboxApp(options: InboxAppOptions): RequestListener {
     }
     const planned = plan.take();
     const responseStatus = planned ?? 200;
-    const stored = store.add({ webhookId, timestamp, body, verified, receivedAt, path, responseStatus });
+    const stored = store.add({ webhookId, timestamp, body, rawBody, headers, verified, receivedAt, path, responseStatus });
     logger.info(
       { seq: stored.seq, webhookId, type: stored.type, orderId: stored.orderId, status: stored.status, responseStatus },
       `webhook ${describe(stored)} -> ${responseStatus}${planned === undefined ? "" : " (planned)"}`,

@@ -5,6 +5,8 @@ const message = (body: unknown, overrides: Partial<NewInboxMessage> = {}): NewIn
   webhookId: "msg_1",
   timestamp: null,
   body,
+  rawBody: JSON.stringify(body),
+  headers: {},
   verified: true,
   receivedAt: "2026-01-01T00:00:00.000Z",
   path: "/webhooks/t2mobile",
