@@ -65,6 +65,10 @@ describe("webhook inbox over HTTP", () => {
       body: { data: { orderId: "T2M-1" } },
     });
     expect(json.messages[0]).not.toHaveProperty("error");
+    // What was stored is enough to verify the delivery again, independently of the inbox.
+    const stored = json.messages[0] as { rawBody: string; headers: Record<string, string> };
+    expect(stored.headers["webhook-id"]).toBe("msg_abc");
+    expect(new Webhook(secret).verify(stored.rawBody, stored.headers)).toMatchObject({ data: { orderId: "T2M-1" } });
     expect(typeof json.messages[0]?.timestamp).toBe("string");
     expect(typeof json.messages[0]?.receivedAt).toBe("string");
   });
@@ -123,7 +127,7 @@ describe("webhook inbox over HTTP", () => {
     const res = await post("/webhooks/t2mobile", big);
     expect(res.status).toBe(413);
     const { json } = await get("?verified=false");
-    expect(json.messages.at(-1)).toMatchObject({ responseStatus: 413, body: null });
+    expect(json.messages.at(-1)).toMatchObject({ responseStatus: 413, body: null, rawBody: null });
   });
 
   it("validates control requests with 400 and a clear message", async () => {

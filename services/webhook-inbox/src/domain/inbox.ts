@@ -19,10 +19,6 @@ export interface InboxMessage {
   readonly status: string | null;
   /** The parsed JSON body, or the raw text when it is not JSON, or null when it was not read. */
   readonly body: unknown;
-  /** The body exactly as received (UTF-8), for verifying the signature again; null when it was not read. */
-  readonly rawBody: string | null;
-  /** The request's headers (lower-case names; repeated ones joined with ", "). */
-  readonly headers: Readonly<Record<string, string>>;
   /** The body exactly as received (what the signature covers), or null when it was not read. */
   readonly rawBody: string | null;
   /** The Standard Webhooks headers as received, so a receiver can verify the message itself. */
