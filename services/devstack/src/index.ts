@@ -1,6 +1,6 @@
 // The devstack as a library, for tests: start the platform (or parts of it)
 // with its own NATS and FerretDB on free ports, kill and restart processes.
-export { assertBuilt, startStack, type Stack, type StackOptions, type StackProcessName, type StartServiceOptions } from "./stack.js";
+export { assertBuilt, startStack, type Stack, type StackOptions, type StackProcessName, type StackServerName, type StartServiceOptions } from "./stack.js";
 export {
   describeExit,
   isServiceName,

@@ -62,11 +62,28 @@ describe("startStack", () => {
   it("restarts with extra env, and reports a process that dies on its own", async () => {
     await stack.restart("webhook-inbox", { env: { LOG_LEVEL: "debug" } });
     expect(stack.env["webhook-inbox"].LOG_LEVEL).toBe("debug");
+    await stack.restart("webhook-inbox");
+    expect(stack.env["webhook-inbox"].LOG_LEVEL).toBe("info");
 
     process.kill(stack.pid("webhook-inbox")!, "SIGKILL");
     await expect.poll(() => unexpected.length).toBe(1);
     expect(unexpected[0]).toEqual({ name: "webhook-inbox", exit: { code: null, signal: "SIGKILL" } });
     await stack.start("webhook-inbox");
+  });
+
+  it("stops and starts its servers again on the same ports, keeping their data", async () => {
+    const { natsUrl, mongodbUrl } = stack;
+    await stack.stopServer("ferretdb");
+    await stack.stopServer("nats");
+    expect(stack.isRunning("ferretdb") || stack.isRunning("nats")).toBe(false);
+    await stack.startServer("nats");
+    await stack.startServer("ferretdb");
+    expect(stack.natsUrl).toBe(natsUrl);
+    expect(stack.mongodbUrl).toBe(mongodbUrl);
+    expect(stack.isRunning("ferretdb") && stack.isRunning("nats")).toBe(true);
+    const health = await fetch(`${stack.natsMonitorUrl}/healthz?js-enabled-only=true`);
+    expect(health.status).toBe(200);
+    expect(unexpected).toHaveLength(1);
   });
 
   it("stops everything, leaving no process and no temporary data behind", async () => {

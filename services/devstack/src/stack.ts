@@ -71,9 +71,12 @@ export interface StackOptions {
 }
 
 export interface StartServiceOptions {
-  /** Extra env for this process from now on (merged into its overrides). */
+  /** Extra env for this start only; a later start without it goes back to the stack's env. */
   readonly env?: Environment;
 }
+
+/** The servers a stack may own. */
+export type StackServerName = "nats" | "ferretdb";
 
 export interface Stack {
   /** The processes this stack runs, in start order. */
@@ -105,6 +108,10 @@ export interface Stack {
   start(name: ServiceName, options?: StartServiceOptions): Promise<void>;
   /** Stops (SIGTERM, then SIGKILL) and starts again. */
   restart(name: ServiceName, options?: StartServiceOptions): Promise<void>;
+  /** Stops NATS or FerretDB (one the stack started), keeping its data, e.g. to see readiness fail. */
+  stopServer(name: StackServerName): Promise<void>;
+  /** Starts a stopped server again on the same port with the same data; clients reconnect. */
+  startServer(name: StackServerName): Promise<void>;
   /**
    * Sends a signal (SIGTERM by default; SIGKILL to simulate a crash) and
    * resolves with how it exited; resolves null at once for signals that do
@@ -129,6 +136,8 @@ class StackImpl implements Stack {
   private readonly buffers = new Map<StackProcessName, LineBuffer>();
   private readonly expected = new WeakSet<ManagedProcess>();
   private readonly overrides: Partial<Record<ServiceName, Environment>>;
+  /** Env given to the current start of a process only. */
+  private readonly startEnv: Partial<Record<ServiceName, Environment>> = {};
   private stopping: Promise<void> | undefined;
 
   constructor(
@@ -189,7 +198,7 @@ class StackImpl implements Stack {
       logLevel: this.options.logLevel ?? "info",
     };
     for (const name of SERVICE_NAMES) {
-      this.env[name] = serviceEnv(name, topology, { global: this.options.env, service: this.overrides[name] });
+      this.env[name] = serviceEnv(name, topology, { global: this.options.env, service: { ...this.overrides[name], ...this.startEnv[name] } });
     }
   }
 
@@ -229,8 +238,8 @@ class StackImpl implements Stack {
   async start(name: ServiceName, options: StartServiceOptions = {}): Promise<void> {
     if (this.stopping) throw new Error(`the stack is stopping; cannot start ${name}`);
     if (this.processes.get(name)?.running) throw new Error(`${name} is already running (pid ${this.pid(name)})`);
-    if (options.env) {
-      this.overrides[name] = { ...this.overrides[name], ...options.env };
+    if (options.env || this.startEnv[name]) {
+      this.startEnv[name] = options.env;
       this.computeEnv();
     }
     const buffer = this.buffer(name);
@@ -273,6 +282,30 @@ class StackImpl implements Stack {
     if (!proc.kill(signal)) return proc.exited;
     proc.kill("SIGCONT");
     return proc.exited;
+  }
+
+  async stopServer(name: StackServerName): Promise<void> {
+    const server = name === "nats" ? this.nats : this.ferretDb;
+    if (!server) throw new Error(`this stack did not start ${name} (it reuses one), so it cannot stop it`);
+    this.expected.add(server.process);
+    await server.stop();
+  }
+
+  async startServer(name: StackServerName): Promise<void> {
+    if (this.stopping) throw new Error(`the stack is stopping; cannot start ${name}`);
+    const server = name === "nats" ? this.nats : this.ferretDb;
+    if (!server) throw new Error(`this stack did not start ${name} (it reuses one)`);
+    if (server.process.running) throw new Error(`${name} is already running`);
+    const port = Number(/:(\d+)\/?$/.exec(server.url)?.[1]);
+    if (name === "nats") {
+      this.nats = await startNatsServer({ dataDir: server.dataDir, port, output: this.serverSink("nats") });
+      this.natsMonitorUrl = this.nats.monitorUrl;
+      this.watch("nats", this.nats.process);
+    } else {
+      this.ferretDb = await startFerretDb({ dataDir: server.dataDir, listen: `127.0.0.1:${port}`, output: this.serverSink("ferretdb") });
+      this.watch("ferretdb", this.ferretDb.process);
+    }
+    this.options.log?.(`${name} started again on ${server.url}`);
   }
 
   stopTimeoutMs(): number {
