@@ -35,7 +35,6 @@ export async function buildGateway(options: GatewayOptions) {
     trustProxy: options.trustProxy,
     // Request ids let a support case be matched to our logs.
     requestIdHeader: "x-request-id",
-    disableRequestLogging: false,
   });
 
   const expectedKey = digest(options.apiKey);

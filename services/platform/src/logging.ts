@@ -1,4 +1,4 @@
-import { trace } from "@opentelemetry/api";
+import { isSpanContextValid, trace } from "@opentelemetry/api";
 import { pino, type Logger } from "pino";
 
 export type { Logger } from "pino";
@@ -16,7 +16,7 @@ export function createLogger(service: string, level = "info"): Logger {
     // Every line logged inside a span names its trace, so logs and traces join up.
     mixin() {
       const context = trace.getActiveSpan()?.spanContext();
-      return context ? { traceId: context.traceId, spanId: context.spanId } : {};
+      return context && isSpanContextValid(context) ? { traceId: context.traceId, spanId: context.spanId } : {};
     },
     redact: {
       paths: [

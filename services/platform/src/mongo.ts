@@ -42,10 +42,28 @@ export class Database {
     return this.db.collection<T>(name);
   }
 
-  /** Creates the indexes a collection needs; existing ones are left as they are. */
+  /**
+   * Creates the indexes a collection lacks, by name, one call each; existing
+   * ones are left as they are. FerretDB 1.24 drops the connection (a
+   * server-side panic) when one createIndexes call lists two or more indexes
+   * that already exist, so existing ones are never sent again.
+   */
   async ensureIndexes(collection: string, indexes: readonly IndexDefinition[]): Promise<void> {
-    if (indexes.length === 0) return;
-    await this.db.collection(collection).createIndexes(indexes.map((i) => ({ key: i.key, ...i.options })) as never);
+    const existing = await this.indexNames(collection);
+    for (const index of indexes) {
+      if (!existing.has(index.options.name)) await this.db.collection(collection).createIndex(index.key, index.options);
+    }
+  }
+
+  private async indexNames(collection: string): Promise<Set<string>> {
+    try {
+      const indexes = await this.db.collection(collection).listIndexes().toArray();
+      return new Set(indexes.map((i) => String(i.name)));
+    } catch (err) {
+      // 26 NamespaceNotFound: the collection does not exist yet, so it has no indexes.
+      if (err instanceof MongoServerError && err.code === 26) return new Set();
+      throw err;
+    }
   }
 
   readiness(): ReadinessCheck {

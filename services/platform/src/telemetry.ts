@@ -2,7 +2,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
 import { MongoDBInstrumentation } from "@opentelemetry/instrumentation-mongodb";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import { BatchSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace";
+import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace";
 
 export interface TelemetryOptions {
   readonly serviceName: string;
@@ -23,6 +23,9 @@ export function startTelemetry(options: TelemetryOptions): NodeSDK {
   const endpointConfigured = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
   const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
   if (endpointConfigured) spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter() }));
+  // NodeSDK registers no tracer provider without a processor; with none, spans
+  // would have no ids and incoming trace context would not be continued.
+  if (spanProcessors.length === 0) spanProcessors.push(new NoopSpanProcessor());
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? options.serviceName,
     spanProcessors,
