@@ -1,0 +1,99 @@
+import type { Stack } from "@t2m/devstack";
+import { Webhook } from "standardwebhooks";
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly contentType: string;
+  readonly headers: Headers;
+  readonly body: any;
+}
+
+/** Calls the gateway as T2Mobile does. */
+export function t2mobileClient(stack: Stack) {
+  const call = async (method: string, path: string, options: { key?: string | null; idempotencyKey?: string; body?: unknown; rawBody?: string; contentType?: string } = {}): Promise<ApiResponse> => {
+    const headers: Record<string, string> = {};
+    const key = options.key === undefined ? stack.apiKey : options.key;
+    if (key !== null) headers.authorization = `Bearer ${key}`;
+    if (options.idempotencyKey !== undefined) headers["idempotency-key"] = options.idempotencyKey;
+    const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+    if (body !== undefined) headers["content-type"] = options.contentType ?? "application/json";
+    const res = await fetch(`${stack.urls.gateway}${path}`, { method, headers, body });
+    const text = await res.text();
+    const contentType = res.headers.get("content-type") ?? "";
+    return { status: res.status, contentType, headers: res.headers, body: text && contentType.includes("json") ? JSON.parse(text) : text };
+  };
+  return {
+    call,
+    products: () => call("GET", "/t2mobile/products"),
+    submit: (body: unknown, idempotencyKey: string) => call("POST", "/t2mobile/fulfilment", { body, idempotencyKey }),
+    order: (orderId: string) => call("GET", `/t2mobile/orders/${encodeURIComponent(orderId)}`),
+    health: () => call("GET", "/t2mobile/health", { key: null }),
+  };
+}
+
+let sequence = 0;
+/** A fresh order in the seed's shape; ids are unique per call. */
+export function newOrder(overrides: Record<string, unknown> = {}) {
+  sequence += 1;
+  const id = `T2M${Date.now().toString(36).toUpperCase()}${sequence}`;
+  return {
+    orderId: id,
+    productId: "ZOHO_CRM_STD",
+    customerId: `T2M_USER_${sequence}`,
+    customerName: "John Doe",
+    customerEmail: `john.${id.toLowerCase()}@example.com`,
+    customerPhone: "08012345678",
+    tenure: "12_MONTHS",
+    ...overrides,
+  };
+}
+
+/** Polls until `probe` returns a value, or fails with the stack's recent output. */
+export async function waitFor<T>(stack: Stack, what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${stack.recentOutput(40)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface InboxMessage {
+  readonly webhookId: string;
+  readonly type: string;
+  readonly orderId: string;
+  readonly verified: boolean;
+  readonly receivedAt: string;
+  readonly body: any;
+  readonly rawBody: string;
+  readonly headers: Record<string, string>;
+}
+
+export async function inboxMessages(stack: Stack, orderId: string): Promise<InboxMessage[]> {
+  const res = await fetch(`${stack.urls["webhook-inbox"]}/__inbox/messages?orderId=${encodeURIComponent(orderId)}`);
+  const body = (await res.json()) as { messages: InboxMessage[] };
+  return body.messages;
+}
+
+/** Verifies a received webhook independently of the inbox, with the standardwebhooks library. */
+export function verifyWebhook(stack: Stack, message: InboxMessage): unknown {
+  return new Webhook(stack.webhookSecret).verify(message.rawBody, message.headers);
+}
+
+export async function sandbox(stack: Stack, path: string, init: { method?: string; body?: unknown } = {}) {
+  const res = await fetch(`${stack.urls["zoho-sandbox"]}/__sandbox${path}`, {
+    method: init.method ?? "GET",
+    headers: init.body === undefined ? {} : { "content-type": "application/json" },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  if (!res.ok) throw new Error(`sandbox ${path}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as any;
+}
+
+export async function salesOrdersNumbered(stack: Stack, number: string): Promise<Array<{ salesorder_id: string; salesorder_number: string; status: string }>> {
+  const state = await sandbox(stack, "/state");
+  return (state.salesOrders as Array<{ salesorder_id: string; salesorder_number: string; status: string }>).filter(
+    (o) => o.salesorder_number === number,
+  );
+}
