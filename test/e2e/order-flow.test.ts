@@ -265,12 +265,16 @@ describe("observability", () => {
     const order = newOrder();
     await api.submit(order, `key-${order.orderId}`);
     await webhooksFor(order.orderId);
+    const expected = ["gateway", "catalogue", "fulfilment", "provisioning", "notification"];
+    let seen: string[] = [];
     const trace = await waitFor(stack, "the order's spans from every service", async () => {
-      const submitted = collector.spans.find((s) => s.name === "orders.submitted publish" && s.service === "fulfilment");
+      const submitted = collector.spans.find((s) => s.attributes["messaging.message.id"] === `orders.submitted:${order.orderId}`);
       if (!submitted) return undefined;
       const spans = collector.spans.filter((s) => s.traceId === submitted.traceId);
-      const services = new Set(spans.map((s) => s.service));
-      return ["gateway", "catalogue", "fulfilment", "provisioning", "notification"].every((name) => services.has(name)) ? spans : undefined;
+      seen = [...new Set(spans.map((s) => `${s.service}: ${s.name}`))];
+      return expected.every((name) => spans.some((s) => s.service === name)) ? spans : undefined;
+    }).catch((err: Error) => {
+      throw new Error(`${err.message.split("\n")[0]}; spans seen in the trace:\n  ${seen.join("\n  ")}`);
     });
     const names = trace.map((s) => s.name);
     expect(names).toContain("orders.submitted process");

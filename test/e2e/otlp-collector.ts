@@ -10,12 +10,21 @@ export interface CollectedSpan {
   readonly spanId: string;
   readonly parentSpanId: string;
   readonly name: string;
+  readonly attributes: Readonly<Record<string, string>>;
 }
 
 interface OtlpExport {
   resourceSpans?: Array<{
     resource?: { attributes?: Array<{ key: string; value?: { stringValue?: string } }> };
-    scopeSpans?: Array<{ spans?: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string }> }>;
+    scopeSpans?: Array<{
+      spans?: Array<{
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        name: string;
+        attributes?: Array<{ key: string; value?: { stringValue?: string; intValue?: string | number } }>;
+      }>;
+    }>;
   }>;
 }
 
@@ -31,7 +40,10 @@ export async function startOtlpCollector() {
           const service = rs.resource?.attributes?.find((a) => a.key === "service.name")?.value?.stringValue ?? "unknown";
           for (const ss of rs.scopeSpans ?? []) {
             for (const s of ss.spans ?? []) {
-              spans.push({ service, traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId ?? "", name: s.name });
+              const attributes = Object.fromEntries(
+                (s.attributes ?? []).map((a) => [a.key, String(a.value?.stringValue ?? a.value?.intValue ?? "")]),
+              );
+              spans.push({ service, traceId: s.traceId, spanId: s.spanId, parentSpanId: s.parentSpanId ?? "", name: s.name, attributes });
             }
           }
         }

@@ -2,11 +2,11 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
 import { MongoDBInstrumentation } from "@opentelemetry/instrumentation-mongodb";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace";
+import { NoopSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace";
 
 export interface TelemetryOptions {
   readonly serviceName: string;
-  /** Extra processors, e.g. an in-memory exporter in tests. */
+  /** Processors to use instead of the OTLP exporter, e.g. an in-memory one in tests. */
   readonly spanProcessors?: SpanProcessor[];
   readonly env?: Record<string, string | undefined>;
 }
@@ -21,14 +21,18 @@ export interface TelemetryOptions {
 export function startTelemetry(options: TelemetryOptions): NodeSDK {
   const env = options.env ?? process.env;
   const endpointConfigured = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
-  const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
-  if (endpointConfigured) spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter() }));
-  // NodeSDK registers no tracer provider without a processor; with none, spans
-  // would have no ids and incoming trace context would not be continued.
-  if (spanProcessors.length === 0) spanProcessors.push(new NoopSpanProcessor());
+  const extra = options.spanProcessors ?? [];
+  // Given an exporter, NodeSDK batches with the standard OTEL_BSP_* settings.
+  // Without one it registers no tracer provider at all, so spans would have
+  // no ids and incoming trace context would not be continued: a no-op
+  // processor keeps propagation (and trace ids in logs) working.
+  const tracing =
+    endpointConfigured && extra.length === 0
+      ? { traceExporter: new OTLPTraceExporter() }
+      : { spanProcessors: extra.length > 0 ? [...extra] : [new NoopSpanProcessor()] };
   const sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME ?? options.serviceName,
-    spanProcessors,
+    ...tracing,
     instrumentations: [
       new HttpInstrumentation({
         // Probes and scrapes are noise in traces.
