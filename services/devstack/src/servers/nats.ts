@@ -1,5 +1,5 @@
+import { connect } from "@nats-io/transport-node";
 import { mkdtemp, readFile, rm, mkdir } from "node:fs/promises";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -131,44 +131,15 @@ export type NatsProbe =
   | { readonly kind: "closed"; readonly detail: string }
   | { readonly kind: "other"; readonly detail: string };
 
-/** Reads the INFO line a NATS server sends first: `INFO {"server_id":…,"version":…,"jetstream":true}`. */
-export function parseNatsInfo(line: string): { jetstream: boolean; version: string } | undefined {
-  const match = /^INFO\s+(\{.*\})\s*$/.exec(line.trim());
-  if (!match?.[1]) return undefined;
+/** Whether host:port answers as a NATS server, and whether it has JetStream. */
+export async function probeNats(host: string, port: number, timeoutMs = 2_000): Promise<NatsProbe> {
   try {
-    const info = JSON.parse(match[1]) as { jetstream?: unknown; version?: unknown };
-    return { jetstream: info.jetstream === true, version: typeof info.version === "string" ? info.version : "unknown" };
-  } catch {
-    return undefined;
+    const connection = await connect({ servers: `${host}:${port}`, timeout: timeoutMs, reconnect: false });
+    const info = connection.info;
+    await connection.close();
+    return { kind: "nats", jetstream: info?.jetstream === true, version: info?.version ?? "unknown" };
+  } catch (err) {
+    const detail = err instanceof Error ? `${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ""}` : String(err);
+    return /ECONNREFUSED|refused/i.test(detail) ? { kind: "closed", detail: "ECONNREFUSED" } : { kind: "other", detail };
   }
-}
-
-/** Connects to host:port and reads the server's INFO line, without a NATS client. */
-export function probeNats(host: string, port: number, timeoutMs = 2_000): Promise<NatsProbe> {
-  return new Promise<NatsProbe>((resolve) => {
-    const socket = connect({ host, port });
-    let text = "";
-    let connected = false;
-    const finish = (result: NatsProbe) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(result);
-    };
-    const timer = setTimeout(
-      () => finish(connected ? { kind: "other", detail: `sent no NATS INFO within ${timeoutMs} ms` } : { kind: "closed", detail: "connect timed out" }),
-      timeoutMs,
-    );
-    socket.once("connect", () => (connected = true));
-    socket.on("data", (chunk: Buffer) => {
-      text += chunk.toString("latin1");
-      const end = text.indexOf("\n");
-      if (end < 0 && text.length < 64 * 1024) return;
-      const info = parseNatsInfo(text.slice(0, end < 0 ? undefined : end));
-      finish(info ? { kind: "nats", ...info } : { kind: "other", detail: `answered something that is not NATS: ${JSON.stringify(text.slice(0, 40))}` });
-    });
-    socket.once("error", (err: NodeJS.ErrnoException) =>
-      finish(connected ? { kind: "other", detail: err.message } : { kind: "closed", detail: err.code ?? err.message }),
-    );
-    socket.once("end", () => finish({ kind: "other", detail: "closed the connection without a NATS INFO line" }));
-  });
 }

@@ -94,3 +94,28 @@ describe("NATS and FerretDB started for real", () => {
     await expect(startFerretDb({ listen: `127.0.0.1:${server.port}` })).rejects.toThrow(/Last output of ferretdb:[\s\S]*address already in use/);
   });
 });
+
+describe("probes", () => {
+  it("tell nothing listening from something that is not the server asked for", async () => {
+    const { createServer } = await import("node:http");
+    const http = createServer((_req, res) => res.end("not a database"));
+    await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
+    const httpPort = (http.address() as { port: number }).port;
+    const closedPort = await new Promise<number>((resolve) => {
+      const s = createServer();
+      s.listen(0, "127.0.0.1", () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    try {
+      expect(await probeMongo("127.0.0.1", closedPort, 1_000)).toMatchObject({ kind: "closed" });
+      expect(await probeNats("127.0.0.1", closedPort, 1_000)).toMatchObject({ kind: "closed" });
+      expect(await probeMongo("127.0.0.1", httpPort, 1_000)).toMatchObject({ kind: "other" });
+      expect(await probeNats("127.0.0.1", httpPort, 1_000)).toMatchObject({ kind: "other" });
+    } finally {
+      http.closeAllConnections();
+      await new Promise<void>((r) => http.close(() => r()));
+    }
+  });
+});
