@@ -266,20 +266,31 @@ describe("observability", () => {
     await api.submit(order, `key-${order.orderId}`);
     await webhooksFor(order.orderId);
     const expected = ["gateway", "catalogue", "fulfilment", "provisioning", "notification"];
+    // The NATS hops: each publish and the consume that continues it.
+    const hops = [
+      ["fulfilment", "orders.submitted publish"],
+      ["fulfilment", "orders.submitted process"],
+      ["fulfilment", "orders.outcome.fulfilled publish"],
+      ["notification", "orders.outcome.fulfilled process"],
+    ] as const;
     let seen: string[] = [];
     const trace = await waitFor(stack, "the order's spans from every service", async () => {
       const submitted = collector.spans.find((s) => s.attributes["messaging.message.id"] === `orders.submitted:${order.orderId}`);
       if (!submitted) return undefined;
       const spans = collector.spans.filter((s) => s.traceId === submitted.traceId);
       seen = [...new Set(spans.map((s) => `${s.service}: ${s.name}`))];
-      return expected.every((name) => spans.some((s) => s.service === name)) ? spans : undefined;
+      const complete =
+        expected.every((name) => spans.some((s) => s.service === name)) &&
+        hops.every(([service, name]) => spans.some((s) => s.service === service && s.name === name));
+      return complete ? spans : undefined;
     }).catch((err: Error) => {
       throw new Error(`${err.message.split("\n")[0]}; spans seen in the trace:\n  ${seen.join("\n  ")}`);
     });
-    const names = trace.map((s) => s.name);
-    expect(names).toContain("orders.submitted process");
-    expect(names).toContain("orders.outcome.fulfilled publish");
-    expect(names).toContain("orders.outcome.fulfilled process");
+    const byId = new Map(trace.map((s) => [s.spanId, s]));
+    const span = (service: string, name: string) => trace.find((s) => s.service === service && s.name === name)!;
+    // Each consumer span continues its publish span, through the NATS message headers.
+    expect(byId.get(span("fulfilment", "orders.submitted process").parentSpanId)?.name).toBe("orders.submitted publish");
+    expect(byId.get(span("notification", "orders.outcome.fulfilled process").parentSpanId)?.name).toBe("orders.outcome.fulfilled publish");
   });
 
   it("every service serves Prometheus metrics", async () => {
