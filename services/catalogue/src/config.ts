@@ -2,7 +2,8 @@ import { fileURLToPath } from "node:url";
 import { baseConfigShape, DefaultPorts, loadConfig, port } from "@t2m/platform";
 import { z } from "zod";
 
-const bundledCatalogue = fileURLToPath(new URL("../data/products.json", import.meta.url));
+/** The catalogue shipped with the repository; the same path from src/ and from dist/. */
+export const bundledCatalogueFile = fileURLToPath(new URL("../data/products.json", import.meta.url));
 
 export function loadCatalogueConfig(env?: Record<string, string | undefined>) {
   return loadConfig(
@@ -11,7 +12,7 @@ export function loadCatalogueConfig(env?: Record<string, string | undefined>) {
       z.object({
         ...baseConfigShape,
         PORT: port(DefaultPorts.catalogue),
-        CATALOGUE_FILE: z.string().min(1).default(bundledCatalogue),
+        CATALOGUE_FILE: z.string().min(1).default(bundledCatalogueFile),
       }),
     env,
   );

@@ -1,8 +1,8 @@
-import { readFile } from "node:fs/promises";
+import { loadCatalogue } from "@t2m/catalogue";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { IncomingMessage, Logger, RequestListener, ServerResponse } from "@t2m/platform";
 import { CONTROL_PREFIX, handleSandboxRequest, type RequestBody } from "./api.js";
-import { seedFromCatalogue, type SeedCatalogue } from "./domain/catalogue.js";
+import { seedFromProducts, type SeedCatalogue } from "./domain/catalogue.js";
 import { ZohoSandboxState, type SandboxSettings } from "./domain/sandbox-state.js";
 import { ZohoCode } from "./domain/zoho-error.js";
 
@@ -16,18 +16,9 @@ export interface ZohoSandboxApp {
 }
 
 /** Reads the product catalogue the sandbox seeds its items from. */
+/** Seeds the organisation from the catalogue file, read and checked by the catalogue service's own parser. */
 export async function readSeedCatalogue(file: string): Promise<SeedCatalogue> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    throw new Error(`cannot read the catalogue file ${file}: ${(err as Error).message}`);
-  }
-  try {
-    return seedFromCatalogue(JSON.parse(text));
-  } catch (err) {
-    throw new Error(`${file}: ${(err as Error).message}`);
-  }
+  return seedFromProducts((await loadCatalogue(file)).products);
 }
 
 export function createZohoSandboxApp(settings: SandboxSettings, logger: Logger): ZohoSandboxApp {

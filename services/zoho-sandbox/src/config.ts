@@ -1,9 +1,9 @@
-import { fileURLToPath } from "node:url";
+import { bundledCatalogueFile } from "@t2m/catalogue";
 import { baseConfigShape, DefaultPorts, loadConfig, port, SandboxDefaults, secret, type Environment } from "@t2m/platform";
 import { z } from "zod";
 
-/** The catalogue every local run shares; the same path from src/ and from dist/. */
-export const defaultCatalogueFile = fileURLToPath(new URL("../../catalogue/data/products.json", import.meta.url));
+/** The catalogue every local run shares. */
+export const defaultCatalogueFile = bundledCatalogueFile;
 
 export function loadSandboxConfig(env?: Environment) {
   const raw = loadConfig(

@@ -41,9 +41,10 @@ describe("Catalogue", () => {
     }
   });
 
-  it("rejects duplicate products and tenures", () => {
+  it("rejects duplicate products, SKUs and tenures", () => {
     const product = valid.products[0]!;
     expect(() => Catalogue.parse({ ...valid, products: [product, product] })).toThrow(/duplicate productId/);
+    expect(() => Catalogue.parse({ ...valid, products: [product, { ...product, productId: "OTHER" }] })).toThrow(/duplicate zohoItemSku ZOHO-CRM-STD/);
     expect(() => Catalogue.parse({ ...valid, products: [{ ...product, tenures: [...product.tenures, ...product.tenures] }] })).toThrow(
       /duplicate tenure/,
     );

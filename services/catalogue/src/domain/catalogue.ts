@@ -62,9 +62,13 @@ export class Catalogue {
     const file = result.data;
     const problems: string[] = [];
     const seen = new Set<string>();
+    const skus = new Set<string>();
     for (const product of file.products) {
       if (seen.has(product.productId)) problems.push(`products: duplicate productId ${product.productId}`);
       seen.add(product.productId);
+      // Zoho: "SKU is unique for every item".
+      if (skus.has(product.zohoItemSku)) problems.push(`products: duplicate zohoItemSku ${product.zohoItemSku}`);
+      skus.add(product.zohoItemSku);
       const tenures = new Set(product.tenures.map((t) => t.tenure));
       if (tenures.size !== product.tenures.length) problems.push(`${product.productId}: duplicate tenure`);
     }

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { Product } from "@t2m/proto/catalogue/v1/catalogue";
 
 /** An item the sandbox organisation starts with. */
 export interface SeedItem {
@@ -7,20 +7,6 @@ export interface SeedItem {
   readonly description: string;
   readonly rate: number;
 }
-
-const catalogueSchema = z.object({
-  currency: z.string().min(1),
-  products: z.array(
-    z.object({
-      name: z.string().min(1),
-      description: z.string().default(""),
-      zohoItemSku: z.string().min(1),
-      tenures: z
-        .array(z.object({ tenure: z.string(), price: z.string().regex(/^\d+(\.\d{1,2})?$/, "must be a decimal amount") }))
-        .min(1),
-    }),
-  ),
-});
 
 export interface SeedCatalogue {
   readonly currencyCode: string;
@@ -32,21 +18,16 @@ export interface SeedCatalogue {
  * the yearly price when the product has one (what most orders buy), else the
  * first tenure's; sales orders send their own rate per line anyway.
  */
-export function seedFromCatalogue(json: unknown): SeedCatalogue {
-  const parsed = catalogueSchema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
-    throw new Error(`catalogue is not valid: ${problems.join("; ")}`);
-  }
-  const items = parsed.data.products.map((product) => {
-    const tenure = product.tenures.find((t) => t.tenure === "12_MONTHS") ?? product.tenures[0]!;
-    return { sku: product.zohoItemSku, name: product.name, description: product.description, rate: Number(tenure.price) };
+export function seedFromProducts(products: readonly Product[]): SeedCatalogue {
+  const items = products.map((product) => {
+    const tenure = product.tenures.find((t) => t.tenure === "12_MONTHS") ?? product.tenures[0];
+    return {
+      sku: product.zohoItemSku,
+      name: product.name,
+      description: product.description,
+      rate: Number(tenure?.price?.amountMinor ?? 0n) / 100,
+    };
   });
-  const skus = new Set<string>();
-  for (const item of items) {
-    // Zoho: "SKU is unique for every item".
-    if (skus.has(item.sku)) throw new Error(`catalogue is not valid: SKU ${item.sku} appears twice`);
-    skus.add(item.sku);
-  }
-  return { currencyCode: parsed.data.currency, items };
+  const currencyCode = products[0]?.tenures[0]?.price?.currencyCode ?? "NGN";
+  return { currencyCode, items };
 }
