@@ -3,14 +3,25 @@
 // process) and reports how long T2Mobile waits for the 202 and then for the
 // ORDER_FULFILLED webhook, plus each process's memory.
 //
-// BENCH_ORDERS (default 200) orders are sent BENCH_CONCURRENCY (default 8)
-// at a time after BENCH_WARMUP (default 20) warm-up orders.
+// First BENCH_SINGLE (default 20) orders one at a time, each waited for to
+// its webhook: the latency one order sees on an idle platform. Then
+// BENCH_ORDERS (default 200) orders sent BENCH_CONCURRENCY (default 8) at a
+// time, after BENCH_WARMUP (default 20) warm-up orders: throughput, and
+// latency under a backlog.
+//
+// FerretDB runs on PostgreSQL when BENCH_POSTGRESQL_URL is set, or when a
+// server answers on 127.0.0.1:5432 (postgres://postgres@127.0.0.1:5432/postgres);
+// otherwise on SQLite. FerretDB's SQLite backend pushes down only _id
+// equality, so every other query scans the collection and it, not the
+// platform, sets the pace (see the report's "mongodbBackend").
 import { readFileSync } from "node:fs";
-import { startStack, type ServiceName, type Stack } from "@t2m/devstack";
+import { connect } from "node:net";
+import { startFerretDb, startStack, type FerretDb, type ServiceName, type Stack } from "@t2m/devstack";
 
 const orders = Number(process.env.BENCH_ORDERS ?? 200);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const warmup = Number(process.env.BENCH_WARMUP ?? 20);
+const single = Number(process.env.BENCH_SINGLE ?? 20);
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -87,15 +98,37 @@ async function webhookArrivals(stack: Stack, expected: Set<string>, timeoutMs: n
   }
 }
 
+async function postgresqlUrl(): Promise<string | undefined> {
+  if (process.env.BENCH_POSTGRESQL_URL) return process.env.BENCH_POSTGRESQL_URL;
+  const open = await new Promise<boolean>((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port: 5432 });
+    socket.once("connect", () => resolve(true));
+    socket.once("error", () => resolve(false));
+    socket.setTimeout(1_000, () => resolve(false));
+  }).finally(() => undefined);
+  return open ? "postgres://postgres@127.0.0.1:5432/postgres" : undefined;
+}
+
+const run = Date.now().toString(36);
+const pg = await postgresqlUrl();
+let ferretDb: FerretDb | undefined;
+if (pg) ferretDb = await startFerretDb({ postgresqlUrl: pg });
 const stack = await startStack({
   ports: "random",
   logLevel: "warn",
+  ...(ferretDb ? { mongodbUrl: ferretDb.databaseUrl(`bench_${run}`) } : {}),
   env: { RATE_LIMIT_PER_MINUTE: "1000000", ZOHO_SANDBOX_RATE_LIMIT_PER_MINUTE: "0" },
 });
 try {
-  const run = Date.now().toString(36);
   const warm = await placeAll(stack, `${run}w`, warmup);
   await webhookArrivals(stack, new Set(warm.map((p) => p.orderId)), 120_000);
+
+  const idle: number[] = [];
+  for (let i = 0; i < single; i++) {
+    const placed = await place(stack, `${run}s`, i);
+    const arrivals = await webhookArrivals(stack, new Set([placed.orderId]), 60_000);
+    idle.push(arrivals.get(placed.orderId)! - placed.acceptedAt);
+  }
   await fetch(`${stack.urls["webhook-inbox"]}/__inbox/messages`, { method: "DELETE" });
 
   const started = Date.now();
@@ -105,10 +138,12 @@ try {
   const totalSeconds = (Math.max(...arrivals.values()) - started) / 1000;
 
   const report = {
+    mongodbBackend: pg ? "FerretDB 1.24 on PostgreSQL" : "FerretDB 1.24 on SQLite",
     orders,
     concurrency,
     acceptedPerSecond: Math.round(orders / acceptSeconds),
     fulfilledPerSecond: Math.round((orders / totalSeconds) * 10) / 10,
+    idleAcceptedToWebhookMs: summary(idle),
     acceptLatencyMs: summary(placed.map((p) => p.acceptedAt - p.sentAt)),
     acceptedToWebhookMs: summary(placed.map((p) => arrivals.get(p.orderId)! - p.acceptedAt)),
     rssMiB: Object.fromEntries(
@@ -118,4 +153,5 @@ try {
   console.log(JSON.stringify(report, null, 2));
 } finally {
   await stack.stop();
+  await ferretDb?.stop();
 }

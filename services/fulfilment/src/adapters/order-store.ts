@@ -71,12 +71,14 @@ export class OrderStore {
     return docs.map((d) => strip(d)!);
   }
 
+  // By _id alone: a repeat only moves the timestamp, and FerretDB's SQLite
+  // backend pushes down nothing but _id equality (anything more scans).
   async markSubmittedPublished(orderId: string, at: Date): Promise<void> {
-    await this.orders.updateOne({ _id: orderId, submittedPublishedAt: { $exists: false } }, { $set: { submittedPublishedAt: at } });
+    await this.orders.updateOne({ _id: orderId }, { $set: { submittedPublishedAt: at } });
   }
 
   async markOutcomePublished(orderId: string, at: Date): Promise<void> {
-    await this.orders.updateOne({ _id: orderId, outcomePublishedAt: { $exists: false } }, { $set: { outcomePublishedAt: at } });
+    await this.orders.updateOne({ _id: orderId }, { $set: { outcomePublishedAt: at } });
   }
 
   /** Only unfinished orders move to PROCESSING: a finished order is never reopened. */
