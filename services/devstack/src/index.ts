@@ -31,6 +31,7 @@ export {
   type FerretDbBinary,
   type FerretDbOptions,
 } from "./servers/ferretdb.js";
+export { ensureHelmBinary, helmBinaryPath, helmModuleVersion, HELM_VERSION, type HelmBinary } from "./servers/helm.js";
 export { probeMongo, type MongoProbe } from "./servers/mongo-probe.js";
 export {
   DEFAULT_SERVICE_PORTS,

@@ -1,0 +1,527 @@
+// The Helm chart (charts/t2mobile-fulfilment) and the kustomize overlays
+// (k8s/): lint with the values schema, render, validate every object against
+// the Kubernetes schema, and check what matters for running the platform —
+// probes, hardening, secrets only from the Secret and only where read, the
+// dashboards and alerts built on metrics the code really exposes.
+// Helm is built with Go when missing (ensureHelmBinary; ~3.5 min the first time).
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { ensureHelmBinary, REPO_ROOT } from "@t2m/devstack";
+import type { IConfigMap } from "kubernetes-models/v1/ConfigMap";
+import type { IContainer } from "kubernetes-models/v1/Container";
+import type { IService } from "kubernetes-models/v1/Service";
+import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
+import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
+import type { IIngress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import {
+  CHART_DIR,
+  DEPLOYED_SERVICES,
+  definedMetrics,
+  FIXTURES,
+  helmTemplate,
+  ofKind,
+  promqlLabelValues,
+  promqlMetricNames,
+  runHelm,
+  SECRET_VARIABLES,
+  SERVICE_PORTS,
+  seriesNames,
+  serviceSources,
+  validateObject,
+  type DeployedService,
+  type K8sObject,
+  type MetricType,
+} from "./support.js";
+
+/** Which secrets each service reads (README "Configuration"); checked against each src/config.ts below. */
+const EXPECTED_SECRETS: Record<DeployedService, readonly string[]> = {
+  gateway: ["T2MOBILE_API_KEY", "MONGODB_URL"],
+  catalogue: [],
+  fulfilment: ["MONGODB_URL"],
+  provisioning: ["MONGODB_URL", "ZOHO_ORGANIZATION_ID", "ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN"],
+  notification: ["MONGODB_URL", "T2MOBILE_WEBHOOK_SECRET", "T2MOBILE_WEBHOOK_URL"],
+};
+
+const PRODUCTION_VALUES = join(FIXTURES, "values-production.yaml");
+
+let helm: string;
+let scratch: string;
+let metrics: Map<string, MetricType>;
+let series: Map<string, string>;
+let sources: Map<string, string>;
+let renders: { name: string; objects: K8sObject[]; values: { existingSecret: string; shutdownTimeoutMs: number; preStopSleepSeconds: number } }[];
+
+beforeAll(async () => {
+  const started = Date.now();
+  const binary = await ensureHelmBinary({ log: (m) => process.stderr.write(`chart tests: ${m}\n`) });
+  if (binary.built) process.stderr.write(`chart tests: built Helm in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  helm = binary.path;
+  scratch = await mkdtemp(join(tmpdir(), "t2m-chart-"));
+  metrics = await definedMetrics();
+  series = seriesNames(metrics);
+  sources = await serviceSources();
+  renders = [
+    {
+      name: "default values",
+      objects: await helmTemplate(helm, { namespace: "t2mobile" }),
+      values: { existingSecret: "t2mobile-fulfilment-secrets", shutdownTimeoutMs: 10_000, preStopSleepSeconds: 5 },
+    },
+    {
+      name: "production fixture",
+      objects: await helmTemplate(helm, { release: "prod", namespace: "t2mobile-prod", valuesFiles: [PRODUCTION_VALUES] }),
+      values: { existingSecret: "t2mobile-prod-secrets", shutdownTimeoutMs: 25_000, preStopSleepSeconds: 10 },
+    },
+  ];
+}, 15 * 60_000);
+
+afterAll(async () => {
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+const deployments = (objects: readonly K8sObject[]) => ofKind<IDeployment>(objects, "Deployment");
+const serviceOf = (d: IDeployment) => d.metadata!.labels!["app.kubernetes.io/component"] as DeployedService;
+const containerOf = (d: IDeployment): IContainer => {
+  const containers = d.spec!.template.spec!.containers;
+  expect(containers).toHaveLength(1);
+  return containers[0]!;
+};
+
+describe("helm lint --strict", () => {
+  it("passes with the default values and with the production fixture", async () => {
+    for (const args of [[], ["--values", PRODUCTION_VALUES]]) {
+      const result = await runHelm(helm, ["lint", "--strict", CHART_DIR, ...args]);
+      expect(result.code, result.stdout + result.stderr).toBe(0);
+      expect(result.stdout).toContain("0 chart(s) failed");
+    }
+  });
+
+  // Each of these must be refused by values.schema.json (lint) and so by install/template too.
+  const bad: Array<[string, string, RegExp]> = [
+    ["a typo in a top-level key", "existingSecert: t2mobile-secrets\n", /existingSecert/],
+    ["a typo in a nested key", "monitoring:\n  serviceMonitor:\n    enabeld: true\n", /enabeld/],
+    ["a string where an integer belongs", "services:\n  gateway:\n    replicas: two\n", /replicas/],
+    ["a boolean where a string belongs", "existingSecret: true\n", /existingSecret/],
+    ["a secret in commonEnv", "commonEnv:\n  MONGODB_URL: mongodb://user:password@mongo/t2mobile\n", /MONGODB_URL|commonEnv/],
+    ["a secret in a service's extraEnv", "services:\n  gateway:\n    extraEnv:\n      T2MOBILE_API_KEY: not-here\n", /T2MOBILE_API_KEY|extraEnv/],
+    ["a service that is not deployable", "services:\n  zoho-sandbox:\n    enabled: true\n", /zoho-sandbox/],
+    ["an unknown settings group in uses", "services:\n  gateway:\n    uses: [nats, redis]\n", /uses|redis/],
+    ["an unknown secret in secretEnv", "services:\n  gateway:\n    secretEnv: [AWS_SECRET_ACCESS_KEY]\n", /secretEnv|AWS_SECRET_ACCESS_KEY/],
+    ["a resources block without requests", "services:\n  gateway:\n    resources:\n      requests: null\n      limits: { memory: 1Gi }\n", /requests/],
+  ];
+  it.each(bad)("fails on %s", async (_what, values, mentions) => {
+    const file = join(scratch, `bad-${Math.random().toString(36).slice(2)}.yaml`);
+    await writeFile(file, values);
+    const lint = await runHelm(helm, ["lint", "--strict", CHART_DIR, "--values", file]);
+    expect(lint.code, lint.stdout).not.toBe(0);
+    expect(lint.stdout + lint.stderr).toMatch(mentions);
+    const template = await runHelm(helm, ["template", "t2m", CHART_DIR, "--values", file]);
+    expect(template.code).not.toBe(0);
+  });
+});
+
+describe("rendered objects", () => {
+  it("are valid Kubernetes objects, with no Secret among them", () => {
+    for (const { name, objects } of renders) {
+      expect(objects.length, name).toBeGreaterThan(0);
+      for (const object of objects) {
+        expect(object.kind, `${name}: the chart must never render a Secret`).not.toBe("Secret");
+        validateObject(object);
+      }
+      const names = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+      expect(new Set(names).size, `${name}: duplicate objects`).toBe(names.length);
+    }
+  });
+
+  it("deploy exactly the five services, each with a Service on its port", () => {
+    for (const { name, objects } of renders) {
+      expect(deployments(objects).map(serviceOf).sort(), name).toEqual([...DEPLOYED_SERVICES].sort());
+      for (const deployment of deployments(objects)) {
+        const service = serviceOf(deployment);
+        const port = SERVICE_PORTS[service];
+        const svc = ofKind<IService>(objects, "Service").find((s) => s.metadata!.name === deployment.metadata!.name);
+        expect(svc, `${name}: Service for ${service}`).toBeDefined();
+        expect(svc!.spec!.ports).toEqual([expect.objectContaining({ name: "http", port, targetPort: "http" })]);
+        expect(svc!.spec!.selector).toEqual(deployment.spec!.selector.matchLabels);
+        expect(containerOf(deployment).ports).toEqual([expect.objectContaining({ name: "http", containerPort: port })]);
+      }
+      const gateway = ofKind<IService>(objects, "Service").find((s) => s.metadata!.labels!["app.kubernetes.io/component"] === "gateway");
+      expect(gateway!.spec!.ports![0]!.port).toBe(4000);
+    }
+  });
+
+  it("run each service's own entry point with the telemetry preload", () => {
+    for (const { objects } of renders) {
+      for (const deployment of deployments(objects)) {
+        const container = containerOf(deployment);
+        expect([...(container.command ?? []), ...(container.args ?? [])]).toEqual([
+          "node",
+          "--import",
+          "@t2m/platform/telemetry-register",
+          `services/${serviceOf(deployment)}/dist/main.js`,
+        ]);
+      }
+    }
+  });
+
+  it("probe /healthz (startup, liveness) and /readyz (readiness) on the service's port", () => {
+    for (const { name, objects } of renders) {
+      for (const deployment of deployments(objects)) {
+        const container = containerOf(deployment);
+        const where = `${name}: ${serviceOf(deployment)}`;
+        const portOf = (port: number | string | undefined) =>
+          typeof port === "number" ? port : container.ports!.find((p) => p.name === port)?.containerPort;
+        for (const [probe, path] of [
+          [container.startupProbe, "/healthz"],
+          [container.livenessProbe, "/healthz"],
+          [container.readinessProbe, "/readyz"],
+        ] as const) {
+          expect(probe?.httpGet?.path, where).toBe(path);
+          expect(portOf(probe?.httpGet?.port), where).toBe(SERVICE_PORTS[serviceOf(deployment)]);
+        }
+        // The readiness checks themselves take up to 2 s each.
+        expect(container.readinessProbe!.timeoutSeconds!, where).toBeGreaterThanOrEqual(3);
+      }
+    }
+  });
+
+  it("run hardened: non-root, read-only root filesystem, no capabilities, RuntimeDefault seccomp, a writable /tmp", () => {
+    for (const { name, objects } of renders) {
+      for (const deployment of deployments(objects)) {
+        const where = `${name}: ${serviceOf(deployment)}`;
+        const pod = deployment.spec!.template.spec!;
+        const container = containerOf(deployment);
+        expect(pod.securityContext, where).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+        expect(pod.securityContext!.runAsUser, where).toBeGreaterThan(0);
+        expect(pod.automountServiceAccountToken, where).toBe(false);
+        expect(container.securityContext, where).toMatchObject({
+          runAsNonRoot: true,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ["ALL"] },
+          seccompProfile: { type: "RuntimeDefault" },
+        });
+        expect(container.securityContext!.capabilities!.add ?? [], where).toEqual([]);
+        const tmp = container.volumeMounts?.find((m) => m.mountPath === "/tmp");
+        expect(tmp, where).toBeDefined();
+        expect(pod.volumes?.find((v) => v.name === tmp!.name)?.emptyDir, where).toBeDefined();
+      }
+    }
+  });
+
+  it("request CPU and memory and limit memory", () => {
+    for (const { name, objects } of renders) {
+      for (const deployment of deployments(objects)) {
+        const resources = containerOf(deployment).resources;
+        const where = `${name}: ${serviceOf(deployment)}`;
+        expect(resources?.requests?.cpu, where).toBeDefined();
+        expect(resources?.requests?.memory, where).toBeDefined();
+        expect(resources?.limits?.memory, where).toBeDefined();
+      }
+    }
+  });
+
+  it("give pods longer to stop than the preStop sleep plus SHUTDOWN_TIMEOUT_MS", () => {
+    for (const { name, objects, values } of renders) {
+      for (const deployment of deployments(objects)) {
+        const grace = deployment.spec!.template.spec!.terminationGracePeriodSeconds!;
+        expect(grace, `${name}: ${serviceOf(deployment)}`).toBeGreaterThan(values.shutdownTimeoutMs / 1000 + values.preStopSleepSeconds);
+        const config = configMapOf(objects, deployment);
+        expect(config.data!.SHUTDOWN_TIMEOUT_MS).toBe(String(values.shutdownTimeoutMs));
+      }
+    }
+  });
+
+  it("carry Prometheus scrape annotations with the default values", () => {
+    const [defaults] = renders;
+    for (const deployment of deployments(defaults!.objects)) {
+      expect(deployment.spec!.template.metadata!.annotations).toMatchObject({
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": String(SERVICE_PORTS[serviceOf(deployment)]),
+        "prometheus.io/path": "/metrics",
+      });
+    }
+  });
+
+  it("have a PodDisruptionBudget per service, selecting its pods", () => {
+    for (const { name, objects } of renders) {
+      const budgets = ofKind<IPodDisruptionBudget>(objects, "PodDisruptionBudget");
+      expect(budgets, name).toHaveLength(DEPLOYED_SERVICES.length);
+      for (const deployment of deployments(objects)) {
+        const budget = budgets.find((b) => b.metadata!.name === deployment.metadata!.name);
+        expect(budget?.spec?.selector?.matchLabels, name).toEqual(deployment.spec!.selector.matchLabels);
+      }
+    }
+  });
+});
+
+function configMapOf(objects: readonly K8sObject[], deployment: IDeployment): IConfigMap {
+  const refs = containerOf(deployment).envFrom ?? [];
+  expect(refs).toHaveLength(1);
+  const config = ofKind<IConfigMap>(objects, "ConfigMap").find((c) => c.metadata!.name === refs[0]!.configMapRef?.name);
+  expect(config, `ConfigMap of ${deployment.metadata!.name}`).toBeDefined();
+  return config!;
+}
+
+describe("configuration and secrets", () => {
+  it("each service's secretKeyRefs are exactly the secrets its config.ts reads, from existingSecret", async () => {
+    for (const service of DEPLOYED_SERVICES) {
+      const config = await readFile(join(REPO_ROOT, "services", service, "src/config.ts"), "utf8");
+      const read = SECRET_VARIABLES.filter((name) => new RegExp(`\\b${name}\\b`).test(config));
+      expect([...read].sort(), `services/${service}/src/config.ts`).toEqual([...EXPECTED_SECRETS[service]].sort());
+    }
+    for (const { name, objects, values } of renders) {
+      for (const deployment of deployments(objects)) {
+        const service = serviceOf(deployment);
+        const env = containerOf(deployment).env ?? [];
+        const fromSecrets = env.filter((e) => e.valueFrom?.secretKeyRef);
+        expect(fromSecrets.map((e) => e.name).sort(), `${name}: ${service}`).toEqual([...EXPECTED_SECRETS[service]].sort());
+        for (const e of fromSecrets) {
+          expect(e.valueFrom!.secretKeyRef, `${name}: ${service} ${e.name}`).toMatchObject({ name: values.existingSecret, key: e.name });
+          expect(e.valueFrom!.secretKeyRef!.optional ?? false).toBe(false);
+        }
+        // No secret as a literal value either.
+        for (const e of env) if (SECRET_VARIABLES.includes(e.name as never)) expect(e.value, `${name}: ${service} ${e.name}`).toBeUndefined();
+      }
+    }
+  });
+
+  it("ConfigMaps hold no secret: no secret names, no credentials, no sandbox secret values", async () => {
+    const platformConfig = await readFile(join(REPO_ROOT, "services/platform/src/config.ts"), "utf8");
+    const sandboxBlock = /SandboxDefaults = \{([\s\S]*?)\} as const/.exec(platformConfig)?.[1] ?? "";
+    const sandboxValues = [...sandboxBlock.matchAll(/:\s*"([^"]+)"/g)].map((m) => m[1]!);
+    expect(sandboxValues.length).toBeGreaterThanOrEqual(6);
+    for (const { name, objects } of renders) {
+      for (const config of ofKind<IConfigMap>(objects, "ConfigMap")) {
+        const where = `${name}: ConfigMap ${config.metadata!.name}`;
+        for (const [key, value] of Object.entries(config.data ?? {})) {
+          expect(SECRET_VARIABLES, where).not.toContain(key);
+          expect(value, `${where} ${key}`).not.toMatch(/^mongodb(\+srv)?:\/\//);
+          expect(value, `${where} ${key}`).not.toMatch(/:\/\/[^/@\s]+:[^/@\s]+@/);
+          expect(value, `${where} ${key}`).not.toMatch(/whsec_/);
+          for (const secret of sandboxValues) expect(value.includes(secret), `${where} ${key} holds a sandbox secret`).toBe(false);
+        }
+      }
+    }
+  });
+
+  it("each service's ConfigMap sets only variables that service reads, with the right addresses", async () => {
+    const platformConfig = await readFile(join(REPO_ROOT, "services/platform/src/config.ts"), "utf8");
+    for (const { name, objects } of renders) {
+      const services = ofKind<IService>(objects, "Service");
+      for (const deployment of deployments(objects)) {
+        const service = serviceOf(deployment);
+        const serviceConfig = await readFile(join(REPO_ROOT, "services", service, "src/config.ts"), "utf8");
+        const data = configMapOf(objects, deployment).data ?? {};
+        const where = `${name}: ${service}`;
+        for (const key of Object.keys(data)) {
+          const read = key.startsWith("OTEL_") || new RegExp(`\\b${key}\\b`).test(serviceConfig) || new RegExp(`\\b${key}:`).test(platformConfig);
+          expect(read, `${where}: ${key} is not read by services/${service}/src/config.ts`).toBe(true);
+        }
+        expect(data.NODE_ENV, where).toBe("production");
+        expect(data.HOST, where).toBe("0.0.0.0");
+        expect(data.PORT, where).toBe(String(SERVICE_PORTS[service]));
+        // Every *_URL of another service points at that service's Service and port in this release.
+        for (const [key, value] of Object.entries(data)) {
+          const target = /^(CATALOGUE|FULFILMENT|PROVISIONING)_URL$/.exec(key)?.[1]?.toLowerCase();
+          if (!target) continue;
+          const url = new URL(value);
+          const svc = services.find((s) => s.metadata!.name === url.hostname);
+          expect(svc?.metadata?.labels?.["app.kubernetes.io/component"], `${where}: ${key}=${value}`).toBe(target);
+          expect(Number(url.port), `${where}: ${key}`).toBe(SERVICE_PORTS[target as DeployedService]);
+        }
+      }
+      // The variables without which a service would talk to 127.0.0.1.
+      const dataOf = (s: DeployedService) => configMapOf(objects, deployments(objects).find((d) => serviceOf(d) === s)!).data!;
+      expect(Object.keys(dataOf("gateway"))).toEqual(expect.arrayContaining(["CATALOGUE_URL", "FULFILMENT_URL", "NATS_URL"]));
+      expect(Object.keys(dataOf("fulfilment"))).toEqual(expect.arrayContaining(["CATALOGUE_URL", "PROVISIONING_URL", "NATS_URL", "NATS_ACK_WAIT_MS"]));
+      expect(Object.keys(dataOf("notification"))).toEqual(expect.arrayContaining(["NATS_URL", "NATS_ACK_WAIT_MS", "WEBHOOK_RETRY_DELAYS_MS"]));
+      expect(Object.keys(dataOf("provisioning"))).toEqual(expect.arrayContaining(["ZOHO_ACCOUNTS_URL", "ZOHO_API_URL"]));
+    }
+  });
+
+  it("rolls the pods when their ConfigMap changes", async () => {
+    const [before] = renders;
+    const after = await helmTemplate(helm, { namespace: "t2mobile", set: ["logLevel=debug"] });
+    const checksum = (objects: readonly K8sObject[], service: string) =>
+      deployments(objects).find((d) => serviceOf(d) === service)!.spec!.template.metadata!.annotations!["checksum/config"];
+    for (const service of DEPLOYED_SERVICES) {
+      expect(checksum(before!.objects, service)).toMatch(/^[0-9a-f]{64}$/);
+      expect(checksum(after, service)).not.toBe(checksum(before!.objects, service));
+    }
+  });
+});
+
+describe("observability", () => {
+  const dashboardFiles = async () => (await readdir(join(CHART_DIR, "dashboards"))).filter((f) => f.endsWith(".json"));
+
+  const checkExpression = (where: string, expr: string) => {
+    const names = promqlMetricNames(expr);
+    expect(names.length, `${where}: no metric in ${expr}`).toBeGreaterThan(0);
+    for (const metric of names) {
+      expect(metric === "up" || series.has(metric), `${where}: ${metric} is not a metric the code defines (${expr})`).toBe(true);
+    }
+    const allSources = [...sources.values()].join("\n");
+    for (const { label, value } of promqlLabelValues(expr)) {
+      // A label value the code never produces would make the query silently empty.
+      expect(allSources.includes(`"${value}"`) || allSources.includes(`'${value}'`), `${where}: ${label}="${value}" never appears in services/*/src`).toBe(true);
+    }
+    return names;
+  };
+
+  it("a ConfigMap labelled grafana_dashboard: \"1\" per dashboards/*.json, holding that valid JSON", async () => {
+    const files = await dashboardFiles();
+    expect(files).toContain("t2mobile-overview.json");
+    for (const { name, objects } of renders) {
+      const dashboards = ofKind<IConfigMap>(objects, "ConfigMap").filter((c) => c.metadata!.labels?.grafana_dashboard !== undefined);
+      expect(dashboards, name).toHaveLength(files.length);
+      for (const file of files) {
+        const config = dashboards.find((c) => c.data?.[file] !== undefined);
+        expect(config, `${name}: ${file}`).toBeDefined();
+        expect(config!.metadata!.labels!.grafana_dashboard).toBe("1");
+        const rendered: unknown = JSON.parse(config!.data![file]!);
+        expect(rendered).toEqual(JSON.parse(await readFile(join(CHART_DIR, "dashboards", file), "utf8")));
+      }
+    }
+  });
+
+  it("the overview dashboard is built only on metrics the code defines, and covers them all", async () => {
+    interface Panel { type: string; title?: string; datasource?: { type?: string; uid?: string }; targets?: Array<{ expr?: string }>; panels?: Panel[] }
+    const dashboard = JSON.parse(await readFile(join(CHART_DIR, "dashboards/t2mobile-overview.json"), "utf8")) as {
+      uid: string;
+      title: string;
+      templating: { list: Array<{ name: string; type: string; query: unknown }> };
+      panels: Panel[];
+    };
+    expect(dashboard.uid).toBeTruthy();
+    const datasource = dashboard.templating.list.find((v) => v.type === "datasource");
+    expect(datasource).toMatchObject({ name: "datasource", query: "prometheus" });
+    const used = new Set<string>();
+    for (const variable of dashboard.templating.list.filter((v) => v.type === "query")) {
+      const query = typeof variable.query === "string" ? variable.query : (variable.query as { query: string }).query;
+      const metric = /label_values\(\s*([a-zA-Z_:][\w:]*)/.exec(query)?.[1];
+      expect(metric && series.has(metric), `variable ${variable.name}: ${query}`).toBe(true);
+    }
+    const panels = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]).filter((p) => p.type !== "row");
+    expect(panels.length).toBeGreaterThanOrEqual(10);
+    for (const panel of panels) {
+      expect(panel.datasource, `panel ${panel.title}`).toEqual({ type: "prometheus", uid: "${datasource}" });
+      expect(panel.targets?.length, `panel ${panel.title}`).toBeGreaterThan(0);
+      for (const target of panel.targets ?? []) {
+        for (const metric of checkExpression(`panel "${panel.title}"`, target.expr ?? "")) used.add(series.get(metric) ?? metric);
+      }
+    }
+    // Every t2m_ metric the services define has a panel, and so do the processes' CPU and memory.
+    const t2m = [...metrics.keys()].filter((m) => m.startsWith("t2m_"));
+    expect(t2m.length).toBeGreaterThanOrEqual(13);
+    for (const metric of [...t2m, "process_cpu_seconds_total", "process_resident_memory_bytes"]) {
+      expect(used.has(metric), `no panel uses ${metric}`).toBe(true);
+    }
+  });
+
+  it("the PrometheusRule alerts only on metrics the code defines", () => {
+    const production = renders[1]!;
+    const [rule, ...more] = production.objects.filter((o) => o.kind === "PrometheusRule");
+    expect(more).toHaveLength(0);
+    expect(rule).toBeDefined();
+    expect(rule!.apiVersion).toBe("monitoring.coreos.com/v1");
+    expect(rule!.metadata.labels).toMatchObject({ release: "kube-prometheus-stack" });
+    const spec = rule!.spec as { groups: Array<{ name: string; rules: Array<{ alert?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }> }> };
+    const rules = spec.groups.flatMap((g) => {
+      expect(g.name).toBeTruthy();
+      return g.rules;
+    });
+    const alerts = new Map<string, string[]>();
+    for (const r of rules) {
+      expect(r.alert, JSON.stringify(r)).toMatch(/^T2Mobile[A-Za-z]+$/);
+      expect(["critical", "warning"]).toContain(r.labels?.severity);
+      expect(r.annotations?.summary, r.alert).toBeTruthy();
+      if (r.for !== undefined) expect(r.for).toMatch(/^\d+[smh]$/);
+      expect(r.expr, r.alert).toContain('namespace="t2mobile-prod"');
+      checkExpression(`alert ${r.alert}`, r.expr);
+      alerts.set(r.alert!, [...(alerts.get(r.alert!) ?? []), r.expr]);
+    }
+    expect(alerts.get("T2MobileWebhookGaveUp")?.[0]).toMatch(/t2m_webhook_attempts_total\{[^}]*result="gave-up"/);
+    expect(alerts.get("T2MobileOrdersFailing")?.[0]).toMatch(/t2m_orders_finished_total\{[^}]*status="FAILED"/);
+    expect(alerts.get("T2MobileFulfilmentSlow")?.[0]).toMatch(/histogram_quantile\(0\.95,.*t2m_order_fulfilment_seconds_bucket.*> 600/s);
+    // One "down" alert per deployed service, on `up` of that Deployment's pods.
+    const down = alerts.get("T2MobileServiceDown") ?? [];
+    expect(down).toHaveLength(DEPLOYED_SERVICES.length);
+    for (const deployment of deployments(production.objects)) {
+      expect(down.some((e) => e.startsWith("absent(up{") && e.includes(`pod=~"${deployment.metadata!.name}-`)), deployment.metadata!.name).toBe(true);
+    }
+  });
+
+  it("the ServiceMonitor scrapes every Service's /metrics on its http port", () => {
+    const production = renders[1]!;
+    const monitors = production.objects.filter((o) => o.kind === "ServiceMonitor");
+    expect(monitors).toHaveLength(1);
+    const monitor = monitors[0]!;
+    expect(monitor.apiVersion).toBe("monitoring.coreos.com/v1");
+    const spec = monitor.spec as { selector: { matchLabels: Record<string, string> }; namespaceSelector: { matchNames: string[] }; endpoints: Array<{ port: string; path: string; honorLabels?: boolean }> };
+    expect(spec.namespaceSelector.matchNames).toEqual(["t2mobile-prod"]);
+    expect(spec.endpoints).toEqual([expect.objectContaining({ port: "http", path: "/metrics", honorLabels: true })]);
+    const selected = ofKind<IService>(production.objects, "Service").filter((s) =>
+      Object.entries(spec.selector.matchLabels).every(([k, v]) => s.metadata!.labels?.[k] === v),
+    );
+    expect(selected.map((s) => s.metadata!.labels!["app.kubernetes.io/component"]).sort()).toEqual([...DEPLOYED_SERVICES].sort());
+    for (const s of selected) expect(s.spec!.ports!.map((p) => p.name)).toContain("http");
+    // Scraped by the ServiceMonitor only: no scrape annotations as well.
+    for (const deployment of deployments(production.objects)) {
+      expect(deployment.spec!.template.metadata!.annotations?.["prometheus.io/scrape"]).toBeUndefined();
+    }
+  });
+
+  it("the Ingress sends T2Mobile's API to the gateway and nothing else", () => {
+    const production = renders[1]!;
+    const ingresses = ofKind<IIngress>(production.objects, "Ingress");
+    expect(ingresses).toHaveLength(1);
+    const paths = ingresses[0]!.spec!.rules!.flatMap((r) => r.http!.paths);
+    const gateway = ofKind<IService>(production.objects, "Service").find((s) => s.metadata!.labels!["app.kubernetes.io/component"] === "gateway")!;
+    expect(paths).toEqual([
+      expect.objectContaining({ path: "/t2mobile", pathType: "Prefix", backend: { service: { name: gateway.metadata!.name, port: { name: "http" } } } }),
+    ]);
+  });
+});
+
+describe("kustomize overlays (k8s/)", () => {
+  interface HelmChartEntry { name: string; releaseName: string; namespace: string; valuesFile?: string; additionalValuesFiles?: string[] }
+  interface Kustomization { namespace?: string; helmGlobals?: { chartHome?: string }; helmCharts?: HelmChartEntry[]; images?: Array<{ name: string; newTag?: string }> }
+
+  const expectations = [
+    { dir: "k8s/base", secret: "t2mobile-fulfilment-secrets", gatewayReplicas: 2 },
+    { dir: "k8s/overlays/staging", secret: "t2mobile-staging-secrets", gatewayReplicas: 1 },
+    { dir: "k8s/overlays/production", secret: "t2mobile-production-secrets", gatewayReplicas: 3 },
+  ];
+
+  it.each(expectations)("$dir inflates this chart with values that render valid, hardened objects", async ({ dir, secret, gatewayReplicas }) => {
+    const root = join(REPO_ROOT, dir);
+    const kustomization = parseYaml(await readFile(join(root, "kustomization.yaml"), "utf8")) as Kustomization;
+    expect(kustomization.helmCharts).toHaveLength(1);
+    const chart = kustomization.helmCharts![0]!;
+    // The chart kustomize would load is this repository's chart.
+    expect(resolve(root, kustomization.helmGlobals?.chartHome ?? "charts", chart.name)).toBe(CHART_DIR);
+    if (kustomization.namespace !== undefined) expect(chart.namespace).toBe(kustomization.namespace);
+    // Render as kustomize does: helm template <release> <chart> --namespace <ns> -f valuesFile -f additionalValuesFiles…
+    const valuesFiles = [chart.valuesFile, ...(chart.additionalValuesFiles ?? [])].filter((f): f is string => f !== undefined).map((f) => join(root, f));
+    expect(valuesFiles.length).toBeGreaterThan(0);
+    const lint = await runHelm(helm, ["lint", "--strict", CHART_DIR, ...valuesFiles.flatMap((f) => ["--values", f])]);
+    expect(lint.code, lint.stdout + lint.stderr).toBe(0);
+    const objects = await helmTemplate(helm, { release: chart.releaseName, namespace: chart.namespace, valuesFiles });
+    for (const object of objects) validateObject(object);
+    for (const image of kustomization.images ?? []) {
+      // `images:` must name the image the chart renders, or it changes nothing.
+      for (const deployment of deployments(objects)) expect(containerOf(deployment).image!.split(":")[0]).toBe(image.name);
+    }
+    for (const deployment of deployments(objects)) {
+      const service = serviceOf(deployment);
+      const refs = (containerOf(deployment).env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => e.valueFrom!.secretKeyRef!);
+      expect(refs.map((r) => r.key).sort(), `${dir}: ${service}`).toEqual([...EXPECTED_SECRETS[service]].sort());
+      for (const ref of refs) expect(ref.name, `${dir}: ${service}`).toBe(secret);
+      expect(containerOf(deployment).securityContext?.readOnlyRootFilesystem).toBe(true);
+      if (service === "gateway") expect(deployment.spec!.replicas, dir).toBe(gatewayReplicas);
+    }
+  });
+});
