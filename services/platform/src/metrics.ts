@@ -5,10 +5,10 @@ export type { Registry } from "prom-client";
 /** A Prometheus registry with process metrics and the platform's own. */
 export interface Metrics {
   readonly registry: Registry;
-  /** Connect RPCs handled by this process. */
-  readonly rpcServerDuration: Histogram<"service" | "method" | "code">;
+  /** Connect RPCs handled by this process. `rpc_service` is the Protobuf service; `service` stays the process. */
+  readonly rpcServerDuration: Histogram<"rpc_service" | "method" | "code">;
   /** Connect RPCs this process made to other services. */
-  readonly rpcClientDuration: Histogram<"service" | "method" | "code">;
+  readonly rpcClientDuration: Histogram<"rpc_service" | "method" | "code">;
   /** JetStream messages handled, by consumer and outcome (ack, nak, term). */
   readonly eventsConsumed: Counter<"consumer" | "outcome">;
   /** JetStream messages published, by subject and whether the server deduplicated them. */
@@ -25,14 +25,14 @@ export function createMetrics(service: string): Metrics {
     rpcServerDuration: new Histogram({
       name: "t2m_rpc_server_duration_seconds",
       help: "Connect RPCs handled, by method and result code",
-      labelNames: ["service", "method", "code"],
+      labelNames: ["rpc_service", "method", "code"],
       buckets,
       registers: [registry],
     }),
     rpcClientDuration: new Histogram({
       name: "t2m_rpc_client_duration_seconds",
       help: "Connect RPCs made to other services, by method and result code",
-      labelNames: ["service", "method", "code"],
+      labelNames: ["rpc_service", "method", "code"],
       buckets,
       registers: [registry],
     }),

@@ -28,7 +28,7 @@ function codeName(code: Code | undefined): string {
 function serverInterceptor(logger: Logger, metrics: Metrics): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
-    const labels = { service: req.service.name, method: req.method.name };
+    const labels = { rpc_service: req.service.typeName, method: req.method.name };
     try {
       const res = await next(req);
       metrics.rpcServerDuration.observe({ ...labels, code: "ok" }, (performance.now() - started) / 1000);
@@ -37,7 +37,7 @@ function serverInterceptor(logger: Logger, metrics: Metrics): Interceptor {
       const known = err instanceof ConnectError;
       const error = known ? err : new ConnectError("internal error", Code.Internal);
       metrics.rpcServerDuration.observe({ ...labels, code: codeName(error.code) }, (performance.now() - started) / 1000);
-      const fields = { rpc: `${labels.service}/${labels.method}`, code: codeName(error.code) };
+      const fields = { rpc: `${labels.rpc_service}/${labels.method}`, code: codeName(error.code) };
       if (known && CALLER_CODES.has(err.code)) logger.info({ ...fields, reason: err.rawMessage }, "rpc rejected");
       else logger.error({ ...fields, err }, "rpc failed");
       throw error;
@@ -48,7 +48,7 @@ function serverInterceptor(logger: Logger, metrics: Metrics): Interceptor {
 function clientInterceptor(metrics: Metrics): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
-    const labels = { service: req.service.name, method: req.method.name };
+    const labels = { rpc_service: req.service.typeName, method: req.method.name };
     try {
       const res = await next(req);
       metrics.rpcClientDuration.observe({ ...labels, code: "ok" }, (performance.now() - started) / 1000);
