@@ -1,3 +1,3 @@
 export { Catalogue, CatalogueFileError, toMinorUnits } from "./domain/catalogue.js";
 export { catalogueRoutes, loadCatalogue } from "./app.js";
-export { bundledCatalogueFile } from "./config.js";
+export { bundledCatalogueFile, loadCatalogueConfig } from "./config.js";

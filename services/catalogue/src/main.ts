@@ -1,4 +1,4 @@
-import { connectHandler, runMain, runService } from "@t2m/platform";
+import { connectHandler, runMain, runService, serveOptions } from "@t2m/platform";
 import { catalogueRoutes, loadCatalogue } from "./app.js";
 import { loadCatalogueConfig } from "./config.js";
 
@@ -7,10 +7,7 @@ runMain(async () => {
   const catalogue = await loadCatalogue(config.CATALOGUE_FILE);
   await runService({
     name: "catalogue",
-    port: config.PORT,
-    host: config.HOST,
-    logLevel: config.LOG_LEVEL,
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    ...serveOptions(config),
     start: async (rt) => {
       rt.logger.info({ file: config.CATALOGUE_FILE, products: catalogue.products.length }, "catalogue loaded");
       return connectHandler(catalogueRoutes(catalogue), rt.logger, rt.metrics);

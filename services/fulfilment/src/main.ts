@@ -1,4 +1,4 @@
-import { connectHandler, Consumers, runMain, runService, serviceClient } from "@t2m/platform";
+import { connectHandler, Consumers, runMain, runService, serviceClient, serveOptions } from "@t2m/platform";
 import { CatalogueService } from "@t2m/proto/catalogue/v1/catalogue";
 import { ProvisioningService } from "@t2m/proto/provisioning/v1/provisioning";
 import { createFulfilment } from "./app.js";
@@ -8,10 +8,7 @@ runMain(async () => {
   const config = loadFulfilmentConfig();
   await runService<true, true>({
     name: "fulfilment",
-    port: config.PORT,
-    host: config.HOST,
-    logLevel: config.LOG_LEVEL,
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    ...serveOptions(config),
     nats: { url: config.NATS_URL, ackWaitMs: config.NATS_ACK_WAIT_MS, consumers: [Consumers.fulfilmentOrders] },
     mongodbUrl: config.MONGODB_URL,
     start: async (rt) => {

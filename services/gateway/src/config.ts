@@ -1,4 +1,4 @@
-import { baseConfigShape, DefaultPorts, loadConfig, localUrl, port, SandboxDefaults, secret, url } from "@t2m/platform";
+import { baseConfigShape, natsConfigShape, mongoConfigShape, DefaultPorts, loadConfig, localUrl, port, SandboxDefaults, secret, url } from "@t2m/platform";
 import { z } from "zod";
 
 export function loadGatewayConfig(env?: Record<string, string | undefined>) {
@@ -11,8 +11,8 @@ export function loadGatewayConfig(env?: Record<string, string | undefined>) {
         T2MOBILE_API_KEY: secret(ctx, SandboxDefaults.t2mobileApiKey, 16),
         CATALOGUE_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.catalogue)),
         FULFILMENT_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.fulfilment)),
-        NATS_URL: url(["nats:", "tls:"]).default("nats://127.0.0.1:4222"),
-        MONGODB_URL: url(["mongodb:", "mongodb+srv:"]).default("mongodb://127.0.0.1:27017/t2mobile"),
+        NATS_URL: natsConfigShape.NATS_URL,
+        ...mongoConfigShape,
         /** Per API key (or client address when unauthenticated), as the seed's 100/min. */
         RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(100),
         BODY_LIMIT_BYTES: z.coerce.number().int().min(1_024).default(16_384),

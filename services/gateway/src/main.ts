@@ -1,4 +1,4 @@
-import { runMain, runService, serviceClient } from "@t2m/platform";
+import { runMain, runService, serviceClient, serveOptions } from "@t2m/platform";
 import { CatalogueService } from "@t2m/proto/catalogue/v1/catalogue";
 import { FulfilmentService } from "@t2m/proto/fulfilment/v1/fulfilment";
 import { buildGateway } from "./app.js";
@@ -8,10 +8,7 @@ runMain(async () => {
   const config = loadGatewayConfig();
   await runService<true, true>({
     name: "gateway",
-    port: config.PORT,
-    host: config.HOST,
-    logLevel: config.LOG_LEVEL,
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    ...serveOptions(config),
     // The gateway declares no consumers; it holds NATS and MongoDB only to report their health.
     nats: { url: config.NATS_URL, ackWaitMs: 30_000, consumers: [] },
     mongodbUrl: config.MONGODB_URL,

@@ -1,5 +1,7 @@
 import {
   baseConfigShape,
+  natsConfigShape,
+  mongoConfigShape,
   DefaultPorts,
   intList,
   loadConfig,
@@ -19,9 +21,8 @@ export function loadNotificationConfig(env?: Record<string, string | undefined>)
       z.object({
         ...baseConfigShape,
         PORT: port(DefaultPorts.notification),
-        NATS_URL: url(["nats:", "tls:"]).default("nats://127.0.0.1:4222"),
-        NATS_ACK_WAIT_MS: z.coerce.number().int().min(1_000).default(30_000),
-        MONGODB_URL: url(["mongodb:", "mongodb+srv:"]).default("mongodb://127.0.0.1:27017/t2mobile"),
+        ...natsConfigShape,
+        ...mongoConfigShape,
         // Production webhooks carry customer data, so only HTTPS there.
         T2MOBILE_WEBHOOK_URL: sandboxed(
           ctx,

@@ -1,4 +1,4 @@
-import { connectHandler, Consumers, runMain, runService } from "@t2m/platform";
+import { connectHandler, Consumers, runMain, runService, serveOptions } from "@t2m/platform";
 import { WebhookSender } from "./adapters/webhook-sender.js";
 import { createNotification } from "./app.js";
 import { loadNotificationConfig } from "./config.js";
@@ -12,10 +12,7 @@ runMain(async () => {
   });
   await runService<true, true>({
     name: "notification",
-    port: config.PORT,
-    host: config.HOST,
-    logLevel: config.LOG_LEVEL,
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    ...serveOptions(config),
     nats: { url: config.NATS_URL, ackWaitMs: config.NATS_ACK_WAIT_MS, consumers: [Consumers.notificationOutcomes] },
     mongodbUrl: config.MONGODB_URL,
     start: async (rt) => {

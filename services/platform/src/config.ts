@@ -44,6 +44,23 @@ export const url = (protocols: string[]) =>
       message: `must use ${protocols.join(" or ")}`,
     });
 
+/** NATS JetStream settings, for processes that use the EventBus. */
+export const natsConfigShape = {
+  NATS_URL: url(["nats:", "tls:"]).default("nats://127.0.0.1:4222"),
+  /** How long the server waits for an ack before redelivering to another process. */
+  NATS_ACK_WAIT_MS: z.coerce.number().int().min(1_000).default(30_000),
+};
+
+/** MongoDB settings; the URL names the database (mongodb://host/t2mobile). */
+export const mongoConfigShape = {
+  MONGODB_URL: url(["mongodb:", "mongodb+srv:"]).default("mongodb://127.0.0.1:27017/t2mobile"),
+};
+
+/** runService's listening and logging options from a config built on baseConfigShape. */
+export function serveOptions(config: { PORT: number; HOST: string; LOG_LEVEL: string; SHUTDOWN_TIMEOUT_MS: number }) {
+  return { port: config.PORT, host: config.HOST, logLevel: config.LOG_LEVEL, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS };
+}
+
 /** A required value that has a default only outside production. */
 export function sandboxed<S extends z.ZodType<string>>(ctx: ConfigContext, schema: S, sandboxValue: string) {
   return ctx.production ? schema : schema.default(sandboxValue as never);

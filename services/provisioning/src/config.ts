@@ -1,4 +1,4 @@
-import { baseConfigShape, DefaultPorts, loadConfig, port, SandboxDefaults, secret, url } from "@t2m/platform";
+import { baseConfigShape, mongoConfigShape, DefaultPorts, loadConfig, port, SandboxDefaults, secret, url } from "@t2m/platform";
 import { z } from "zod";
 
 export function loadProvisioningConfig(env?: Record<string, string | undefined>) {
@@ -8,7 +8,7 @@ export function loadProvisioningConfig(env?: Record<string, string | undefined>)
       z.object({
         ...baseConfigShape,
         PORT: port(DefaultPorts.provisioning),
-        MONGODB_URL: url(["mongodb:", "mongodb+srv:"]).default("mongodb://127.0.0.1:27017/t2mobile"),
+        ...mongoConfigShape,
         // Real Zoho (US data centre) unless pointed elsewhere; local runs point at the sandbox.
         ZOHO_ACCOUNTS_URL: url(["https:", "http:"]).default("https://accounts.zoho.com"),
         ZOHO_API_URL: url(["https:", "http:"]).default("https://www.zohoapis.com/inventory/v1"),

@@ -1,4 +1,4 @@
-import { connectHandler, runMain, runService } from "@t2m/platform";
+import { connectHandler, runMain, runService, serveOptions } from "@t2m/platform";
 import { Histogram } from "prom-client";
 import { SandboxLicenceProvisioner } from "./adapters/sandbox-licence-provisioner.js";
 import { ZohoInventoryClient } from "./adapters/zoho/index.js";
@@ -10,10 +10,7 @@ runMain(async () => {
   const config = loadProvisioningConfig();
   await runService<false, true>({
     name: "provisioning",
-    port: config.PORT,
-    host: config.HOST,
-    logLevel: config.LOG_LEVEL,
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    ...serveOptions(config),
     mongodbUrl: config.MONGODB_URL,
     start: async (rt) => {
       const zohoSeconds = new Histogram({

@@ -1,4 +1,4 @@
-import { runMain, runService } from "@t2m/platform";
+import { runMain, runService, serveOptions } from "@t2m/platform";
 import { createInboxApp } from "./app.js";
 import { loadInboxConfig } from "./config.js";
 import { InboxStore } from "./domain/inbox.js";
@@ -8,10 +8,7 @@ runMain(async () => {
   const config = loadInboxConfig();
   await runService({
     name: "webhook-inbox",
-    port: config.PORT,
-    host: config.HOST,
-    logLevel: config.LOG_LEVEL,
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    ...serveOptions(config),
     start: async (rt) =>
       createInboxApp({ secret: config.T2MOBILE_WEBHOOK_SECRET, store: new InboxStore(), plan: new ResponsePlan(), logger: rt.logger }),
   });
