@@ -330,5 +330,8 @@ describe("health and limits", () => {
     expect(down.body.status).toBe("unavailable");
     expect(down.body.checks.nats).toBe("ok");
     expect(down.body.checks.mongodb).not.toBe("ok");
+    // The gateway itself stays ready: it still answers, with problem details.
+    expect((await fetch(`${stack.urls.gateway}/readyz`)).status).toBe(200);
+    expectProblem(await api.order("T2M_ANY"), 503, "SERVICE_UNAVAILABLE");
   });
 });

@@ -12,6 +12,9 @@ runMain(async () => {
     // The gateway declares no consumers; it holds NATS and MongoDB only to report their health.
     nats: { url: config.NATS_URL, ackWaitMs: 30_000, consumers: [] },
     mongodbUrl: config.MONGODB_URL,
+    // Without NATS or MongoDB the gateway still answers (503 problem details,
+    // and /t2mobile/health says which is down), so it stays ready.
+    readyOnlyWithConnections: false,
     start: async (rt) => {
       const app = await buildGateway({
         logger: rt.logger,

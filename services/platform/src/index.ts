@@ -1,4 +1,5 @@
 export * from "./config.js";
+export * from "./dependencies.js";
 export * from "./events.js";
 export * from "./http-server.js";
 export * from "./logging.js";

@@ -2,6 +2,7 @@ import { Code, ConnectError, createClient, type Client, type ConnectRouter, type
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
 import type { DescService } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
+import { isDependencyUnavailable } from "./dependencies.js";
 import type { RequestListener } from "./http-server.js";
 import type { Metrics } from "./metrics.js";
 
@@ -21,9 +22,10 @@ function codeName(code: Code | undefined): string {
 }
 
 /**
- * Times and logs every RPC, and turns unexpected errors into INTERNAL
- * without their message, so internals (and any secret in them) never reach
- * a caller.
+ * Times and logs every RPC. An unreachable NATS or MongoDB becomes
+ * UNAVAILABLE (retry later); any other unexpected error becomes INTERNAL.
+ * Neither carries the original message, so internals (and any secret in
+ * them) never reach a caller.
  */
 function serverInterceptor(logger: Logger, metrics: Metrics): Interceptor {
   return (next) => async (req) => {
@@ -35,7 +37,11 @@ function serverInterceptor(logger: Logger, metrics: Metrics): Interceptor {
       return res;
     } catch (err) {
       const known = err instanceof ConnectError;
-      const error = known ? err : new ConnectError("internal error", Code.Internal);
+      const error = known
+        ? err
+        : isDependencyUnavailable(err)
+          ? new ConnectError("a dependency is unavailable; retry later", Code.Unavailable)
+          : new ConnectError("internal error", Code.Internal);
       metrics.rpcServerDuration.observe({ ...labels, code: codeName(error.code) }, (performance.now() - started) / 1000);
       const fields = { rpc: `${labels.rpc_service}/${labels.method}`, code: codeName(error.code) };
       if (known && CALLER_CODES.has(err.code)) logger.info({ ...fields, reason: err.rawMessage }, "rpc rejected");

@@ -43,6 +43,12 @@ export interface ServiceOptions<N extends boolean, M extends boolean> {
   start(runtime: ServiceRuntimeWith<N, M>): Promise<RequestListener>;
   /** Install SIGTERM/SIGINT handlers that stop the service and exit (true for processes, false in tests). */
   readonly handleSignals?: boolean;
+  /**
+   * Whether /readyz requires NATS and MongoDB (default true). A process that
+   * can still answer usefully without them (the gateway's 503 problems)
+   * should stay in its Service's endpoints.
+   */
+  readonly readyOnlyWithConnections?: boolean;
 }
 
 export interface RunningService {
@@ -68,12 +74,13 @@ export async function runService<N extends boolean = false, M extends boolean = 
   const events = options.nats
     ? await EventBus.connect({ url: options.nats.url, name: options.name, logger, metrics, ackWaitMs: options.nats.ackWaitMs })
     : undefined;
+  const gateReadiness = options.readyOnlyWithConnections !== false;
   if (events && options.nats) {
     await events.declare(options.nats.consumers);
-    readiness.push(events.readiness());
+    if (gateReadiness) readiness.push(events.readiness());
   }
   const database = options.mongodbUrl ? await Database.connect(options.mongodbUrl, logger, options.name) : undefined;
-  if (database) readiness.push(database.readiness());
+  if (database && gateReadiness) readiness.push(database.readiness());
 
   const runtime = {
     name: options.name,
