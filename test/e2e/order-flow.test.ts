@@ -265,9 +265,13 @@ describe("observability", () => {
     const order = newOrder();
     await api.submit(order, `key-${order.orderId}`);
     await webhooksFor(order.orderId);
-    const expected = ["gateway", "catalogue", "fulfilment", "provisioning", "notification"];
+    // Every process, the Zoho double and the webhook receiver included (they are reached with fetch).
+    const expected = ["gateway", "catalogue", "fulfilment", "provisioning", "notification", "zoho-sandbox", "webhook-inbox"];
     // The NATS hops: each publish and the consume that continues it.
     const hops = [
+      ["gateway", "t2mobile.fulfilment.v1.FulfilmentService/SubmitOrder"],
+      ["fulfilment", "t2mobile.catalogue.v1.CatalogueService/GetProduct"],
+      ["fulfilment", "t2mobile.provisioning.v1.ProvisioningService/CreateSalesOrder"],
       ["fulfilment", "orders.submitted publish"],
       ["fulfilment", "orders.submitted process"],
       ["fulfilment", "orders.outcome.fulfilled publish"],
@@ -284,7 +288,14 @@ describe("observability", () => {
         hops.every(([service, name]) => spans.some((s) => s.service === service && s.name === name));
       return complete ? spans : undefined;
     }).catch((err: Error) => {
-      throw new Error(`${err.message.split("\n")[0]}; spans seen in the trace:\n  ${seen.join("\n  ")}`);
+      const perService = new Map<string, number>();
+      for (const s of collector.spans) perService.set(s.service, (perService.get(s.service) ?? 0) + 1);
+      const publishes = collector.spans.filter((s) => s.attributes["messaging.message.id"] === `orders.submitted:${order.orderId}`);
+      throw new Error(
+        `${err.message.split("\n")[0]}; spans seen in the trace:\n  ${seen.join("\n  ")}\n` +
+          `spans received per service: ${JSON.stringify(Object.fromEntries(perService))}; ` +
+          `spans naming this order's OrderSubmitted: ${JSON.stringify(publishes)}`,
+      );
     });
     const byId = new Map(trace.map((s) => [s.spanId, s]));
     const span = (service: string, name: string) => trace.find((s) => s.service === service && s.name === name)!;

@@ -1,6 +1,7 @@
 import { Code, ConnectError, createClient, type Client, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
 import type { DescService } from "@bufbuild/protobuf";
+import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { isDependencyUnavailable } from "./dependencies.js";
 import type { RequestListener } from "./http-server.js";
@@ -51,19 +52,41 @@ function serverInterceptor(logger: Logger, metrics: Metrics): Interceptor {
   };
 }
 
+const tracer = trace.getTracer("@t2m/platform/rpc");
+
+/**
+ * Times every outgoing RPC and carries the trace to the callee. The span and
+ * the traceparent header are set here rather than left to the HTTP
+ * auto-instrumentation, which misses connect-node's requests whenever a
+ * CommonJS dependency (mongodb, prom-client) loaded node:http first.
+ */
 function clientInterceptor(metrics: Metrics): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
     const labels = { rpc_service: req.service.typeName, method: req.method.name };
-    try {
-      const res = await next(req);
-      metrics.rpcClientDuration.observe({ ...labels, code: "ok" }, (performance.now() - started) / 1000);
-      return res;
-    } catch (err) {
-      const code = err instanceof ConnectError ? codeName(err.code) : "unknown";
-      metrics.rpcClientDuration.observe({ ...labels, code }, (performance.now() - started) / 1000);
-      throw err;
-    }
+    return tracer.startActiveSpan(
+      `${req.service.typeName}/${req.method.name}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: { "rpc.system": "connect_rpc", "rpc.service": req.service.typeName, "rpc.method": req.method.name },
+      },
+      async (span) => {
+        propagation.inject(context.active(), req.header, { set: (headers, key, value) => headers.set(key, value) });
+        try {
+          const res = await next(req);
+          metrics.rpcClientDuration.observe({ ...labels, code: "ok" }, (performance.now() - started) / 1000);
+          return res;
+        } catch (err) {
+          const code = err instanceof ConnectError ? codeName(err.code) : "unknown";
+          metrics.rpcClientDuration.observe({ ...labels, code }, (performance.now() - started) / 1000);
+          span.setAttribute("rpc.connect_rpc.error_code", code);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          throw err;
+        } finally {
+          span.end();
+        }
+      },
+    );
   };
 }
 

@@ -1,6 +1,7 @@
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
 import { MongoDBInstrumentation } from "@opentelemetry/instrumentation-mongodb";
+import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { NoopSpanProcessor, type SpanProcessor } from "@opentelemetry/sdk-trace";
 
@@ -12,8 +13,9 @@ export interface TelemetryOptions {
 }
 
 /**
- * Starts the OpenTelemetry SDK: W3C trace context through HTTP (Connect
- * calls included) and MongoDB; NATS is covered by the platform's EventBus.
+ * Starts the OpenTelemetry SDK: W3C trace context through incoming HTTP,
+ * fetch (undici) and MongoDB. Outgoing Connect calls are traced by the
+ * platform's RPC client interceptor and NATS by its EventBus.
  * Spans are exported over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT (or the
  * traces-specific variable) is set; otherwise trace ids still propagate and
  * appear in logs, but nothing is sent anywhere.
@@ -39,6 +41,8 @@ export function startTelemetry(options: TelemetryOptions): NodeSDK {
         ignoreIncomingRequestHook: (req) => ["/healthz", "/readyz", "/metrics"].includes(req.url?.split("?", 1)[0] ?? ""),
       }),
       new MongoDBInstrumentation(),
+      // fetch: the calls to Zoho and the webhooks to T2Mobile.
+      new UndiciInstrumentation(),
     ],
   });
   sdk.start();
