@@ -303,3 +303,14 @@ export function spawnService(name: ServiceName, options: ServiceProcessOptions):
     buffer: options.buffer,
   });
 }
+
+/** True while a process with this pid exists (signal 0 checks without sending anything). */
+export function processExists(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

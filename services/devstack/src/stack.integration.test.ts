@@ -3,19 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFerretDbBinary } from "./servers/ferretdb.js";
 import { startStack, type Stack, type StackProcessName } from "./stack.js";
 import type { ExitInfo } from "./processes.js";
+import { processExists } from "./processes.js";
 
 // The stack's mechanics, with the one process this package owns (webhook-inbox);
 // whole-platform stacks are exercised by the end-to-end tests under test/.
 
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+
 
 describe("startStack", () => {
   let stack: Stack;
@@ -88,9 +81,9 @@ describe("startStack", () => {
 
   it("stops everything, leaving no process and no temporary data behind", async () => {
     const pids = (["nats", "ferretdb", "webhook-inbox"] as const).map((n) => stack.pid(n));
-    expect(pids.every(alive)).toBe(true);
+    expect(pids.every(processExists)).toBe(true);
     await stack.stop();
-    expect(pids.some(alive)).toBe(false);
+    expect(pids.some(processExists)).toBe(false);
     expect(existsSync(stack.dataDir)).toBe(false);
     await stack.stop(); // idempotent
   });

@@ -4,19 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFerretDbBinary, startFerretDb, type FerretDb } from "./ferretdb.js";
 import { probeMongo } from "./mongo-probe.js";
 import { probeNats, startNatsServer, type NatsServer } from "./nats.js";
+import { processExists } from "../processes.js";
 
 const logger = createLogger("devstack-test", "silent");
 
-/** True while a process with this pid exists. */
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+
 
 describe("NATS and FerretDB started for real", () => {
   let nats: NatsServer | undefined;
@@ -80,9 +72,9 @@ describe("NATS and FerretDB started for real", () => {
   it("stops both servers leaving no process and no temporary directory behind", async () => {
     const [n, f] = await Promise.all([startNatsServer(), startFerretDb()]);
     const pids = [n.process.pid, f.process.pid];
-    expect(pids.every(alive)).toBe(true);
+    expect(pids.every(processExists)).toBe(true);
     await Promise.all([n.stop(), f.stop()]);
-    expect(pids.some(alive)).toBe(false);
+    expect(pids.some(processExists)).toBe(false);
     expect(existsSync(n.dataDir)).toBe(false);
     expect(existsSync(f.dataDir)).toBe(false);
     expect(n.process.exitInfo).toEqual({ code: 0, signal: null });

@@ -5,6 +5,7 @@ import { ensureFerretDbBinary, startFerretDb, startNatsServer, type FerretDb, ty
 import { Consumers, createLogger, createMetrics, Database, decodeIf, EventBus, OrderEvents, ack } from "@t2m/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OrderRecord } from "../domain/order.js";
+import { sampleOrder } from "../domain/order.fixtures.js";
 import { OrderAnnouncer } from "./announcer.js";
 import { OrderStore } from "./order-store.js";
 import { OutboxRelay } from "./relay.js";
@@ -35,23 +36,7 @@ afterAll(async () => {
 });
 
 const created = new Date("2026-01-15T10:00:00Z");
-const order = (orderId: string, overrides: Partial<OrderRecord> = {}): OrderRecord => ({
-  orderId,
-  idempotencyKey: `key-${orderId}`,
-  fingerprint: "f",
-  status: "PENDING",
-  productId: "ZOHO_CRM_STD",
-  productName: "Zoho CRM Standard",
-  zohoItemSku: "ZOHO-CRM-STD",
-  tenure: "12_MONTHS",
-  tenureMonths: 12,
-  customer: { customerId: "C1", name: "Ada", email: "ada@example.com", phone: "08012345678" },
-  price: { currencyCode: "NGN", amountMinor: 21_600_000 },
-  processingAttempts: 0,
-  createdAt: created,
-  updatedAt: created,
-  ...overrides,
-});
+const order = (orderId: string, overrides: Partial<OrderRecord> = {}) => sampleOrder({ orderId, createdAt: created, ...overrides });
 
 describe("OrderStore", () => {
   it("enforces one order per id and per idempotency key", async () => {

@@ -1,29 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { fulfilOrder, retryDelayMs, type FulfilOrderPorts, type StepFailure } from "./fulfil-order.js";
 import type { OrderRecord } from "./order.js";
+import { sampleOrder } from "./order.fixtures.js";
 
 const created = new Date("2026-11-27T10:00:00Z");
 
-function pendingOrder(overrides: Partial<OrderRecord> = {}): OrderRecord {
-  return {
-    orderId: "T2M1",
-    idempotencyKey: "k1",
-    fingerprint: "f",
-    status: "PENDING",
-    productId: "ZOHO_CRM_STD",
-    productName: "Zoho CRM Standard",
-    zohoItemSku: "ZOHO-CRM-STD",
-    tenure: "12_MONTHS",
-    tenureMonths: 12,
-    customer: { customerId: "C1", name: "Ada", email: "ada@example.com", phone: "08012345678" },
-    price: { currencyCode: "NGN", amountMinor: 21_600_000 },
-    processingAttempts: 0,
-    createdAt: created,
-    updatedAt: created,
-    submittedPublishedAt: created,
-    ...overrides,
-  };
-}
+const pendingOrder = (overrides: Partial<OrderRecord> = {}) => sampleOrder({ createdAt: created, submittedPublishedAt: created, ...overrides });
 
 class TransientError extends Error {}
 

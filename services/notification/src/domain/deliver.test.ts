@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { deliverOutcome, type DeliveryAttemptRecord, type DeliveryPorts, type MessageStatus, type SendResult, type WebhookMessage } from "./deliver.js";
 import type { OrderOutcome } from "./webhook.js";
+import { fulfilledOutcome } from "./outcome.fixtures.js";
 
-const outcome: OrderOutcome = {
-  type: "ORDER_FULFILLED",
-  orderId: "T2M1",
-  productId: "ZOHO_CRM_STD",
-  tenure: "12_MONTHS",
-  customerId: "C1",
-  zohoSalesOrderId: "SO-1",
-  activationReference: "ZL-1",
-  expiryDate: new Date("2027-11-27T10:00:00Z"),
-  occurredAt: new Date("2026-11-27T10:00:03Z"),
-};
+const outcome = fulfilledOutcome;
 
 function harness(responses: SendResult[]) {
   const messages = new Map<string, WebhookMessage>();

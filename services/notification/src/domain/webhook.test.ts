@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_RETRY_DELAYS_MS, decideAfterAttempt, parseRetryAfter } from "./retry-policy.js";
 import { buildPayload, webhookId, type OrderOutcome } from "./webhook.js";
+import { fulfilledOutcome } from "./outcome.fixtures.js";
 
-const fulfilled: OrderOutcome = {
-  type: "ORDER_FULFILLED",
-  orderId: "T2M1",
-  productId: "ZOHO_CRM_STD",
-  tenure: "12_MONTHS",
-  customerId: "C1",
-  zohoSalesOrderId: "SO-1",
-  activationReference: "ZL-1",
-  expiryDate: new Date("2027-11-27T10:00:00Z"),
-  occurredAt: new Date("2026-11-27T10:00:03Z"),
-};
+const fulfilled = fulfilledOutcome;
 
 describe("buildPayload", () => {
   it("builds the ORDER_FULFILLED body", () => {
