@@ -38,6 +38,8 @@ export {
   mongoUrlWithDatabase,
   REPO_ROOT,
   SERVICE_VARIABLES,
+  COMMON_VARIABLES,
+  CONTRACT_VARIABLES,
   serviceEnv,
   type Environment,
   type StackTopology,
