@@ -24,6 +24,7 @@ ENV CI=true
 COPY package.json package-lock.json ./
 COPY proto/package.json proto/
 COPY services/platform/package.json services/platform/
+COPY services/topology/package.json services/topology/
 COPY services/catalogue/package.json services/catalogue/
 COPY services/fulfilment/package.json services/fulfilment/
 COPY services/provisioning/package.json services/provisioning/
@@ -48,6 +49,7 @@ ENV CI=true
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/proto/package.json proto/
 COPY --from=build /app/services/platform/package.json services/platform/
+COPY --from=build /app/services/topology/package.json services/topology/
 COPY --from=build /app/services/catalogue/package.json services/catalogue/
 COPY --from=build /app/services/fulfilment/package.json services/fulfilment/
 COPY --from=build /app/services/provisioning/package.json services/provisioning/
@@ -58,7 +60,7 @@ COPY --from=build /app/services/webhook-inbox/package.json services/webhook-inbo
 COPY --from=build /app/services/devstack/package.json services/devstack/
 COPY --from=build /app/test/package.json test/
 RUN npm ci --omit=dev --no-audit --no-fund --include-workspace-root=false \
-      --workspace proto --workspace services/platform \
+      --workspace proto --workspace services/platform --workspace services/topology \
       --workspace services/gateway --workspace services/catalogue --workspace services/fulfilment \
       --workspace services/provisioning --workspace services/notification
 
@@ -73,6 +75,8 @@ COPY --from=build /app/proto/package.json proto/
 COPY --from=build /app/proto/dist proto/dist
 COPY --from=build /app/services/platform/package.json services/platform/
 COPY --from=build /app/services/platform/dist services/platform/dist
+COPY --from=build /app/services/topology/package.json services/topology/
+COPY --from=build /app/services/topology/dist services/topology/dist
 COPY --from=build /app/services/gateway/package.json services/gateway/
 COPY --from=build /app/services/gateway/dist services/gateway/dist
 COPY --from=build /app/services/catalogue/package.json services/catalogue/

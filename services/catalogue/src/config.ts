@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { baseConfigShape, DefaultPorts, loadConfig, port } from "@t2m/platform";
+import { baseConfigShape, loadConfig, port } from "@t2m/platform";
+import { DefaultPorts } from "@t2m/topology";
 import { z } from "zod";
 
 /** The catalogue shipped with the repository; the same path from src/ and from dist/. */

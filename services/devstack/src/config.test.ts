@@ -1,4 +1,4 @@
-import { SandboxDefaults } from "@t2m/platform";
+import { SandboxDefaults } from "@t2m/topology";
 import { describe, expect, it } from "vitest";
 import {
   childEnv,

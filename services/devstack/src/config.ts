@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DefaultPorts, localUrl, SandboxDefaults } from "@t2m/platform";
+import { DefaultPorts, localUrl, SandboxDefaults } from "@t2m/topology";
 import { SERVICE_NAMES, type ServiceName } from "./processes.js";
 
 export type Environment = Record<string, string | undefined>;

@@ -3,7 +3,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { createLogger, Database, SandboxDefaults } from "@t2m/platform";
+import { createLogger, Database } from "@t2m/platform";
+import { SandboxDefaults } from "@t2m/topology";
 import { renderBanner } from "./banner.js";
 import {
   DEFAULT_DATABASE,

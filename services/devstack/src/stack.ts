@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { localUrl } from "@t2m/platform";
+import { localUrl } from "@t2m/topology";
 import {
   childEnv,
   DEFAULT_DATABASE,

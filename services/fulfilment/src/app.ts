@@ -1,21 +1,6 @@
 import type { Client, ConnectRouter } from "@connectrpc/connect";
-import {
-  ack,
-  Code,
-  ConnectError,
-  Consumers,
-  decodeIf,
-  invalidArgument,
-  nak,
-  OrderEvents,
-  reasonedError,
-  term,
-  type Database,
-  type Disposition,
-  type EventBus,
-  type ReceivedMessage,
-  type ServiceRuntime,
-} from "@t2m/platform";
+import { ack, backoffDelay, Code, ConnectError, decodeIf, invalidArgument, nak, reasonedError, term, type Database, type Disposition, type EventBus, type ReceivedMessage, type ServiceRuntime, unexpectedErrorBackoff } from "@t2m/platform";
+import { Consumers, OrderEvents } from "@t2m/topology";
 import type { CatalogueService } from "@t2m/proto/catalogue/v1/catalogue";
 import { FulfilmentService } from "@t2m/proto/fulfilment/v1/fulfilment";
 import type { ProvisioningService } from "@t2m/proto/provisioning/v1/provisioning";
@@ -146,7 +131,7 @@ export async function createFulfilment(deps: FulfilmentDependencies) {
     const event = decodeIf(OrderEvents.submitted, message);
     if (!event?.orderId) return term(`not an OrderSubmitted event: ${message.subject}`);
     const log = logger.child({ orderId: event.orderId, delivery: message.deliveryCount });
-    const result = await fulfilOrder(event.orderId, message, fulfilPorts);
+    const result = await fulfilOrder(event.orderId, { deliveryCount: message.deliveryCount, lastDelivery: message.deliveryCount >= 20 }, fulfilPorts);
     switch (result.kind) {
       case "completed": {
         const { order } = result;
@@ -177,7 +162,10 @@ export async function createFulfilment(deps: FulfilmentDependencies) {
     routes,
     /** Starts the order worker and the outbox relay; returns what stops them. */
     startWorkers: async () => {
-      const consumer = await events.consume(Consumers.fulfilmentOrders, handleSubmitted, { concurrency: deps.concurrency });
+      const consumer = await events.consume(Consumers.fulfilmentSubmitted, handleSubmitted, {
+        concurrency: deps.concurrency,
+        errorDelayMs: (n) => backoffDelay(n, unexpectedErrorBackoff),
+      });
       relay.start();
       return async () => {
         await relay.stop();

@@ -1,4 +1,5 @@
-import { baseConfigShape, natsConfigShape, mongoConfigShape, DefaultPorts, loadConfig, localUrl, port, url } from "@t2m/platform";
+import { baseConfigShape, natsConfigShape, mongoConfigShape, loadConfig, port, url } from "@t2m/platform";
+import { DefaultPorts, localUrl } from "@t2m/topology";
 import { z } from "zod";
 
 export function loadFulfilmentConfig(env?: Record<string, string | undefined>) {

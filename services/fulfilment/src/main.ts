@@ -1,4 +1,5 @@
-import { connectHandler, Consumers, runMain, runService, serviceClient, serveOptions } from "@t2m/platform";
+import { connectHandler, runMain, runService, serviceClient, serveOptions } from "@t2m/platform";
+import { Consumers, OrdersStream } from "@t2m/topology";
 import { CatalogueService } from "@t2m/proto/catalogue/v1/catalogue";
 import { ProvisioningService } from "@t2m/proto/provisioning/v1/provisioning";
 import { createFulfilment } from "./app.js";
@@ -9,7 +10,7 @@ runMain(async () => {
   await runService<true, true>({
     name: "fulfilment",
     ...serveOptions(config),
-    nats: { url: config.NATS_URL, ackWaitMs: config.NATS_ACK_WAIT_MS, consumers: [Consumers.fulfilmentOrders] },
+    nats: { url: config.NATS_URL, ackWaitMs: config.NATS_ACK_WAIT_MS, streams: [OrdersStream], consumers: [Consumers.fulfilmentSubmitted] },
     mongodbUrl: config.MONGODB_URL,
     start: async (rt) => {
       const fulfilment = await createFulfilment({

@@ -1,4 +1,5 @@
-import { baseConfigShape, natsConfigShape, mongoConfigShape, DefaultPorts, loadConfig, localUrl, port, SandboxDefaults, secret, url } from "@t2m/platform";
+import { baseConfigShape, natsConfigShape, mongoConfigShape, loadConfig, port, secret, url } from "@t2m/platform";
+import { DefaultPorts, localUrl, SandboxDefaults } from "@t2m/topology";
 import { z } from "zod";
 
 export function loadGatewayConfig(env?: Record<string, string | undefined>) {

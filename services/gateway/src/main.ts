@@ -10,7 +10,7 @@ runMain(async () => {
     name: "gateway",
     ...serveOptions(config),
     // The gateway declares no consumers; it holds NATS and MongoDB only to report their health.
-    nats: { url: config.NATS_URL, ackWaitMs: 30_000, consumers: [] },
+    nats: { url: config.NATS_URL, ackWaitMs: 30_000, streams: [], consumers: [] },
     mongodbUrl: config.MONGODB_URL,
     // Without NATS or MongoDB the gateway still answers (503 problem details,
     // and /t2mobile/health says which is down), so it stays ready.

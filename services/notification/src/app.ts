@@ -1,19 +1,7 @@
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
-import {
-  ack,
-  Consumers,
-  decodeIf,
-  invalidArgument,
-  nak,
-  OrderEvents,
-  term,
-  type Database,
-  type Disposition,
-  type EventBus,
-  type ReceivedMessage,
-  type ServiceRuntime,
-} from "@t2m/platform";
+import { ack, backoffDelay, decodeIf, invalidArgument, nak, term, type Database, type Disposition, type EventBus, type ReceivedMessage, type ServiceRuntime, unexpectedErrorBackoff } from "@t2m/platform";
+import { Consumers, OrderEvents } from "@t2m/topology";
 import { NotificationService } from "@t2m/proto/notification/v1/notification";
 import { Counter, Histogram } from "prom-client";
 import { deliverOutcome } from "./domain/deliver.js";
@@ -140,7 +128,10 @@ export async function createNotification(deps: NotificationDependencies) {
   return {
     routes,
     startWorkers: async () => {
-      const consumer = await events.consume(Consumers.notificationOutcomes, handleOutcome, { concurrency: deps.concurrency });
+      const consumer = await events.consume(Consumers.notificationOutcomes, handleOutcome, {
+        concurrency: deps.concurrency,
+        errorDelayMs: (n) => backoffDelay(n, unexpectedErrorBackoff),
+      });
       return () => consumer.stop();
     },
   };

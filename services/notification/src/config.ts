@@ -1,16 +1,5 @@
-import {
-  baseConfigShape,
-  natsConfigShape,
-  mongoConfigShape,
-  DefaultPorts,
-  intList,
-  loadConfig,
-  localUrl,
-  port,
-  SandboxDefaults,
-  sandboxed,
-  url,
-} from "@t2m/platform";
+import { baseConfigShape, natsConfigShape, mongoConfigShape, intList, loadConfig, port, sandboxed, url } from "@t2m/platform";
+import { DefaultPorts, localUrl, SandboxDefaults } from "@t2m/topology";
 import { z } from "zod";
 import { DEFAULT_RETRY_DELAYS_MS } from "./domain/retry-policy.js";
 

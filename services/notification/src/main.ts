@@ -1,4 +1,5 @@
-import { connectHandler, Consumers, runMain, runService, serveOptions } from "@t2m/platform";
+import { connectHandler, runMain, runService, serveOptions } from "@t2m/platform";
+import { Consumers, OrdersStream } from "@t2m/topology";
 import { WebhookSender } from "./adapters/webhook-sender.js";
 import { createNotification } from "./app.js";
 import { loadNotificationConfig } from "./config.js";
@@ -13,7 +14,7 @@ runMain(async () => {
   await runService<true, true>({
     name: "notification",
     ...serveOptions(config),
-    nats: { url: config.NATS_URL, ackWaitMs: config.NATS_ACK_WAIT_MS, consumers: [Consumers.notificationOutcomes] },
+    nats: { url: config.NATS_URL, ackWaitMs: config.NATS_ACK_WAIT_MS, streams: [OrdersStream], consumers: [Consumers.notificationOutcomes] },
     mongodbUrl: config.MONGODB_URL,
     start: async (rt) => {
       const notification = await createNotification({

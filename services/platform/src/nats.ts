@@ -15,57 +15,41 @@ import {
   type JsMsg,
   type StreamConfig,
 } from "@nats-io/jetstream";
+import { Kvm, type KV } from "@nats-io/kv";
 import { connect, headers as natsHeaders, nanos, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import { decodeEvent, encodeEvent, eventMessageId, type EventType } from "./events.js";
+import { encodeEvent, type EventType } from "./events.js";
 import type { ReadinessCheck } from "./http-server.js";
 import type { Metrics } from "./metrics.js";
 
 const tracer = trace.getTracer("@t2m/platform/nats");
 
-/** The ORDERS stream holds every order event; its subjects come from OrderEvents. */
-export const ORDERS_STREAM: Partial<StreamConfig> & { name: string; subjects: string[] } = {
-  name: "ORDERS",
-  subjects: ["orders.>"],
-  retention: RetentionPolicy.Limits,
-  storage: StorageType.File,
-  // Events are also the audit trail; keep them a month.
-  max_age: nanos(30 * 24 * 60 * 60 * 1000),
-  // Re-publishing the same event id within this window is dropped by the server.
-  duplicate_window: nanos(2 * 60 * 1000),
-};
+/** A JetStream stream (file storage, limits retention). */
+export interface StreamDefinition {
+  readonly name: string;
+  readonly subjects: readonly string[];
+  readonly maxAgeMs: number;
+  /** Re-publishing a message id within this window is dropped by the server. */
+  readonly duplicateWindowMs: number;
+}
 
+/** A durable pull consumer with explicit acks and one filter subject (valid on nats-server 2.9). */
 export interface ConsumerDefinition {
   readonly stream: string;
   readonly durableName: string;
   readonly filterSubject: string;
-  /** Deliveries after which the handler is told this is the last try. */
-  readonly maxDeliver: number;
+  /**
+   * Messages delivered and not yet acked, across every process of the
+   * consumer. Handlers only ever hold what they work on (backoff lives
+   * outside JetStream), so this bounds concurrency, not backlog. Default 1000.
+   */
+  readonly maxAckPending?: number;
 }
-
-/**
- * Every durable consumer of the platform, declared in one place. One filter
- * per consumer keeps them valid on nats-server 2.9 (multi-filter needs 2.10).
- */
-export const Consumers = {
-  fulfilmentOrders: {
-    stream: ORDERS_STREAM.name,
-    durableName: "fulfilment-order-submitted",
-    filterSubject: "orders.submitted",
-    maxDeliver: 20,
-  },
-  notificationOutcomes: {
-    stream: ORDERS_STREAM.name,
-    durableName: "notification-order-outcome",
-    filterSubject: "orders.outcome.>",
-    // Webhook retries are redeliveries with a delay; the schedule decides when to stop.
-    maxDeliver: 100,
-  },
-} as const satisfies Record<string, ConsumerDefinition>;
 
 /** What a handler decided about a message. */
 export type Disposition =
   | { readonly action: "ack" }
+  /** Redeliver after a short delay. Not for backoff: a nak'd message holds an ack slot until redelivered. */
   | { readonly action: "nak"; readonly delayMs: number }
   | { readonly action: "term"; readonly reason: string };
 
@@ -79,18 +63,19 @@ export interface ReceivedMessage {
   readonly messageId: string | undefined;
   /** 1 on the first delivery. */
   readonly deliveryCount: number;
-  /** True when no further delivery will follow a nak. */
-  readonly lastDelivery: boolean;
+  /** When the stream stored the message. */
+  readonly publishedAt: Date;
+  readonly streamSequence: number;
   readonly definition: ConsumerDefinition;
 }
 
 export type MessageHandler = (message: ReceivedMessage) => Promise<Disposition>;
 
 export interface ConsumeOptions {
-  /** Messages handled at once by this process. */
-  readonly concurrency?: number;
-  /** Delay before redelivery when the handler throws. */
-  readonly errorDelayMs?: (deliveryCount: number) => number;
+  /** Messages handled at once by this process; only this many are ever fetched. */
+  readonly concurrency: number;
+  /** Delay before redelivery when the handler throws (an unexpected error, not a decision). */
+  readonly errorDelayMs: (deliveryCount: number) => number;
 }
 
 export interface RunningConsumer {
@@ -98,24 +83,38 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
+/** How far a consumer is behind, e.g. to tell a queued order from a stuck one. */
+export interface ConsumerState {
+  /** Messages not yet delivered to any process. */
+  readonly pending: number;
+  /** Delivered and not yet acked. */
+  readonly ackPending: number;
+  /** When the oldest message not yet delivered was stored; undefined when none waits. */
+  readonly oldestUndeliveredAt: Date | undefined;
+}
+
 export interface NatsOptions {
   readonly url: string;
   readonly name: string;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  /** How long the server waits for an ack before redelivering. */
+  /** How long the server waits for an ack (or a heartbeat) before redelivering. */
   readonly ackWaitMs: number;
 }
 
-/** Exponential backoff for handler errors: 1 s, 2 s, 4 s … capped at 60 s. */
-export const defaultErrorDelay = (deliveryCount: number): number => Math.min(60_000, 1_000 * 2 ** (deliveryCount - 1));
+export interface PublishOptions {
+  /** The Nats-Msg-Id: a deterministic id makes a repeat within the stream's duplicate window a no-op. */
+  readonly messageId: string;
+}
 
 /**
- * The platform's NATS JetStream client: declares the topology, publishes
- * events with deterministic ids and trace context, and runs consume loops.
+ * The platform's NATS JetStream client: declares streams and consumers it is
+ * given, publishes events with deterministic ids and trace context, runs
+ * consume loops that fetch only what they can work on, and opens KV buckets.
  */
 export class EventBus {
   private readonly consumers = new Set<RunningConsumer>();
+  private kvm: Kvm | undefined;
 
   private constructor(
     readonly connection: NatsConnection,
@@ -141,13 +140,23 @@ export class EventBus {
     return new EventBus(connection, jetstream(connection), jsm, options);
   }
 
-  /** Creates or updates the stream and the consumers this process uses. Safe to repeat. */
-  async declare(consumers: readonly ConsumerDefinition[]): Promise<void> {
-    await this.ensureStream(ORDERS_STREAM);
-    for (const definition of consumers) await this.ensureConsumer(definition);
+  /** Creates or updates the streams and consumers this process uses. Safe to repeat. */
+  async declare(topology: { streams: readonly StreamDefinition[]; consumers: readonly ConsumerDefinition[] }): Promise<void> {
+    for (const stream of topology.streams) await this.ensureStream(stream);
+    for (const definition of topology.consumers) await this.ensureConsumer(definition);
   }
 
-  private async ensureStream(config: typeof ORDERS_STREAM): Promise<void> {
+  private async ensureStream(definition: StreamDefinition): Promise<void> {
+    const config: Partial<StreamConfig> & { name: string; subjects: string[] } = {
+      name: definition.name,
+      subjects: [...definition.subjects],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      max_age: nanos(definition.maxAgeMs),
+      duplicate_window: nanos(definition.duplicateWindowMs),
+      // Direct gets answer "the next message on a subject" (consumerState).
+      allow_direct: true,
+    };
     try {
       await this.jsm.streams.info(config.name);
       await this.jsm.streams.update(config.name, config);
@@ -164,8 +173,9 @@ export class EventBus {
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(this.options.ackWaitMs),
-      max_deliver: definition.maxDeliver,
-      max_ack_pending: 1_000,
+      // No delivery limit: each flow's retry policy decides when to give up.
+      max_deliver: -1,
+      max_ack_pending: definition.maxAckPending ?? 1_000,
     };
     try {
       await this.jsm.consumers.info(definition.stream, definition.durableName);
@@ -177,16 +187,16 @@ export class EventBus {
   }
 
   /**
-   * Publishes an event with Nats-Msg-Id `<subject>:<aggregateId>` and the
-   * current trace context. Resolves once the stream has stored it (or has
-   * recognised it as a duplicate).
+   * Publishes an event with the given Nats-Msg-Id and the current trace
+   * context. Resolves once the stream has stored it (or has recognised it as
+   * a duplicate).
    */
   async publish<Desc extends DescMessage>(
     type: EventType<Desc>,
-    aggregateId: string,
     init: MessageInitShape<Desc>,
-  ): Promise<{ duplicate: boolean }> {
-    const messageId = eventMessageId(type, aggregateId);
+    options: PublishOptions,
+  ): Promise<{ duplicate: boolean; sequence: number }> {
+    const { messageId } = options;
     return tracer.startActiveSpan(
       `${type.subject} publish`,
       {
@@ -209,7 +219,7 @@ export class EventBus {
             headers: h,
           });
           this.options.metrics.eventsPublished.inc({ subject: type.subject, duplicate: String(ackResult.duplicate) });
-          return { duplicate: ackResult.duplicate };
+          return { duplicate: ackResult.duplicate, sequence: ackResult.seq };
         } catch (err) {
           span.recordException(err as Error);
           span.setStatus({ code: SpanStatusCode.ERROR });
@@ -221,15 +231,15 @@ export class EventBus {
     );
   }
 
-  /** Runs a consume loop on a durable consumer until stop() is called. */
-  async consume(
-    definition: ConsumerDefinition,
-    handler: MessageHandler,
-    options: ConsumeOptions = {},
-  ): Promise<RunningConsumer> {
+  /**
+   * Runs a consume loop on a durable consumer until stop() is called. It
+   * fetches only as many messages as it has free handlers, so nothing waits
+   * unheard in a client buffer, and every message held is kept alive with
+   * heartbeats (working()) until its handler decides.
+   */
+  async consume(definition: ConsumerDefinition, handler: MessageHandler, options: ConsumeOptions): Promise<RunningConsumer> {
     const { logger, metrics, ackWaitMs } = this.options;
-    const concurrency = options.concurrency ?? 4;
-    const errorDelay = options.errorDelayMs ?? defaultErrorDelay;
+    const { concurrency, errorDelayMs } = options;
     const log = logger.child({ consumer: definition.durableName });
     const inFlight = new Set<Promise<void>>();
     let stopped = false;
@@ -256,9 +266,9 @@ export class EventBus {
         },
         parent,
         async (span) => {
-          // Keep the ack deadline moving while the handler works, so a slow
-          // step is not redelivered to another process mid-way.
-          const keepAlive = setInterval(() => m.working(), Math.max(500, Math.floor(ackWaitMs / 2)));
+          // Keep the ack deadline moving while the handler works (or waits
+          // for a shared budget), so it is not redelivered to another process.
+          const keepAlive = setInterval(() => m.working(), Math.max(500, Math.floor(ackWaitMs / 3)));
           let disposition: Disposition;
           try {
             disposition = await handler({
@@ -266,11 +276,12 @@ export class EventBus {
               data: m.data,
               messageId,
               deliveryCount: m.info.deliveryCount,
-              lastDelivery: m.info.deliveryCount >= definition.maxDeliver,
+              publishedAt: new Date(Math.floor(m.info.timestampNanos / 1_000_000)),
+              streamSequence: m.info.streamSequence,
               definition,
             });
           } catch (err) {
-            const delayMs = errorDelay(m.info.deliveryCount);
+            const delayMs = errorDelayMs(m.info.deliveryCount);
             log.error({ err, subject: m.subject, messageId, deliveryCount: m.info.deliveryCount, delayMs }, "handler failed; will redeliver");
             span.recordException(err as Error);
             span.setStatus({ code: SpanStatusCode.ERROR });
@@ -298,17 +309,24 @@ export class EventBus {
       );
     };
 
+    const start = (m: JsMsg) => {
+      const task = handle(m).finally(() => inFlight.delete(task));
+      inFlight.add(task);
+    };
+
     const loop = async () => {
       while (!stopped) {
         try {
           const consumer = await this.js.consumers.get(definition.stream, definition.durableName);
-          const messages = await consumer.consume({ max_messages: concurrency * 2 });
-          current = messages;
-          if (stopped) await messages.close();
-          for await (const m of messages) {
-            const task = handle(m).finally(() => inFlight.delete(task));
-            inFlight.add(task);
-            if (inFlight.size >= concurrency) await Promise.race(inFlight);
+          while (!stopped) {
+            if (inFlight.size >= concurrency) {
+              await Promise.race(inFlight);
+              continue;
+            }
+            const batch = await consumer.fetch({ max_messages: concurrency - inFlight.size, expires: 5_000 });
+            current = batch;
+            if (stopped) await batch.close();
+            for await (const m of batch) start(m);
           }
         } catch (err) {
           if (stopped) break;
@@ -331,6 +349,33 @@ export class EventBus {
     };
     this.consumers.add(consumerHandle);
     return consumerHandle;
+  }
+
+  /** How far behind a consumer is. */
+  async consumerState(definition: ConsumerDefinition): Promise<ConsumerState> {
+    const info = await this.jsm.consumers.info(definition.stream, definition.durableName);
+    let oldestUndeliveredAt: Date | undefined;
+    if (info.num_pending > 0) {
+      try {
+        const next = await this.jsm.direct.getMessage(definition.stream, {
+          seq: info.delivered.stream_seq + 1,
+          next_by_subj: definition.filterSubject,
+        });
+        oldestUndeliveredAt = next ? next.time : undefined;
+      } catch (err) {
+        if (!isNotFound(err) && !(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound)) throw err;
+      }
+    }
+    return { pending: info.num_pending, ackPending: info.num_ack_pending, oldestUndeliveredAt };
+  }
+
+  /** Opens (creating if needed) a KV bucket. */
+  async kv(bucket: string, options: { historyPerKey?: number; maxAgeMs?: number } = {}): Promise<KV> {
+    this.kvm ??= new Kvm(this.js);
+    return this.kvm.create(bucket, {
+      history: options.historyPerKey ?? 1,
+      ...(options.maxAgeMs ? { ttl: options.maxAgeMs } : {}),
+    });
   }
 
   readiness(): ReadinessCheck {
@@ -357,3 +402,5 @@ function isNotFound(err: unknown): boolean {
     (err.code === JetStreamApiCodes.StreamNotFound || err.code === JetStreamApiCodes.ConsumerNotFound)
   );
 }
+
+export type { KV };

@@ -12,7 +12,7 @@ import {
 import { createLogger } from "./logging.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { Database } from "./mongo.js";
-import { EventBus, type ConsumerDefinition } from "./nats.js";
+import { EventBus, type ConsumerDefinition, type StreamDefinition } from "./nats.js";
 
 /** What a service's start function is given. */
 export interface ServiceRuntime {
@@ -35,8 +35,10 @@ export interface ServiceOptions<N extends boolean, M extends boolean> {
   readonly host: string;
   readonly logLevel: string;
   readonly shutdownTimeoutMs: number;
-  /** Connects to NATS and declares the stream and these consumers. */
-  readonly nats?: N extends true ? { url: string; ackWaitMs: number; consumers: readonly ConsumerDefinition[] } : undefined;
+  /** Connects to NATS and declares these streams and consumers. */
+  readonly nats?: N extends true
+    ? { url: string; ackWaitMs: number; streams: readonly StreamDefinition[]; consumers: readonly ConsumerDefinition[] }
+    : undefined;
   /** Connects to MongoDB. */
   readonly mongodbUrl?: M extends true ? string : undefined;
   /** Builds the service and returns its HTTP handler. */
@@ -76,7 +78,7 @@ export async function runService<N extends boolean = false, M extends boolean = 
     : undefined;
   const gateReadiness = options.readyOnlyWithConnections !== false;
   if (events && options.nats) {
-    await events.declare(options.nats.consumers);
+    await events.declare({ streams: options.nats.streams, consumers: options.nats.consumers });
     if (gateReadiness) readiness.push(events.readiness());
   }
   const database = options.mongodbUrl ? await Database.connect(options.mongodbUrl, logger, options.name) : undefined;

@@ -1,4 +1,5 @@
-import { baseConfigShape, mongoConfigShape, DefaultPorts, loadConfig, port, SandboxDefaults, secret, url } from "@t2m/platform";
+import { baseConfigShape, mongoConfigShape, loadConfig, port, secret, url } from "@t2m/platform";
+import { DefaultPorts, SandboxDefaults } from "@t2m/topology";
 import { z } from "zod";
 
 export function loadProvisioningConfig(env?: Record<string, string | undefined>) {

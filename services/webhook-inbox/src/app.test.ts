@@ -1,4 +1,4 @@
-import { SandboxDefaults } from "@t2m/platform";
+import { SandboxDefaults } from "@t2m/topology";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadInboxConfig } from "./config.js";

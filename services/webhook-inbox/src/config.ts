@@ -1,4 +1,5 @@
-import { baseConfigShape, DefaultPorts, loadConfig, port, secret, SandboxDefaults, type Environment } from "@t2m/platform";
+import { baseConfigShape, loadConfig, port, secret, type Environment } from "@t2m/platform";
+import { DefaultPorts, SandboxDefaults } from "@t2m/topology";
 import { Webhook } from "standardwebhooks";
 import { z } from "zod";
 

@@ -1,4 +1,5 @@
-import { runService, SandboxDefaults } from "@t2m/platform";
+import { runService } from "@t2m/platform";
+import { SandboxDefaults } from "@t2m/topology";
 import { createInboxApp } from "./app.js";
 import { InboxStore, type InboxFilter, type InboxMessage } from "./domain/inbox.js";
 import { parseResponseRule, ResponsePlan } from "./domain/responses.js";

@@ -1,4 +1,4 @@
-import { SandboxDefaults } from "@t2m/platform";
+import { SandboxDefaults } from "@t2m/topology";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startZohoSandbox, type RunningZohoSandbox } from "./index.js";
 

@@ -1,4 +1,5 @@
-import { ConfigError, DefaultPorts, SandboxDefaults } from "@t2m/platform";
+import { ConfigError } from "@t2m/platform";
+import { DefaultPorts, SandboxDefaults } from "@t2m/topology";
 import { describe, expect, it } from "vitest";
 import { defaultCatalogueFile, loadSandboxConfig } from "./config.js";
 

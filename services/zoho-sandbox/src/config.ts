@@ -1,5 +1,6 @@
 import { bundledCatalogueFile } from "@t2m/catalogue";
-import { baseConfigShape, DefaultPorts, loadConfig, port, SandboxDefaults, secret, type Environment } from "@t2m/platform";
+import { baseConfigShape, loadConfig, port, secret, type Environment } from "@t2m/platform";
+import { DefaultPorts, SandboxDefaults } from "@t2m/topology";
 import { z } from "zod";
 
 /** The catalogue every local run shares. */

@@ -1,4 +1,5 @@
-import { runService, SandboxDefaults } from "@t2m/platform";
+import { runService } from "@t2m/platform";
+import { SandboxDefaults } from "@t2m/topology";
 import { createZohoSandboxApp, readSeedCatalogue } from "./app.js";
 import { defaultCatalogueFile } from "./config.js";
 import type { Clock } from "./domain/org.js";

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { Consumers, createLogger, createMetrics, Database, EventBus, isDuplicateKeyError, OrderEvents } from "@t2m/platform";
+import { createLogger, createMetrics, Database, EventBus, isDuplicateKeyError } from "@t2m/platform";
+import { Consumers, OrderEvents, OrdersStream } from "@t2m/topology";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFerretDbBinary, startFerretDb, type FerretDb } from "./ferretdb.js";
 import { probeMongo } from "./mongo-probe.js";
@@ -35,10 +36,10 @@ describe("NATS and FerretDB started for real", () => {
 
     const bus = await EventBus.connect({ url: server.url, name: "devstack-test", logger, metrics: createMetrics("devstack-test"), ackWaitMs: 2_000 });
     try {
-      await bus.declare([Consumers.fulfilmentOrders]);
+      await bus.declare({ streams: [OrdersStream], consumers: [Consumers.fulfilmentSubmitted] });
       await bus.readiness().check();
-      expect(await bus.publish(OrderEvents.submitted, "order-1", {})).toEqual({ duplicate: false });
-      expect(await bus.publish(OrderEvents.submitted, "order-1", {})).toEqual({ duplicate: true });
+      expect(await bus.publish(OrderEvents.submitted, {}, { messageId: "order-1" })).toEqual({ duplicate: false, sequence: 1 });
+      expect(await bus.publish(OrderEvents.submitted, {}, { messageId: "order-1" })).toMatchObject({ duplicate: true });
     } finally {
       await bus.close();
     }

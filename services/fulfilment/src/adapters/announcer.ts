@@ -1,5 +1,6 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { OrderEvents, type EventBus } from "@t2m/platform";
+import { type EventBus } from "@t2m/platform";
+import { OrderEvents, OrderMessageIds } from "@t2m/topology";
 import type { Logger } from "pino";
 import type { OrderRecord } from "../domain/order.js";
 import type { OrderStore } from "./order-store.js";
@@ -17,10 +18,11 @@ export class OrderAnnouncer {
   /** Publishes OrderSubmitted. A failure is logged, not thrown: the order is stored and the relay will publish it. */
   async announceSubmitted(order: OrderRecord): Promise<void> {
     try {
-      await this.events.publish(OrderEvents.submitted, order.orderId, {
-        orderId: order.orderId,
-        submittedAt: ts(order.createdAt),
-      });
+      await this.events.publish(
+        OrderEvents.submitted,
+        { orderId: order.orderId, submittedAt: ts(order.createdAt) },
+        { messageId: OrderMessageIds.submitted(order.orderId) },
+      );
       await this.store.markSubmittedPublished(order.orderId, new Date());
     } catch (err) {
       this.logger.warn({ err, orderId: order.orderId }, "OrderSubmitted not published yet; the relay will retry");
@@ -37,17 +39,17 @@ export class OrderAnnouncer {
       activationReference: order.activationReference ?? "",
     };
     if (order.status === "FULFILLED") {
-      await this.events.publish(OrderEvents.fulfilled, order.orderId, {
-        ...common,
-        expiryDate: ts(order.expiryDate),
-        fulfilledAt: ts(order.fulfilledAt),
-      });
+      await this.events.publish(
+        OrderEvents.fulfilled,
+        { ...common, expiryDate: ts(order.expiryDate), fulfilledAt: ts(order.fulfilledAt) },
+        { messageId: OrderMessageIds.fulfilled(order.orderId) },
+      );
     } else if (order.status === "FAILED") {
-      await this.events.publish(OrderEvents.failed, order.orderId, {
-        ...common,
-        reason: order.failureReason ?? "",
-        failedAt: ts(order.failedAt),
-      });
+      await this.events.publish(
+        OrderEvents.failed,
+        { ...common, reason: order.failureReason ?? "", failedAt: ts(order.failedAt) },
+        { messageId: OrderMessageIds.failed(order.orderId) },
+      );
     } else {
       throw new Error(`order ${order.orderId} is ${order.status}; it has no outcome to announce`);
     }

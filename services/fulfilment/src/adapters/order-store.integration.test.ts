@@ -2,7 +2,8 @@
 // and a real nats-server: the status compare-and-set, and an order stored
 // by a process that died before announcing it still being announced.
 import { ensureFerretDbBinary, startFerretDb, startNatsServer, type FerretDb, type NatsServer } from "@t2m/devstack";
-import { Consumers, createLogger, createMetrics, Database, decodeIf, EventBus, OrderEvents, ack } from "@t2m/platform";
+import { createLogger, createMetrics, Database, decodeIf, EventBus, ack } from "@t2m/platform";
+import { Consumers, OrderEvents, OrdersStream } from "@t2m/topology";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OrderRecord } from "../domain/order.js";
 import { sampleOrder } from "../domain/order.fixtures.js";
@@ -22,7 +23,7 @@ beforeAll(async () => {
   [ferretDb, nats] = await Promise.all([startFerretDb(), startNatsServer()]);
   database = await Database.connect(ferretDb.databaseUrl("fulfilment_test"), logger, "fulfilment-test");
   events = await EventBus.connect({ url: nats.url, name: "fulfilment-test", logger, metrics: createMetrics("fulfilment-test"), ackWaitMs: 2_000 });
-  await events.declare([Consumers.fulfilmentOrders, Consumers.notificationOutcomes]);
+  await events.declare({ streams: [OrdersStream], consumers: [Consumers.fulfilmentSubmitted, Consumers.notificationOutcomes] });
   store = new OrderStore(database);
   await store.ensureIndexes();
   // A second start must find its indexes in place and not fail.
@@ -76,14 +77,18 @@ describe("OutboxRelay", () => {
     const submitted: string[] = [];
     const outcomes: string[] = [];
     const collect = async (definition: (typeof Consumers)[keyof typeof Consumers], into: string[]) => {
-      const consumer = await events.consume(definition, async (m) => {
-        into.push(decodeIf(OrderEvents.submitted, m)?.orderId ?? decodeIf(OrderEvents.fulfilled, m)?.orderId ?? "?");
-        return ack();
-      });
+      const consumer = await events.consume(
+        definition,
+        async (m) => {
+          into.push(decodeIf(OrderEvents.submitted, m)?.orderId ?? decodeIf(OrderEvents.fulfilled, m)?.orderId ?? "?");
+          return ack();
+        },
+        { concurrency: 4, errorDelayMs: () => 100 },
+      );
       await new Promise((r) => setTimeout(r, 1_000));
       await consumer.stop();
     };
-    await collect(Consumers.fulfilmentOrders, submitted);
+    await collect(Consumers.fulfilmentSubmitted, submitted);
     await collect(Consumers.notificationOutcomes, outcomes);
     expect(submitted.filter((id) => id === "R-1")).toHaveLength(1);
     expect(outcomes.filter((id) => id === "R-2")).toHaveLength(1);

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2mobile/common/v1/common.proto.
  */
 export const file_t2mobile_common_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("Ch90Mm1vYmlsZS9jb21tb24vdjEvY29tbW9uLnByb3RvEhJ0Mm1vYmlsZS5jb21tb24udjEiSwoIQ3VzdG9tZXISEwoLY3VzdG9tZXJfaWQYASABKAkSDAoEbmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRINCgVwaG9uZRgEIAEoCSI0CgVNb25leRIVCg1jdXJyZW5jeV9jb2RlGAEgASgJEhQKDGFtb3VudF9taW5vchgCIAEoAyJKCgpCYWRSZXF1ZXN0EjwKEGZpZWxkX3Zpb2xhdGlvbnMYASADKAsyIi50Mm1vYmlsZS5jb21tb24udjEuRmllbGRWaW9sYXRpb24iNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiLgoLRXJyb3JSZWFzb24SDgoGcmVhc29uGAEgASgJEg8KB21lc3NhZ2UYAiABKAliBnByb3RvMw");
+  fileDesc("Ch90Mm1vYmlsZS9jb21tb24vdjEvY29tbW9uLnByb3RvEhJ0Mm1vYmlsZS5jb21tb24udjEiSwoIQ3VzdG9tZXISEwoLY3VzdG9tZXJfaWQYASABKAkSDAoEbmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRINCgVwaG9uZRgEIAEoCSI0CgVNb25leRIVCg1jdXJyZW5jeV9jb2RlGAEgASgJEhQKDGFtb3VudF9taW5vchgCIAEoAyJKCgpCYWRSZXF1ZXN0EjwKEGZpZWxkX3Zpb2xhdGlvbnMYASADKAsyIi50Mm1vYmlsZS5jb21tb24udjEuRmllbGRWaW9sYXRpb24iNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiLgoLRXJyb3JSZWFzb24SDgoGcmVhc29uGAEgASgJEg8KB21lc3NhZ2UYAiABKAkiIwoJUmV0cnlJbmZvEhYKDnJldHJ5X2RlbGF5X21zGAEgASgDYgZwcm90bzM");
 
 /**
  * The T2Mobile subscriber an order is placed for.
@@ -140,4 +140,25 @@ export type ErrorReason = Message<"t2mobile.common.v1.ErrorReason"> & {
  */
 export const ErrorReasonSchema: GenMessage<ErrorReason> = /*@__PURE__*/
   messageDesc(file_t2mobile_common_v1_common, 4);
+
+/**
+ * Error detail telling the caller when trying again makes sense, e.g. when a
+ * shared quota (the Zoho call budget) is spent for now. Waiting for it is not
+ * a failure of the request.
+ *
+ * @generated from message t2mobile.common.v1.RetryInfo
+ */
+export type RetryInfo = Message<"t2mobile.common.v1.RetryInfo"> & {
+  /**
+   * @generated from field: int64 retry_delay_ms = 1;
+   */
+  retryDelayMs: bigint;
+};
+
+/**
+ * Describes the message t2mobile.common.v1.RetryInfo.
+ * Use `create(RetryInfoSchema)` to create a new message.
+ */
+export const RetryInfoSchema: GenMessage<RetryInfo> = /*@__PURE__*/
+  messageDesc(file_t2mobile_common_v1_common, 5);
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2mobile/events/v1/events.proto.
  */
 export const file_t2mobile_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch90Mm1vYmlsZS9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJ0Mm1vYmlsZS5ldmVudHMudjEiVAoOT3JkZXJTdWJtaXR0ZWQSEAoIb3JkZXJfaWQYASABKAkSMAoMc3VibWl0dGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCL5AQoOT3JkZXJGdWxmaWxsZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZ0ZW51cmUYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgFIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgGIAEoCRIvCgtleHBpcnlfZGF0ZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZnVsZmlsbGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLSAQoLT3JkZXJGYWlsZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZ0ZW51cmUYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgFIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgGIAEoCRIOCgZyZWFzb24YByABKAkSLQoJZmFpbGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch90Mm1vYmlsZS9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJ0Mm1vYmlsZS5ldmVudHMudjEiVAoOT3JkZXJTdWJtaXR0ZWQSEAoIb3JkZXJfaWQYASABKAkSMAoMc3VibWl0dGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCL5AQoOT3JkZXJGdWxmaWxsZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZ0ZW51cmUYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgFIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgGIAEoCRIvCgtleHBpcnlfZGF0ZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZnVsZmlsbGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLoAQoLT3JkZXJGYWlsZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZ0ZW51cmUYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgFIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgGIAEoCRIOCgZyZWFzb24YByABKAkSLQoJZmFpbGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxmYWlsdXJlX2NvZGUYCSABKAkibQoNT3JkZXJSZXRyeUR1ZRIQCghvcmRlcl9pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgFEg0KBWNhdXNlGAMgASgJEioKBmR1ZV9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Published on orders.submitted once an order is stored.
@@ -131,6 +131,8 @@ export type OrderFailed = Message<"t2mobile.events.v1.OrderFailed"> & {
   activationReference: string;
 
   /**
+   * The documented public message for failure_code.
+   *
    * @generated from field: string reason = 7;
    */
   reason: string;
@@ -139,6 +141,13 @@ export type OrderFailed = Message<"t2mobile.events.v1.OrderFailed"> & {
    * @generated from field: google.protobuf.Timestamp failed_at = 8;
    */
   failedAt?: Timestamp | undefined;
+
+  /**
+   * A stable, documented code, e.g. "PRODUCT_UNAVAILABLE" (see the README).
+   *
+   * @generated from field: string failure_code = 9;
+   */
+  failureCode: string;
 };
 
 /**
@@ -147,4 +156,45 @@ export type OrderFailed = Message<"t2mobile.events.v1.OrderFailed"> & {
  */
 export const OrderFailedSchema: GenMessage<OrderFailed> = /*@__PURE__*/
   messageDesc(file_t2mobile_events_v1_events, 2);
+
+/**
+ * Published on orders.retry when an order is due for another attempt: after a
+ * transient failure (its due time is kept with the order in MongoDB), or when
+ * the sweeper re-drives an order that stopped making progress.
+ *
+ * @generated from message t2mobile.events.v1.OrderRetryDue
+ */
+export type OrderRetryDue = Message<"t2mobile.events.v1.OrderRetryDue"> & {
+  /**
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * The attempt this message asks for (1-based); a worker that finds the
+   * order already past it drops the message.
+   *
+   * @generated from field: int32 attempt = 2;
+   */
+  attempt: number;
+
+  /**
+   * "retry" or "redrive".
+   *
+   * @generated from field: string cause = 3;
+   */
+  cause: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp due_at = 4;
+   */
+  dueAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message t2mobile.events.v1.OrderRetryDue.
+ * Use `create(OrderRetryDueSchema)` to create a new message.
+ */
+export const OrderRetryDueSchema: GenMessage<OrderRetryDue> = /*@__PURE__*/
+  messageDesc(file_t2mobile_events_v1_events, 3);
 

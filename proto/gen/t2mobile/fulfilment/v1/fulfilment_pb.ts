@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2mobile/fulfilment/v1/fulfilment.proto.
  */
 export const file_t2mobile_fulfilment_v1_fulfilment: GenFile = /*@__PURE__*/
-  fileDesc("Cid0Mm1vYmlsZS9mdWxmaWxtZW50L3YxL2Z1bGZpbG1lbnQucHJvdG8SFnQybW9iaWxlLmZ1bGZpbG1lbnQudjEikQQKBU9yZGVyEhAKCG9yZGVyX2lkGAEgASgJEjMKBnN0YXR1cxgCIAEoDjIjLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuT3JkZXJTdGF0dXMSEgoKcHJvZHVjdF9pZBgDIAEoCRIOCgZ0ZW51cmUYBCABKAkSLgoIY3VzdG9tZXIYBSABKAsyHC50Mm1vYmlsZS5jb21tb24udjEuQ3VzdG9tZXISKAoFcHJpY2UYBiABKAsyGS50Mm1vYmlsZS5jb21tb24udjEuTW9uZXkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgHIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgIIAEoCRIvCgtleHBpcnlfZGF0ZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOZmFpbHVyZV9yZWFzb24YCiABKAkSLgoKY3JlYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZnVsZmlsbGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglmYWlsZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpMBChJTdWJtaXRPcmRlclJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhIKCnByb2R1Y3RfaWQYAyABKAkSDgoGdGVudXJlGAQgASgJEi4KCGN1c3RvbWVyGAUgASgLMhwudDJtb2JpbGUuY29tbW9uLnYxLkN1c3RvbWVyIlkKE1N1Ym1pdE9yZGVyUmVzcG9uc2USLAoFb3JkZXIYASABKAsyHS50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLk9yZGVyEhQKDGlzX2R1cGxpY2F0ZRgCIAEoCCIjCg9HZXRPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkiQAoQR2V0T3JkZXJSZXNwb25zZRIsCgVvcmRlchgBIAEoCzIdLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuT3JkZXIqlwEKC09yZGVyU3RhdHVzEhwKGE9SREVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFE9SREVSX1NUQVRVU19QRU5ESU5HEAESGwoXT1JERVJfU1RBVFVTX1BST0NFU1NJTkcQAhIaChZPUkRFUl9TVEFUVVNfRlVMRklMTEVEEAMSFwoTT1JERVJfU1RBVFVTX0ZBSUxFRBAEMtoBChFGdWxmaWxtZW50U2VydmljZRJmCgtTdWJtaXRPcmRlchIqLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuU3VibWl0T3JkZXJSZXF1ZXN0GisudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlclJlc3BvbnNlEl0KCEdldE9yZGVyEicudDJtb2JpbGUuZnVsZmlsbWVudC52MS5HZXRPcmRlclJlcXVlc3QaKC50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLkdldE9yZGVyUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_t2mobile_common_v1_common]);
+  fileDesc("Cid0Mm1vYmlsZS9mdWxmaWxtZW50L3YxL2Z1bGZpbG1lbnQucHJvdG8SFnQybW9iaWxlLmZ1bGZpbG1lbnQudjEipwUKBU9yZGVyEhAKCG9yZGVyX2lkGAEgASgJEjMKBnN0YXR1cxgCIAEoDjIjLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuT3JkZXJTdGF0dXMSEgoKcHJvZHVjdF9pZBgDIAEoCRIOCgZ0ZW51cmUYBCABKAkSLgoIY3VzdG9tZXIYBSABKAsyHC50Mm1vYmlsZS5jb21tb24udjEuQ3VzdG9tZXISKAoFcHJpY2UYBiABKAsyGS50Mm1vYmlsZS5jb21tb24udjEuTW9uZXkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgHIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgIIAEoCRIvCgtleHBpcnlfZGF0ZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOZmFpbHVyZV9yZWFzb24YCiABKAkSLgoKY3JlYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZnVsZmlsbGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglmYWlsZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGZhaWx1cmVfY29kZRgPIAEoCRIWCg5mYWlsdXJlX2RldGFpbBgQIAEoCRIQCghhdHRlbXB0cxgRIAEoBRIzCg9uZXh0X2F0dGVtcHRfYXQYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh8KF3NhbGVzX29yZGVyX2Rpc3Bvc2l0aW9uGBMgASgJIpMBChJTdWJtaXRPcmRlclJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhIKCnByb2R1Y3RfaWQYAyABKAkSDgoGdGVudXJlGAQgASgJEi4KCGN1c3RvbWVyGAUgASgLMhwudDJtb2JpbGUuY29tbW9uLnYxLkN1c3RvbWVyIlkKE1N1Ym1pdE9yZGVyUmVzcG9uc2USLAoFb3JkZXIYASABKAsyHS50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLk9yZGVyEhQKDGlzX2R1cGxpY2F0ZRgCIAEoCCIjCg9HZXRPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkiQAoQR2V0T3JkZXJSZXNwb25zZRIsCgVvcmRlchgBIAEoCzIdLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuT3JkZXIqlwEKC09yZGVyU3RhdHVzEhwKGE9SREVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFE9SREVSX1NUQVRVU19QRU5ESU5HEAESGwoXT1JERVJfU1RBVFVTX1BST0NFU1NJTkcQAhIaChZPUkRFUl9TVEFUVVNfRlVMRklMTEVEEAMSFwoTT1JERVJfU1RBVFVTX0ZBSUxFRBAEMtoBChFGdWxmaWxtZW50U2VydmljZRJmCgtTdWJtaXRPcmRlchIqLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuU3VibWl0T3JkZXJSZXF1ZXN0GisudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlclJlc3BvbnNlEl0KCEdldE9yZGVyEicudDJtb2JpbGUuZnVsZmlsbWVudC52MS5HZXRPcmRlclJlcXVlc3QaKC50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLkdldE9yZGVyUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_t2mobile_common_v1_common]);
 
 /**
  * @generated from message t2mobile.fulfilment.v1.Order
@@ -68,7 +68,7 @@ export type Order = Message<"t2mobile.fulfilment.v1.Order"> & {
   expiryDate?: Timestamp | undefined;
 
   /**
-   * Why the order failed; empty unless status is FAILED.
+   * The public message for failure_code; empty unless status is FAILED.
    *
    * @generated from field: string failure_reason = 10;
    */
@@ -93,6 +93,43 @@ export type Order = Message<"t2mobile.fulfilment.v1.Order"> & {
    * @generated from field: google.protobuf.Timestamp failed_at = 14;
    */
   failedAt?: Timestamp | undefined;
+
+  /**
+   * A stable, documented code such as PRODUCT_UNAVAILABLE; empty unless FAILED.
+   *
+   * @generated from field: string failure_code = 15;
+   */
+  failureCode: string;
+
+  /**
+   * What went wrong, in internal terms (hosts, Zoho ids, errors). For
+   * IconTech's own tools; never shown to T2Mobile.
+   *
+   * @generated from field: string failure_detail = 16;
+   */
+  failureDetail: string;
+
+  /**
+   * Attempts a worker has started on the order.
+   *
+   * @generated from field: int32 attempts = 17;
+   */
+  attempts: number;
+
+  /**
+   * When the next attempt is due, while the order waits to be retried.
+   *
+   * @generated from field: google.protobuf.Timestamp next_attempt_at = 18;
+   */
+  nextAttemptAt?: Timestamp | undefined;
+
+  /**
+   * What happened to the Zoho sales order of an order that failed after it
+   * was made: "VOIDED" or "FLAGGED"; empty otherwise.
+   *
+   * @generated from field: string sales_order_disposition = 19;
+   */
+  salesOrderDisposition: string;
 };
 
 /**

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2mobile/provisioning/v1/provisioning.proto.
  */
 export const file_t2mobile_provisioning_v1_provisioning: GenFile = /*@__PURE__*/
-  fileDesc("Cit0Mm1vYmlsZS9wcm92aXNpb25pbmcvdjEvcHJvdmlzaW9uaW5nLnByb3RvEhh0Mm1vYmlsZS5wcm92aXNpb25pbmcudjEiewoOU2FsZXNPcmRlckxpbmUSCwoDc2t1GAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSJwoEcmF0ZRgEIAEoCzIZLnQybW9iaWxlLmNvbW1vbi52MS5Nb25leRIQCghxdWFudGl0eRgFIAEoBSKTAQoXQ3JlYXRlU2FsZXNPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSLgoIY3VzdG9tZXIYAiABKAsyHC50Mm1vYmlsZS5jb21tb24udjEuQ3VzdG9tZXISNgoEbGluZRgDIAEoCzIoLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5TYWxlc09yZGVyTGluZSJyChhDcmVhdGVTYWxlc09yZGVyUmVzcG9uc2USGwoTem9ob19zYWxlc19vcmRlcl9pZBgBIAEoCRIfChd6b2hvX3NhbGVzX29yZGVyX251bWJlchgCIAEoCRIYChB6b2hvX2N1c3RvbWVyX2lkGAMgASgJIrMBChdQcm92aXNpb25MaWNlbmNlUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCRIbChN6b2hvX3NhbGVzX29yZGVyX2lkGAIgASgJEhIKCnByb2R1Y3RfaWQYAyABKAkSDgoGdGVudXJlGAQgASgJEhUKDXRlbnVyZV9tb250aHMYBSABKAUSLgoIY3VzdG9tZXIYBiABKAsyHC50Mm1vYmlsZS5jb21tb24udjEuQ3VzdG9tZXIiWAoYUHJvdmlzaW9uTGljZW5jZVJlc3BvbnNlEjwKDHN1YnNjcmlwdGlvbhgBIAEoCzImLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5TdWJzY3JpcHRpb24iswIKDFN1YnNjcmlwdGlvbhIQCghvcmRlcl9pZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEg4KBnRlbnVyZRgDIAEoCRITCgtjdXN0b21lcl9pZBgEIAEoCRIbChN6b2hvX3NhbGVzX29yZGVyX2lkGAUgASgJEhwKFGFjdGl2YXRpb25fcmVmZXJlbmNlGAYgASgJEjwKBnN0YXR1cxgHIAEoDjIsLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5TdWJzY3JpcHRpb25TdGF0dXMSLgoKc3RhcnRfZGF0ZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZXhwaXJ5X2RhdGUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIioKFkdldFN1YnNjcmlwdGlvblJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkiVwoXR2V0U3Vic2NyaXB0aW9uUmVzcG9uc2USPAoMc3Vic2NyaXB0aW9uGAEgASgLMiYudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLlN1YnNjcmlwdGlvbip6ChJTdWJzY3JpcHRpb25TdGF0dXMSIwofU1VCU0NSSVBUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEh4KGlNVQlNDUklQVElPTl9TVEFUVVNfQUNUSVZFEAESHwobU1VCU0NSSVBUSU9OX1NUQVRVU19FWFBJUkVEEAIygwMKE1Byb3Zpc2lvbmluZ1NlcnZpY2USeQoQQ3JlYXRlU2FsZXNPcmRlchIxLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5DcmVhdGVTYWxlc09yZGVyUmVxdWVzdBoyLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5DcmVhdGVTYWxlc09yZGVyUmVzcG9uc2USeQoQUHJvdmlzaW9uTGljZW5jZRIxLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5Qcm92aXNpb25MaWNlbmNlUmVxdWVzdBoyLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5Qcm92aXNpb25MaWNlbmNlUmVzcG9uc2USdgoPR2V0U3Vic2NyaXB0aW9uEjAudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLkdldFN1YnNjcmlwdGlvblJlcXVlc3QaMS50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuR2V0U3Vic2NyaXB0aW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_t2mobile_common_v1_common]);
+  fileDesc("Cit0Mm1vYmlsZS9wcm92aXNpb25pbmcvdjEvcHJvdmlzaW9uaW5nLnByb3RvEhh0Mm1vYmlsZS5wcm92aXNpb25pbmcudjEiewoOU2FsZXNPcmRlckxpbmUSCwoDc2t1GAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSJwoEcmF0ZRgEIAEoCzIZLnQybW9iaWxlLmNvbW1vbi52MS5Nb25leRIQCghxdWFudGl0eRgFIAEoBSLEAQoXQ3JlYXRlU2FsZXNPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSLgoIY3VzdG9tZXIYAiABKAsyHC50Mm1vYmlsZS5jb21tb24udjEuQ3VzdG9tZXISNgoEbGluZRgDIAEoCzIoLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5TYWxlc09yZGVyTGluZRIvCgthY2NlcHRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAicgoYQ3JlYXRlU2FsZXNPcmRlclJlc3BvbnNlEhsKE3pvaG9fc2FsZXNfb3JkZXJfaWQYASABKAkSHwoXem9ob19zYWxlc19vcmRlcl9udW1iZXIYAiABKAkSGAoQem9ob19jdXN0b21lcl9pZBgDIAEoCSKzAQoXUHJvdmlzaW9uTGljZW5jZVJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgCIAEoCRISCgpwcm9kdWN0X2lkGAMgASgJEg4KBnRlbnVyZRgEIAEoCRIVCg10ZW51cmVfbW9udGhzGAUgASgFEi4KCGN1c3RvbWVyGAYgASgLMhwudDJtb2JpbGUuY29tbW9uLnYxLkN1c3RvbWVyIlgKGFByb3Zpc2lvbkxpY2VuY2VSZXNwb25zZRI8CgxzdWJzY3JpcHRpb24YASABKAsyJi50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU3Vic2NyaXB0aW9uIrMCCgxTdWJzY3JpcHRpb24SEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZ0ZW51cmUYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgFIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgGIAEoCRI8CgZzdGF0dXMYByABKA4yLC50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU3Vic2NyaXB0aW9uU3RhdHVzEi4KCnN0YXJ0X2RhdGUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyeV9kYXRlGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI5ChVWb2lkU2FsZXNPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJInsKFlZvaWRTYWxlc09yZGVyUmVzcG9uc2USRAoLZGlzcG9zaXRpb24YASABKA4yLy50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU2FsZXNPcmRlckRpc3Bvc2l0aW9uEhsKE3pvaG9fc2FsZXNfb3JkZXJfaWQYAiABKAkiKgoWR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCSJXChdHZXRTdWJzY3JpcHRpb25SZXNwb25zZRI8CgxzdWJzY3JpcHRpb24YASABKAsyJi50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU3Vic2NyaXB0aW9uKnoKElN1YnNjcmlwdGlvblN0YXR1cxIjCh9TVUJTQ1JJUFRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASHgoaU1VCU0NSSVBUSU9OX1NUQVRVU19BQ1RJVkUQARIfChtTVUJTQ1JJUFRJT05fU1RBVFVTX0VYUElSRUQQAiqrAQoVU2FsZXNPcmRlckRpc3Bvc2l0aW9uEicKI1NBTEVTX09SREVSX0RJU1BPU0lUSU9OX1VOU1BFQ0lGSUVEEAASIAocU0FMRVNfT1JERVJfRElTUE9TSVRJT05fTk9ORRABEiIKHlNBTEVTX09SREVSX0RJU1BPU0lUSU9OX1ZPSURFRBACEiMKH1NBTEVTX09SREVSX0RJU1BPU0lUSU9OX0ZMQUdHRUQQAzL4AwoTUHJvdmlzaW9uaW5nU2VydmljZRJ5ChBDcmVhdGVTYWxlc09yZGVyEjEudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLkNyZWF0ZVNhbGVzT3JkZXJSZXF1ZXN0GjIudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLkNyZWF0ZVNhbGVzT3JkZXJSZXNwb25zZRJ5ChBQcm92aXNpb25MaWNlbmNlEjEudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLlByb3Zpc2lvbkxpY2VuY2VSZXF1ZXN0GjIudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLlByb3Zpc2lvbkxpY2VuY2VSZXNwb25zZRJzCg5Wb2lkU2FsZXNPcmRlchIvLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5Wb2lkU2FsZXNPcmRlclJlcXVlc3QaMC50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuVm9pZFNhbGVzT3JkZXJSZXNwb25zZRJ2Cg9HZXRTdWJzY3JpcHRpb24SMC50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBoxLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5HZXRTdWJzY3JpcHRpb25SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_t2mobile_common_v1_common]);
 
 /**
  * @generated from message t2mobile.provisioning.v1.SalesOrderLine
@@ -75,6 +75,14 @@ export type CreateSalesOrderRequest = Message<"t2mobile.provisioning.v1.CreateSa
    * @generated from field: t2mobile.provisioning.v1.SalesOrderLine line = 3;
    */
   line?: SalesOrderLine | undefined;
+
+  /**
+   * When the order was accepted: orders waiting for Zoho's call budget are
+   * served oldest first.
+   *
+   * @generated from field: google.protobuf.Timestamp accepted_at = 4;
+   */
+  acceptedAt?: Timestamp | undefined;
 };
 
 /**
@@ -228,6 +236,52 @@ export const SubscriptionSchema: GenMessage<Subscription> = /*@__PURE__*/
   messageDesc(file_t2mobile_provisioning_v1_provisioning, 5);
 
 /**
+ * @generated from message t2mobile.provisioning.v1.VoidSalesOrderRequest
+ */
+export type VoidSalesOrderRequest = Message<"t2mobile.provisioning.v1.VoidSalesOrderRequest"> & {
+  /**
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * Why the order failed (a failure code), recorded with the sales order.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message t2mobile.provisioning.v1.VoidSalesOrderRequest.
+ * Use `create(VoidSalesOrderRequestSchema)` to create a new message.
+ */
+export const VoidSalesOrderRequestSchema: GenMessage<VoidSalesOrderRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 6);
+
+/**
+ * @generated from message t2mobile.provisioning.v1.VoidSalesOrderResponse
+ */
+export type VoidSalesOrderResponse = Message<"t2mobile.provisioning.v1.VoidSalesOrderResponse"> & {
+  /**
+   * @generated from field: t2mobile.provisioning.v1.SalesOrderDisposition disposition = 1;
+   */
+  disposition: SalesOrderDisposition;
+
+  /**
+   * @generated from field: string zoho_sales_order_id = 2;
+   */
+  zohoSalesOrderId: string;
+};
+
+/**
+ * Describes the message t2mobile.provisioning.v1.VoidSalesOrderResponse.
+ * Use `create(VoidSalesOrderResponseSchema)` to create a new message.
+ */
+export const VoidSalesOrderResponseSchema: GenMessage<VoidSalesOrderResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 7);
+
+/**
  * @generated from message t2mobile.provisioning.v1.GetSubscriptionRequest
  */
 export type GetSubscriptionRequest = Message<"t2mobile.provisioning.v1.GetSubscriptionRequest"> & {
@@ -242,7 +296,7 @@ export type GetSubscriptionRequest = Message<"t2mobile.provisioning.v1.GetSubscr
  * Use `create(GetSubscriptionRequestSchema)` to create a new message.
  */
 export const GetSubscriptionRequestSchema: GenMessage<GetSubscriptionRequest> = /*@__PURE__*/
-  messageDesc(file_t2mobile_provisioning_v1_provisioning, 6);
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 8);
 
 /**
  * @generated from message t2mobile.provisioning.v1.GetSubscriptionResponse
@@ -259,7 +313,7 @@ export type GetSubscriptionResponse = Message<"t2mobile.provisioning.v1.GetSubsc
  * Use `create(GetSubscriptionResponseSchema)` to create a new message.
  */
 export const GetSubscriptionResponseSchema: GenMessage<GetSubscriptionResponse> = /*@__PURE__*/
-  messageDesc(file_t2mobile_provisioning_v1_provisioning, 7);
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 9);
 
 /**
  * @generated from enum t2mobile.provisioning.v1.SubscriptionStatus
@@ -288,9 +342,59 @@ export const SubscriptionStatusSchema: GenEnum<SubscriptionStatus> = /*@__PURE__
   enumDesc(file_t2mobile_provisioning_v1_provisioning, 0);
 
 /**
+ * @generated from enum t2mobile.provisioning.v1.SalesOrderDisposition
+ */
+export enum SalesOrderDisposition {
+  /**
+   * @generated from enum value: SALES_ORDER_DISPOSITION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * No sales order exists for the order.
+   *
+   * @generated from enum value: SALES_ORDER_DISPOSITION_NONE = 1;
+   */
+  NONE = 1,
+
+  /**
+   * Voided in Zoho.
+   *
+   * @generated from enum value: SALES_ORDER_DISPOSITION_VOIDED = 2;
+   */
+  VOIDED = 2,
+
+  /**
+   * Zoho refused to void it; a person must look at it (logged and counted).
+   *
+   * @generated from enum value: SALES_ORDER_DISPOSITION_FLAGGED = 3;
+   */
+  FLAGGED = 3,
+}
+
+/**
+ * Describes the enum t2mobile.provisioning.v1.SalesOrderDisposition.
+ */
+export const SalesOrderDispositionSchema: GenEnum<SalesOrderDisposition> = /*@__PURE__*/
+  enumDesc(file_t2mobile_provisioning_v1_provisioning, 1);
+
+/**
  * Creates Zoho sales orders and provisions licences. Every call is
  * idempotent on order_id: repeating it returns the first result and never
  * repeats the external effect.
+ *
+ * How failures are told apart (callers decide what to do from the code and
+ * the details, never from the message):
+ * - RESOURCE_EXHAUSTED with RetryInfo: Zoho's call budget is spent for now.
+ *   Not a failure of the order; call again after the delay.
+ * - UNAVAILABLE (RetryInfo optional): a transient failure (Zoho 5xx, timeout,
+ *   network). Retry with backoff.
+ * - ABORTED, reason ZOHO_RECONCILE_PENDING: Zoho refused the sales order
+ *   number but the order it holds could not be found yet, so whether it was
+ *   created is not proven. Retry; never fail the order on it.
+ * - FAILED_PRECONDITION or INVALID_ARGUMENT with an ErrorReason: permanent.
+ * - DATA_LOSS, reason INTEGRITY_ERROR: Zoho's answer clashes with another
+ *   order's records. Permanent, and alerts.
  *
  * @generated from service t2mobile.provisioning.v1.ProvisioningService
  */
@@ -310,6 +414,18 @@ export const ProvisioningService: GenService<{
     methodKind: "unary";
     input: typeof ProvisionLicenceRequestSchema;
     output: typeof ProvisionLicenceResponseSchema;
+  },
+  /**
+   * For an order that ends FAILED after its sales order exists: voids the
+   * sales order in Zoho, or flags it for a person when voiding fails.
+   * Idempotent; answers NONE when no sales order was made for the order.
+   *
+   * @generated from rpc t2mobile.provisioning.v1.ProvisioningService.VoidSalesOrder
+   */
+  voidSalesOrder: {
+    methodKind: "unary";
+    input: typeof VoidSalesOrderRequestSchema;
+    output: typeof VoidSalesOrderResponseSchema;
   },
   /**
    * Fails with NOT_FOUND when no licence was provisioned for the order.

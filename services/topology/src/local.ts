@@ -1,0 +1,27 @@
+/**
+ * Credentials and addresses for local runs and tests. They only ever apply
+ * outside production (see ConfigContext.sandboxDefault); the Zoho sandbox and
+ * the webhook inbox accept exactly these, so a fresh checkout works end to end.
+ */
+export const SandboxDefaults = {
+  t2mobileApiKey: "t2m_sandbox_key_0123456789abcdef",
+  // Standard Webhooks secret: whsec_ + base64 of 32 bytes.
+  t2mobileWebhookSecret: "whsec_aWNvbnRlY2gtdDJtb2JpbGUtc2FuZGJveC1zZWNyZXQ=",
+  zohoOrganizationId: "10234695",
+  zohoClientId: "1000.SANDBOXCLIENTID",
+  zohoClientSecret: "sandbox-client-secret",
+  zohoRefreshToken: "1000.sandbox.refresh.token",
+} as const;
+
+/** Where each process listens by default, and so where the others find it locally. */
+export const DefaultPorts = {
+  gateway: 4000,
+  catalogue: 4101,
+  fulfilment: 4102,
+  provisioning: 4103,
+  notification: 4104,
+  zohoSandbox: 4105,
+  webhookInbox: 4106,
+} as const;
+
+export const localUrl = (portNumber: number) => `http://127.0.0.1:${portNumber}`;
