@@ -1,16 +1,22 @@
 import { connectHandler, runMain, runService, serviceClient, serveOptions } from "@t2m/platform";
-import { Consumers, OrdersStream } from "@t2m/topology";
 import { CatalogueService } from "@t2m/proto/catalogue/v1/catalogue";
 import { ProvisioningService } from "@t2m/proto/provisioning/v1/provisioning";
+import { Consumers, OrdersStream } from "@t2m/topology";
 import { createFulfilment } from "./app.js";
 import { loadFulfilmentConfig } from "./config.js";
+import { defaultFulfilmentRetryPolicy } from "./domain/retry-policy.js";
 
 runMain(async () => {
   const config = loadFulfilmentConfig();
   await runService<true, true>({
     name: "fulfilment",
     ...serveOptions(config),
-    nats: { url: config.NATS_URL, ackWaitMs: config.NATS_ACK_WAIT_MS, streams: [OrdersStream], consumers: [Consumers.fulfilmentSubmitted] },
+    nats: {
+      url: config.NATS_URL,
+      ackWaitMs: config.NATS_ACK_WAIT_MS,
+      streams: [OrdersStream],
+      consumers: [Consumers.fulfilmentSubmitted, Consumers.fulfilmentRetries],
+    },
     mongodbUrl: config.MONGODB_URL,
     start: async (rt) => {
       const fulfilment = await createFulfilment({
@@ -18,13 +24,28 @@ runMain(async () => {
         database: rt.database,
         events: rt.events,
         catalogue: serviceClient(CatalogueService, { baseUrl: config.CATALOGUE_URL, metrics: rt.metrics }),
-        // Creating a sales order makes several Zoho calls in a row.
-        provisioning: serviceClient(ProvisioningService, { baseUrl: config.PROVISIONING_URL, metrics: rt.metrics, timeoutMs: 60_000 }),
-        concurrency: config.FULFILMENT_CONCURRENCY,
-        relayIntervalMs: config.OUTBOX_RELAY_INTERVAL_MS,
+        // A call may wait for Zoho's call budget up to provisioning's own limit, then answers RESOURCE_EXHAUSTED.
+        provisioning: serviceClient(ProvisioningService, { baseUrl: config.PROVISIONING_URL, metrics: rt.metrics, timeoutMs: 120_000 }),
+        settings: {
+          concurrency: config.FULFILMENT_CONCURRENCY,
+          retryConcurrency: config.FULFILMENT_RETRY_CONCURRENCY,
+          intakeMaxBatch: config.FULFILMENT_INTAKE_MAX_BATCH,
+          leaseMs: config.FULFILMENT_ATTEMPT_LEASE_MS,
+          policy: {
+            ...defaultFulfilmentRetryPolicy,
+            backoff: { ...defaultFulfilmentRetryPolicy.backoff, initialMs: config.FULFILMENT_RETRY_INITIAL_MS, maxMs: config.FULFILMENT_RETRY_MAX_MS },
+            giveUpTransientAfterMs: config.FULFILMENT_GIVE_UP_AFTER_MS,
+          },
+          graceMs: 5_000,
+          relayWindowMs: 90_000,
+          stuckAfterMs: config.FULFILMENT_STUCK_AFTER_MS,
+          sweepIntervalMs: config.FULFILMENT_SWEEP_INTERVAL_MS,
+          catalogueRefreshMs: config.CATALOGUE_REFRESH_MS,
+        },
       });
-      const stopWorkers = await fulfilment.startWorkers();
-      rt.onShutdown({ name: "order worker", run: stopWorkers });
+      for (const check of fulfilment.readiness) rt.addReadiness(check);
+      const stop = await fulfilment.start();
+      rt.onShutdown({ name: "order worker", run: stop });
       return connectHandler(fulfilment.routes, rt.logger, rt.metrics);
     },
   });

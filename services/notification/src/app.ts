@@ -46,6 +46,7 @@ export function outcomeOf(message: { subject: string; data: Uint8Array }): Order
       activationReference: failed.activationReference,
       occurredAt: failed.failedAt ? timestampDate(failed.failedAt) : new Date(),
       reason: failed.reason,
+      failureCode: failed.failureCode,
     };
   }
   return undefined;

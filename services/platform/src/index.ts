@@ -2,6 +2,7 @@ export * from "./backoff.js";
 export * from "./config.js";
 export * from "./dependencies.js";
 export * from "./events.js";
+export * from "./group-commit.js";
 export * from "./http-server.js";
 export * from "./logging.js";
 export * from "./metrics.js";

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BadRequestSchema, ErrorReasonSchema } from "@t2m/proto/common/v1/common";
+import { BadRequestSchema, ErrorReasonSchema, RetryInfoSchema } from "@t2m/proto/common/v1/common";
 
 export interface FieldViolation {
   readonly field: string;
@@ -16,6 +16,20 @@ export function invalidArgument(violations: readonly FieldViolation[], message =
 /** An error with a stable machine-readable reason, e.g. PRODUCT_NOT_FOUND. */
 export function reasonedError(code: Code, reason: string, message: string): ConnectError {
   return new ConnectError(message, code, undefined, [{ desc: ErrorReasonSchema, value: { reason, message } }]);
+}
+
+/** An error the caller should retry after `retryDelayMs` (e.g. RESOURCE_EXHAUSTED while a shared budget refills). */
+export function retryableError(code: Code, reason: string, message: string, retryDelayMs: number): ConnectError {
+  return new ConnectError(message, code, undefined, [
+    { desc: ErrorReasonSchema, value: { reason, message } },
+    { desc: RetryInfoSchema, value: { retryDelayMs: BigInt(Math.max(0, Math.round(retryDelayMs))) } },
+  ]);
+}
+
+/** The delay a RetryInfo detail asks for, if the error carries one. */
+export function retryDelayOf(err: ConnectError): number | undefined {
+  const info = err.findDetails(RetryInfoSchema)[0];
+  return info ? Number(info.retryDelayMs) : undefined;
 }
 
 export function fieldViolationsOf(err: ConnectError): FieldViolation[] {

@@ -1,32 +1,26 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { type EventBus } from "@t2m/platform";
+import type { EventBus } from "@t2m/platform";
 import { OrderEvents, OrderMessageIds } from "@t2m/topology";
-import type { Logger } from "pino";
+import { failureMessage } from "../domain/failures.js";
 import type { OrderRecord } from "../domain/order.js";
-import type { OrderStore } from "./order-store.js";
 
 const ts = (d: Date | undefined) => (d ? timestampFromDate(d) : undefined);
 
-/** Publishes order events and records on the order that they were published. */
+/**
+ * Publishes order events with deterministic message ids. Nothing is written
+ * back to the order: whether OrderSubmitted reached the stream is derived
+ * (the sweeper republishes young PENDING orders, and the stream's duplicate
+ * window drops what is already there), so intake stays insert-only.
+ */
 export class OrderAnnouncer {
-  constructor(
-    private readonly events: EventBus,
-    private readonly store: OrderStore,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly events: EventBus) {}
 
-  /** Publishes OrderSubmitted. A failure is logged, not thrown: the order is stored and the relay will publish it. */
-  async announceSubmitted(order: OrderRecord): Promise<void> {
-    try {
-      await this.events.publish(
-        OrderEvents.submitted,
-        { orderId: order.orderId, submittedAt: ts(order.createdAt) },
-        { messageId: OrderMessageIds.submitted(order.orderId) },
-      );
-      await this.store.markSubmittedPublished(order.orderId, new Date());
-    } catch (err) {
-      this.logger.warn({ err, orderId: order.orderId }, "OrderSubmitted not published yet; the relay will retry");
-    }
+  async announceSubmitted(order: Pick<OrderRecord, "orderId" | "createdAt">): Promise<void> {
+    await this.events.publish(
+      OrderEvents.submitted,
+      { orderId: order.orderId, submittedAt: ts(order.createdAt) },
+      { messageId: OrderMessageIds.submitted(order.orderId) },
+    );
   }
 
   async announceOutcome(order: OrderRecord): Promise<void> {
@@ -44,15 +38,20 @@ export class OrderAnnouncer {
         { ...common, expiryDate: ts(order.expiryDate), fulfilledAt: ts(order.fulfilledAt) },
         { messageId: OrderMessageIds.fulfilled(order.orderId) },
       );
-    } else if (order.status === "FAILED") {
+    } else if (order.status === "FAILED" && order.failureCode) {
       await this.events.publish(
         OrderEvents.failed,
-        { ...common, reason: order.failureReason ?? "", failedAt: ts(order.failedAt) },
+        { ...common, failureCode: order.failureCode, reason: failureMessage(order.failureCode), failedAt: ts(order.failedAt) },
         { messageId: OrderMessageIds.failed(order.orderId) },
       );
     } else {
       throw new Error(`order ${order.orderId} is ${order.status}; it has no outcome to announce`);
     }
-    await this.store.markOutcomePublished(order.orderId, new Date());
+  }
+
+  /** Asks for attempt `attempt`. A re-drive's id changes every `bucket` so a later re-drive is not taken for this one. */
+  async announceRetryDue(orderId: string, attempt: number, cause: "retry" | "redrive", dueAt: Date, bucket = 0): Promise<{ duplicate: boolean }> {
+    const messageId = OrderMessageIds.retryDue(orderId, attempt, cause === "retry" ? cause : `${cause}.${bucket}`);
+    return this.events.publish(OrderEvents.retryDue, { orderId, attempt, cause, dueAt: ts(dueAt) }, { messageId });
   }
 }

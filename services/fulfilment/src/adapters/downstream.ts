@@ -1,78 +1,96 @@
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
-import { Code, ConnectError } from "@t2m/platform";
-import type { CatalogueService } from "@t2m/proto/catalogue/v1/catalogue";
-import type { ProvisioningService } from "@t2m/proto/provisioning/v1/provisioning";
-import type { OfferLookup } from "../domain/accept-order.js";
-import type { LicenceResult, SalesOrderResult, StepFailure } from "../domain/fulfil-order.js";
-import type { OrderRecord } from "../domain/order.js";
+import { Code, ConnectError, reasonOf, retryDelayOf } from "@t2m/platform";
+import { SalesOrderDisposition, type ProvisioningService } from "@t2m/proto/provisioning/v1/provisioning";
+import type { FailureCode, StepFailure } from "../domain/failures.js";
+import type { LicenceResult, OrderRecord, SalesOrderResult } from "../domain/order.js";
 
-/** Looks a product and tenure up in the Catalogue service. */
-export async function findOffer(catalogue: Client<typeof CatalogueService>, productId: string, tenure: string): Promise<OfferLookup> {
-  let product;
-  try {
-    ({ product } = await catalogue.getProduct({ productId }));
-  } catch (err) {
-    if (err instanceof ConnectError && err.code === Code.NotFound) return "PRODUCT_NOT_FOUND";
-    throw err;
+/** Which downstream step failed, so a permanent failure maps to the right public code. */
+export class StepError extends Error {
+  constructor(
+    readonly step: "sales-order" | "licence" | "void",
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = "StepError";
   }
-  const offer = product?.tenures.find((t) => t.tenure === tenure);
-  if (!product || !offer?.price) return "TENURE_NOT_OFFERED";
+}
+
+const tagged = <T>(step: StepError["step"], run: () => Promise<T>): Promise<T> =>
+  run().catch((err: unknown) => {
+    throw new StepError(step, err);
+  });
+
+/** Provisioning's RPCs as the attempt runner needs them. */
+export function provisioningSteps(provisioning: Client<typeof ProvisioningService>) {
   return {
-    productId: product.productId,
-    productName: product.name,
-    zohoItemSku: product.zohoItemSku,
-    tenure: offer.tenure,
-    months: offer.months,
-    price: { currencyCode: offer.price.currencyCode, amountMinor: Number(offer.price.amountMinor) },
+    createSalesOrder: (order: OrderRecord): Promise<SalesOrderResult> =>
+      tagged("sales-order", async () => {
+        const res = await provisioning.createSalesOrder({
+          orderId: order.orderId,
+          customer: order.customer,
+          line: {
+            sku: order.zohoItemSku,
+            name: order.productName,
+            description: `${order.productName}, ${order.tenure.replace("_", " ").toLowerCase()} (T2Mobile order ${order.orderId})`,
+            rate: { currencyCode: order.price.currencyCode, amountMinor: BigInt(order.price.amountMinor) },
+            quantity: 1,
+          },
+          acceptedAt: timestampFromDate(order.createdAt),
+        });
+        return { zohoSalesOrderId: res.zohoSalesOrderId, zohoSalesOrderNumber: res.zohoSalesOrderNumber, zohoCustomerId: res.zohoCustomerId };
+      }),
+    provisionLicence: (order: OrderRecord, salesOrder: SalesOrderResult): Promise<LicenceResult> =>
+      tagged("licence", async () => {
+        const { subscription } = await provisioning.provisionLicence({
+          orderId: order.orderId,
+          zohoSalesOrderId: salesOrder.zohoSalesOrderId,
+          productId: order.productId,
+          tenure: order.tenure,
+          tenureMonths: order.tenureMonths,
+          customer: order.customer,
+        });
+        if (!subscription?.expiryDate || !subscription.activationReference) {
+          throw new ConnectError("provisioning returned no subscription", Code.Internal);
+        }
+        return { activationReference: subscription.activationReference, expiryDate: timestampDate(subscription.expiryDate) };
+      }),
+    voidSalesOrder: (order: OrderRecord, code: FailureCode): Promise<"VOIDED" | "FLAGGED" | "NONE"> =>
+      tagged("void", async () => {
+        const { disposition } = await provisioning.voidSalesOrder({ orderId: order.orderId, reason: code });
+        if (disposition === SalesOrderDisposition.VOIDED) return "VOIDED";
+        if (disposition === SalesOrderDisposition.FLAGGED) return "FLAGGED";
+        return "NONE";
+      }),
   };
 }
 
-export async function createSalesOrder(
-  provisioning: Client<typeof ProvisioningService>,
-  order: OrderRecord,
-): Promise<SalesOrderResult> {
-  const res = await provisioning.createSalesOrder({
-    orderId: order.orderId,
-    customer: order.customer,
-    line: {
-      sku: order.zohoItemSku,
-      name: order.productName,
-      description: `${order.productName}, ${order.tenure.replace("_", " ").toLowerCase()} (T2Mobile order ${order.orderId})`,
-      rate: { currencyCode: order.price.currencyCode, amountMinor: BigInt(order.price.amountMinor) },
-      quantity: 1,
-    },
-  });
-  return {
-    zohoSalesOrderId: res.zohoSalesOrderId,
-    zohoSalesOrderNumber: res.zohoSalesOrderNumber,
-    zohoCustomerId: res.zohoCustomerId,
-  };
-}
-
-export async function provisionLicence(
-  provisioning: Client<typeof ProvisioningService>,
-  order: OrderRecord,
-): Promise<LicenceResult> {
-  const { subscription } = await provisioning.provisionLicence({
-    orderId: order.orderId,
-    zohoSalesOrderId: order.zohoSalesOrderId ?? "",
-    productId: order.productId,
-    tenure: order.tenure,
-    tenureMonths: order.tenureMonths,
-    customer: order.customer,
-  });
-  if (!subscription?.expiryDate || !subscription.activationReference) {
-    throw new ConnectError("provisioning returned no subscription", Code.Internal);
-  }
-  return { activationReference: subscription.activationReference, expiryDate: timestampDate(subscription.expiryDate) };
-}
+const DEFAULT_BUDGET_WAIT_MS = 1_000;
 
 /** Codes after which the same request can never succeed. */
-const PERMANENT = new Set([Code.InvalidArgument, Code.FailedPrecondition, Code.NotFound, Code.PermissionDenied, Code.Unimplemented]);
+const PERMANENT = new Set([Code.InvalidArgument, Code.FailedPrecondition, Code.NotFound, Code.PermissionDenied, Code.Unimplemented, Code.OutOfRange, Code.AlreadyExists]);
 
-/** Whether a failed step is worth retrying; anything unexpected (network, database) is treated as transient. */
+/**
+ * How a failed step should be treated, following provisioning's documented
+ * error contract (provisioning.proto). Anything unexpected (a network error,
+ * INTERNAL) is transient: retried until the order is too old, never failed
+ * on the first sight of it.
+ */
 export function classifyStepError(err: unknown): StepFailure {
-  if (err instanceof ConnectError) return { permanent: PERMANENT.has(err.code), message: err.rawMessage };
-  return { permanent: false, message: err instanceof Error ? err.message : String(err) };
+  const step = err instanceof StepError ? err.step : "sales-order";
+  const cause = err instanceof StepError ? err.cause : err;
+  if (!(cause instanceof ConnectError)) {
+    return { kind: "transient", detail: `${step}: ${cause instanceof Error ? cause.message : String(cause)}` };
+  }
+  const detail = `${step}: ${Code[cause.code]}${reasonOf(cause) ? ` ${reasonOf(cause)}` : ""}: ${cause.rawMessage}`;
+  if (cause.code === Code.ResourceExhausted) return { kind: "budget", retryAfterMs: retryDelayOf(cause) ?? DEFAULT_BUDGET_WAIT_MS };
+  if (cause.code === Code.Aborted && reasonOf(cause) === "ZOHO_RECONCILE_PENDING") return { kind: "reconcile", detail };
+  if (cause.code === Code.DataLoss) return { kind: "permanent", code: "INTERNAL_ERROR", detail };
+  if (PERMANENT.has(cause.code)) {
+    const code: FailureCode =
+      step === "licence" ? "PROVISIONING_FAILED" : reasonOf(cause) === "ZOHO_ITEM_MISSING" ? "PRODUCT_UNAVAILABLE" : "ORDER_REJECTED";
+    return { kind: "permanent", code, detail };
+  }
+  const retryAfterMs = retryDelayOf(cause);
+  return { kind: "transient", detail, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
 }

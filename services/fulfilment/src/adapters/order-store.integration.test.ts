@@ -1,29 +1,24 @@
-// OrderStore and the outbox relay on a real MongoDB-wire server (FerretDB)
-// and a real nats-server: the status compare-and-set, and an order stored
-// by a process that died before announcing it still being announced.
-import { ensureFerretDbBinary, startFerretDb, startNatsServer, type FerretDb, type NatsServer } from "@t2m/devstack";
-import { createLogger, createMetrics, Database, decodeIf, EventBus, ack } from "@t2m/platform";
-import { Consumers, OrderEvents, OrdersStream } from "@t2m/topology";
+// OrderStore on a real MongoDB-wire server (FerretDB): group-committed
+// inserts that report duplicates per order, attempt claims that only one
+// worker wins, single-writer saves, and the sweeper's read of unfinished
+// orders.
+import { ensureFerretDbBinary, startFerretDb, type FerretDb } from "@t2m/devstack";
+import { createLogger, Database } from "@t2m/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fulfil, scheduleRetry, startAttempt } from "../domain/lifecycle.js";
 import type { OrderRecord } from "../domain/order.js";
 import { sampleOrder } from "../domain/order.fixtures.js";
-import { OrderAnnouncer } from "./announcer.js";
 import { OrderStore } from "./order-store.js";
-import { OutboxRelay } from "./relay.js";
 
 const logger = createLogger("fulfilment-test", "silent");
 let ferretDb: FerretDb;
-let nats: NatsServer;
 let database: Database;
-let events: EventBus;
 let store: OrderStore;
 
 beforeAll(async () => {
   await ensureFerretDbBinary();
-  [ferretDb, nats] = await Promise.all([startFerretDb(), startNatsServer()]);
+  ferretDb = await startFerretDb();
   database = await Database.connect(ferretDb.databaseUrl("fulfilment_test"), logger, "fulfilment-test");
-  events = await EventBus.connect({ url: nats.url, name: "fulfilment-test", logger, metrics: createMetrics("fulfilment-test"), ackWaitMs: 2_000 });
-  await events.declare({ streams: [OrdersStream], consumers: [Consumers.fulfilmentSubmitted, Consumers.notificationOutcomes] });
   store = new OrderStore(database);
   await store.ensureIndexes();
   // A second start must find its indexes in place and not fail.
@@ -31,66 +26,54 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await events?.close();
   await database?.close();
-  await Promise.all([ferretDb?.stop(), nats?.stop()]);
+  await ferretDb?.stop();
 });
 
 const created = new Date("2026-01-15T10:00:00Z");
 const order = (orderId: string, overrides: Partial<OrderRecord> = {}) => sampleOrder({ orderId, createdAt: created, ...overrides });
 
 describe("OrderStore", () => {
-  it("enforces one order per id and per idempotency key", async () => {
-    expect(await store.insert(order("S-1"))).toBe("inserted");
-    expect(await store.insert(order("S-1", { idempotencyKey: "other" }))).toBe("duplicate");
-    expect(await store.insert(order("S-2", { idempotencyKey: "key-S-1" }))).toBe("duplicate");
+  it("inserts a batch in one call and reports each clash of id or idempotency key", async () => {
+    expect(await store.insertMany([order("S-1")])).toEqual(["inserted"]);
+    const results = await store.insertMany([
+      order("S-2"),
+      order("S-1", { idempotencyKey: "other" }),
+      order("S-3", { idempotencyKey: "key-S-1" }),
+      order("S-4"),
+    ]);
+    expect(results).toEqual(["inserted", "duplicate", "duplicate", "inserted"]);
     expect((await store.findByIdempotencyKey("key-S-1"))?.orderId).toBe("S-1");
+    expect(await store.findById("S-3")).toBeUndefined();
   });
 
-  it("moves status only along the allowed transitions", async () => {
-    await store.insert(order("S-3"));
-    const processing = await store.markProcessing("S-3", new Date());
-    expect(processing).toMatchObject({ status: "PROCESSING", processingAttempts: 1 });
-    expect((await store.markProcessing("S-3", new Date())).processingAttempts).toBe(2);
-    await store.recordSalesOrder("S-3", { zohoSalesOrderId: "SO-3", zohoSalesOrderNumber: "S-3", zohoCustomerId: "CU" }, new Date());
-    const fulfilled = await store.markFulfilled("S-3", new Date());
-    expect(fulfilled).toMatchObject({ status: "FULFILLED", zohoSalesOrderId: "SO-3" });
-    // A finished order is never reopened or failed afterwards.
-    await expect(store.markProcessing("S-3", new Date())).rejects.toThrow(/is FULFILLED/);
-    await expect(store.markFailed("S-3", "late", new Date())).rejects.toThrow(/is FULFILLED/);
-    await expect(store.markFulfilled("S-404", new Date())).rejects.toThrow(/not found/);
+  it("lets exactly one worker claim an attempt, however many try at once", async () => {
+    await store.insertMany([order("C-1")]);
+    const lease = new Date(Date.now() + 60_000);
+    const claims = await Promise.all(Array.from({ length: 10 }, () => store.claimAttempt("C-1", 1, new Date(), lease)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await store.findClaim("C-1", 1)).toMatchObject({ orderId: "C-1", attempt: 1, leaseUntil: lease });
+    expect(await store.claimAttempt("C-1", 2, new Date(), lease)).toBe(true);
   });
-});
 
-describe("OutboxRelay", () => {
-  it("announces orders whose events never reached the stream, once", async () => {
-    // As left by a process killed between storing and publishing.
-    await store.insert(order("R-1"));
-    await store.insert(order("R-2", { status: "FULFILLED", zohoSalesOrderId: "SO-R2", activationReference: "ZL-R2", submittedPublishedAt: created }));
-    const relay = new OutboxRelay(store, new OrderAnnouncer(events, store, logger), logger, { intervalMs: 60_000, graceMs: 0, batchSize: 10 });
+  it("saves what the lifecycle produced, and lists unfinished orders for the sweeper", async () => {
+    await store.insertMany([order("L-1"), order("L-2"), order("L-3")]);
+    const now = new Date();
+    const started = startAttempt((await store.findById("L-1"))!, 1, now, new Date(now.getTime() + 45_000));
+    await store.save(started);
+    await store.save(scheduleRetry(started, new Date(now.getTime() + 2_000), "zoho: UNAVAILABLE", now));
+    const second = startAttempt((await store.findById("L-2"))!, 1, now, new Date(now.getTime() + 45_000));
+    await store.save(fulfil(second, { zohoSalesOrderId: "SO", zohoSalesOrderNumber: "L-2", zohoCustomerId: "CU" }, { activationReference: "A", expiryDate: now }, now));
+    await store.renewLease("L-1", new Date(now.getTime() + 90_000));
 
-    expect(await relay.runOnce()).toBeGreaterThanOrEqual(2);
-    expect(await relay.runOnce()).toBe(0);
-    expect((await store.findByOrderId("R-1"))?.submittedPublishedAt).toBeInstanceOf(Date);
-    expect((await store.findByOrderId("R-2"))?.outcomePublishedAt).toBeInstanceOf(Date);
-
-    const submitted: string[] = [];
-    const outcomes: string[] = [];
-    const collect = async (definition: (typeof Consumers)[keyof typeof Consumers], into: string[]) => {
-      const consumer = await events.consume(
-        definition,
-        async (m) => {
-          into.push(decodeIf(OrderEvents.submitted, m)?.orderId ?? decodeIf(OrderEvents.fulfilled, m)?.orderId ?? "?");
-          return ack();
-        },
-        { concurrency: 4, errorDelayMs: () => 100 },
-      );
-      await new Promise((r) => setTimeout(r, 1_000));
-      await consumer.stop();
-    };
-    await collect(Consumers.fulfilmentSubmitted, submitted);
-    await collect(Consumers.notificationOutcomes, outcomes);
-    expect(submitted.filter((id) => id === "R-1")).toHaveLength(1);
-    expect(outcomes.filter((id) => id === "R-2")).toHaveLength(1);
+    expect(await store.findById("L-1")).toMatchObject({ status: "PROCESSING", attempts: 1, lastError: "zoho: UNAVAILABLE" });
+    expect(await store.findById("L-2")).toMatchObject({ status: "FULFILLED", zohoSalesOrderId: "SO", activationReference: "A" });
+    const unfinished = (await store.unfinished()).filter((o) => o.orderId.startsWith("L-"));
+    expect(unfinished.map((o) => [o.orderId, o.status]).sort()).toEqual([
+      ["L-1", "PROCESSING"],
+      ["L-3", "PENDING"],
+    ]);
+    expect(unfinished.find((o) => o.orderId === "L-1")?.nextAttemptAt).toBeInstanceOf(Date);
+    await expect(store.save(order("L-404"))).rejects.toThrow(/not found/);
   });
 });

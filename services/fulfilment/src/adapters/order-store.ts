@@ -1,49 +1,69 @@
 import { isDuplicateKeyError, type Database, type IndexDefinition } from "@t2m/platform";
-import type { Collection } from "mongodb";
-import type { LicenceResult, SalesOrderResult } from "../domain/fulfil-order.js";
+import { MongoBulkWriteError, type Collection } from "mongodb";
 import type { OrderRecord, OrderStatus } from "../domain/order.js";
+import type { UnfinishedOrder } from "../domain/sweep.js";
+import type { AttemptClaim } from "../domain/work.js";
 
 export const ORDERS_COLLECTION = "orders";
+export const ATTEMPTS_COLLECTION = "order_attempts";
 
 type OrderDocument = OrderRecord & { _id: string };
+type ClaimDocument = AttemptClaim & { _id: string };
 
 export const orderIndexes: IndexDefinition[] = [
   { key: { idempotencyKey: 1 }, options: { name: "idempotencyKey_unique", unique: true } },
-  { key: { status: 1, updatedAt: 1 }, options: { name: "status_updatedAt" } },
+  // The sweeper reads unfinished orders by status (an equality, which FerretDB pushes down).
+  { key: { status: 1, createdAt: 1 }, options: { name: "status_createdAt" } },
   { key: { "customer.customerId": 1, createdAt: -1 }, options: { name: "customer_createdAt" } },
-  { key: { submittedPublishedAt: 1, createdAt: 1 }, options: { name: "submittedPublished_createdAt" } },
 ];
 
-export class OrderNotFound extends Error {
-  constructor(orderId: string) {
-    super(`order ${orderId} not found`);
-    this.name = "OrderNotFound";
-  }
-}
+export const attemptIndexes: IndexDefinition[] = [{ key: { orderId: 1, attempt: 1 }, options: { name: "orderId_attempt" } }];
 
-/** Orders in MongoDB, keyed by T2Mobile's order id. Single-document updates only (FerretDB has no transactions). */
+const claimId = (orderId: string, attempt: number) => `${orderId}#${attempt}`;
+
+/**
+ * Orders in MongoDB, keyed by T2Mobile's order id. Intake only inserts;
+ * afterwards only the worker holding the order's current attempt writes it,
+ * by _id. An attempt is claimed by inserting `<orderId>#<attempt>` into
+ * order_attempts: a unique insert is the one operation that is atomic on
+ * MongoDB and FerretDB alike (FerretDB applies updates as read-then-replace,
+ * so a conditional update cannot arbitrate between two workers).
+ */
 export class OrderStore {
   private readonly orders: Collection<OrderDocument>;
+  private readonly attempts: Collection<ClaimDocument>;
 
   constructor(private readonly database: Database) {
     this.orders = database.collection<OrderDocument>(ORDERS_COLLECTION);
+    this.attempts = database.collection<ClaimDocument>(ATTEMPTS_COLLECTION);
   }
 
   async ensureIndexes(): Promise<void> {
     await this.database.ensureIndexes(ORDERS_COLLECTION, orderIndexes);
+    await this.database.ensureIndexes(ATTEMPTS_COLLECTION, attemptIndexes);
   }
 
-  async insert(order: OrderRecord): Promise<"inserted" | "duplicate"> {
+  /** Inserts a batch in one call; per order "duplicate" when its id or idempotency key is taken. */
+  async insertMany(orders: readonly OrderRecord[]): Promise<Array<"inserted" | "duplicate">> {
+    const results = orders.map(() => "inserted" as "inserted" | "duplicate");
+    if (orders.length === 0) return results;
     try {
-      await this.orders.insertOne({ _id: order.orderId, ...order });
-      return "inserted";
+      await this.orders.insertMany(
+        orders.map((o) => ({ _id: o.orderId, ...o })),
+        { ordered: false },
+      );
     } catch (err) {
-      if (isDuplicateKeyError(err)) return "duplicate";
-      throw err;
+      if (!(err instanceof MongoBulkWriteError)) throw err;
+      const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+      for (const writeError of writeErrors) {
+        if (writeError.code !== 11000) throw err;
+        results[writeError.index] = "duplicate";
+      }
     }
+    return results;
   }
 
-  async findByOrderId(orderId: string): Promise<OrderRecord | undefined> {
+  async findById(orderId: string): Promise<OrderRecord | undefined> {
     return strip(await this.orders.findOne({ _id: orderId }));
   }
 
@@ -51,74 +71,41 @@ export class OrderStore {
     return strip(await this.orders.findOne({ idempotencyKey: key }));
   }
 
-  /** Orders whose OrderSubmitted may never have reached the stream. */
-  async findUnannouncedSubmissions(olderThan: Date, limit: number): Promise<OrderRecord[]> {
-    const docs = await this.orders
-      .find({ submittedPublishedAt: { $exists: false }, createdAt: { $lt: olderThan } })
-      .sort({ createdAt: 1 })
-      .limit(limit)
-      .toArray();
-    return docs.map((d) => strip(d)!);
+  /** Stores the order as the lifecycle module produced it (its single writer calls this). */
+  async save(order: OrderRecord): Promise<void> {
+    const result = await this.orders.replaceOne({ _id: order.orderId }, order);
+    if (result.matchedCount === 0) throw new Error(`order ${order.orderId} not found`);
   }
 
-  /** Finished orders whose outcome event may never have reached the stream. */
-  async findUnannouncedOutcomes(olderThan: Date, limit: number): Promise<OrderRecord[]> {
-    const docs = await this.orders
-      .find({ status: { $in: ["FULFILLED", "FAILED"] }, outcomePublishedAt: { $exists: false }, updatedAt: { $lt: olderThan } })
-      .sort({ updatedAt: 1 })
-      .limit(limit)
-      .toArray();
-    return docs.map((d) => strip(d)!);
+  /** Extends the lease of the attempt in progress (its worker is the only writer). */
+  async renewLease(orderId: string, leaseUntil: Date): Promise<void> {
+    await this.orders.updateOne({ _id: orderId }, { $set: { leaseUntil } });
   }
 
-  // By _id alone: a repeat only moves the timestamp, and FerretDB's SQLite
-  // backend pushes down nothing but _id equality (anything more scans).
-  async markSubmittedPublished(orderId: string, at: Date): Promise<void> {
-    await this.orders.updateOne({ _id: orderId }, { $set: { submittedPublishedAt: at } });
+  /** Claims an attempt; false when another worker claimed it first. */
+  async claimAttempt(orderId: string, attempt: number, now: Date, leaseUntil: Date): Promise<boolean> {
+    try {
+      await this.attempts.insertOne({ _id: claimId(orderId, attempt), orderId, attempt, claimedAt: now, leaseUntil });
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
   }
 
-  async markOutcomePublished(orderId: string, at: Date): Promise<void> {
-    await this.orders.updateOne({ _id: orderId }, { $set: { outcomePublishedAt: at } });
+  async findClaim(orderId: string, attempt: number): Promise<AttemptClaim | undefined> {
+    const doc = await this.attempts.findOne({ _id: claimId(orderId, attempt) });
+    if (!doc) return undefined;
+    const { _id, ...claim } = doc;
+    return claim;
   }
 
-  /** Only unfinished orders move to PROCESSING: a finished order is never reopened. */
-  async markProcessing(orderId: string, at: Date): Promise<OrderRecord> {
-    return this.transition(orderId, ["PENDING", "PROCESSING"], {
-      $set: { status: "PROCESSING", updatedAt: at },
-      $inc: { processingAttempts: 1 },
-    });
-  }
-
-  async recordSalesOrder(orderId: string, result: SalesOrderResult, at: Date): Promise<OrderRecord> {
-    return this.transition(orderId, ["PROCESSING"], { $set: { ...result, updatedAt: at } });
-  }
-
-  async recordLicence(orderId: string, result: LicenceResult, at: Date): Promise<OrderRecord> {
-    return this.transition(orderId, ["PROCESSING"], { $set: { ...result, updatedAt: at } });
-  }
-
-  async markFulfilled(orderId: string, at: Date): Promise<OrderRecord> {
-    return this.transition(orderId, ["PROCESSING"], { $set: { status: "FULFILLED", fulfilledAt: at, updatedAt: at } });
-  }
-
-  async markFailed(orderId: string, reason: string, at: Date): Promise<OrderRecord> {
-    return this.transition(orderId, ["PENDING", "PROCESSING"], {
-      $set: { status: "FAILED", failureReason: reason, failedAt: at, updatedAt: at },
-    });
-  }
-
-  /**
-   * A compare-and-set on the status: the update applies only from the
-   * allowed statuses, so two workers can never both finish an order.
-   */
-  private async transition(orderId: string, from: OrderStatus[], update: object): Promise<OrderRecord> {
-    const updated = await this.orders.findOneAndUpdate({ _id: orderId, status: { $in: from } }, update, {
-      returnDocument: "after",
-    });
-    if (updated) return strip(updated)!;
-    const current = await this.findByOrderId(orderId);
-    if (!current) throw new OrderNotFound(orderId);
-    throw new Error(`order ${orderId} is ${current.status}; expected ${from.join(" or ")}`);
+  /** Every unfinished order, by status equality (pushed down by FerretDB), with only what the sweeper needs. */
+  async unfinished(): Promise<UnfinishedOrder[]> {
+    const projection = { orderId: 1, status: 1, attempts: 1, createdAt: 1, updatedAt: 1, nextAttemptAt: 1, leaseUntil: 1 } as const;
+    const read = (status: OrderStatus) => this.orders.find({ status }, { projection }).toArray() as unknown as Promise<UnfinishedOrder[]>;
+    const [pending, processing] = await Promise.all([read("PENDING"), read("PROCESSING")]);
+    return [...pending, ...processing].map(({ _id, ...o }: UnfinishedOrder & { _id?: string }) => o);
   }
 }
 

@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { OrderSchema, OrderStatus, type Order } from "@t2m/proto/fulfilment/v1/fulfilment";
+import { failureMessage } from "../domain/failures.js";
 import type { OrderRecord, OrderStatus as Status } from "../domain/order.js";
 
 const STATUS: Record<Status, OrderStatus> = {
@@ -23,7 +24,12 @@ export function toOrderMessage(order: OrderRecord): Order {
     zohoSalesOrderId: order.zohoSalesOrderId ?? "",
     activationReference: order.activationReference ?? "",
     expiryDate: ts(order.expiryDate),
-    failureReason: order.failureReason ?? "",
+    failureCode: order.failureCode ?? "",
+    failureReason: order.failureCode ? failureMessage(order.failureCode) : "",
+    failureDetail: order.failureDetail ?? order.lastError ?? "",
+    attempts: order.attempts,
+    nextAttemptAt: ts(order.nextAttemptAt),
+    salesOrderDisposition: order.salesOrderDisposition ?? "",
     createdAt: ts(order.createdAt),
     updatedAt: ts(order.updatedAt),
     fulfilledAt: ts(order.fulfilledAt),

@@ -1,8 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { acceptOrder, type AcceptOrderPorts, type OfferLookup } from "./accept-order.js";
-import { OrderRejected, type OrderRecord } from "./order.js";
+import { prepareOrder, resolveClash } from "./accept-order.js";
+import { OfferBook } from "./offers.js";
+import { OrderRejected } from "./order.js";
 import type { OrderSubmission } from "./submission.js";
 
+const book = new OfferBook([
+  {
+    productId: "ZOHO_CRM_STD",
+    name: "Zoho CRM Standard",
+    zohoItemSku: "ZOHO-CRM-STD",
+    tenures: [
+      { tenure: "12_MONTHS", months: 12, price: { currencyCode: "NGN", amountMinor: 21_600_000 } },
+      { tenure: "1_MONTH", months: 1 },
+    ],
+  },
+]);
+const offer = (p: string, t: string) => book.find(p, t);
+const now = new Date("2026-11-27T10:00:00Z");
 const submission: OrderSubmission = {
   idempotencyKey: "key-1",
   orderId: "T2M1",
@@ -11,94 +25,52 @@ const submission: OrderSubmission = {
   customer: { customerId: "C1", name: "Ada", email: "ada@example.com", phone: "08012345678" },
 };
 
-function harness(options: { announceFails?: boolean } = {}) {
-  const byId = new Map<string, OrderRecord>();
-  const announced: string[] = [];
-  const ports: AcceptOrderPorts = {
-    findOffer: async (productId, tenure): Promise<OfferLookup> => {
-      if (productId !== "ZOHO_CRM_STD") return "PRODUCT_NOT_FOUND";
-      if (tenure !== "12_MONTHS") return "TENURE_NOT_OFFERED";
-      return {
-        productId,
-        productName: "Zoho CRM Standard",
-        zohoItemSku: "ZOHO-CRM-STD",
-        tenure,
-        months: 12,
-        price: { currencyCode: "NGN", amountMinor: 21_600_000 },
-      };
-    },
-    findByIdempotencyKey: async (key) => [...byId.values()].find((o) => o.idempotencyKey === key),
-    insert: async (order) => {
-      if (byId.has(order.orderId) || [...byId.values()].some((o) => o.idempotencyKey === order.idempotencyKey)) return "duplicate";
-      byId.set(order.orderId, order);
-      return "inserted";
-    },
-    announce: async (order) => {
-      announced.push(order.orderId);
-      if (options.announceFails) return;
-      byId.set(order.orderId, { ...byId.get(order.orderId)!, submittedPublishedAt: new Date() });
-    },
-    now: () => new Date("2026-11-27T10:00:00Z"),
-  };
-  return { ports, byId, announced };
+function rejection(run: () => unknown): OrderRejected {
+  try {
+    run();
+  } catch (err) {
+    expect(err).toBeInstanceOf(OrderRejected);
+    return err as OrderRejected;
+  }
+  throw new Error("expected a rejection");
 }
 
-async function rejection(promise: Promise<unknown>): Promise<OrderRejected> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(OrderRejected);
-  return err as OrderRejected;
-}
-
-describe("acceptOrder", () => {
-  it("stores a PENDING order with the catalogue's price and announces it", async () => {
-    const { ports, byId, announced } = harness();
-    const { order, duplicate } = await acceptOrder(submission, ports);
-    expect(duplicate).toBe(false);
-    expect(order).toMatchObject({ status: "PENDING", tenureMonths: 12, price: { amountMinor: 21_600_000 } });
-    expect(byId.size).toBe(1);
-    expect(announced).toEqual(["T2M1"]);
+describe("prepareOrder", () => {
+  it("prices a valid order from the offers held in memory", () => {
+    expect(prepareOrder(submission, offer, now)).toMatchObject({
+      orderId: "T2M1",
+      status: "PENDING",
+      attempts: 0,
+      productName: "Zoho CRM Standard",
+      zohoItemSku: "ZOHO-CRM-STD",
+      tenureMonths: 12,
+      price: { currencyCode: "NGN", amountMinor: 21_600_000 },
+      createdAt: now,
+    });
   });
 
-  it("returns the stored order for the same key and content, storing nothing new", async () => {
-    const { ports, byId, announced } = harness();
-    await acceptOrder(submission, ports);
-    const again = await acceptOrder(submission, ports);
-    expect(again.duplicate).toBe(true);
-    expect(byId.size).toBe(1);
-    expect(announced).toEqual(["T2M1"]);
+  it("rejects every invalid field at once, and unknown products and tenures", () => {
+    const invalid = rejection(() => prepareOrder({ ...submission, orderId: "", customer: { ...submission.customer, email: "nope" } }, offer, now));
+    expect(invalid.reason).toBe("INVALID_ORDER");
+    expect(invalid.violations.map((v) => v.field)).toEqual(["orderId", "customerEmail"]);
+    expect(rejection(() => prepareOrder({ ...submission, productId: "ZOHO_NOPE" }, offer, now)).reason).toBe("PRODUCT_NOT_FOUND");
+    expect(rejection(() => prepareOrder({ ...submission, tenure: "24_MONTHS" }, offer, now)).reason).toBe("TENURE_NOT_OFFERED");
+    // A tenure listed without a price is not on offer.
+    expect(rejection(() => prepareOrder({ ...submission, tenure: "1_MONTH" }, offer, now)).reason).toBe("TENURE_NOT_OFFERED");
+  });
+});
+
+describe("resolveClash", () => {
+  const candidate = prepareOrder(submission, offer, now);
+
+  it("replays the stored order for the same content under the same key", () => {
+    const stored = { ...candidate, status: "FULFILLED" as const };
+    expect(resolveClash(candidate, stored)).toBe(stored);
   });
 
-  it("announces again on a retry when the first announcement never landed", async () => {
-    const { ports, announced } = harness({ announceFails: true });
-    await acceptOrder(submission, ports);
-    await acceptOrder(submission, ports);
-    expect(announced).toEqual(["T2M1", "T2M1"]);
-  });
-
-  it("rejects the same key with different content", async () => {
-    const { ports, byId } = harness();
-    await acceptOrder(submission, ports);
-    const err = await rejection(acceptOrder({ ...submission, tenure: "1_MONTH" }, ports));
-    expect(err.reason).toBe("IDEMPOTENCY_KEY_REUSED");
-    expect(byId.size).toBe(1);
-  });
-
-  it("rejects an order id already used under another key", async () => {
-    const { ports } = harness();
-    await acceptOrder(submission, ports);
-    expect((await rejection(acceptOrder({ ...submission, idempotencyKey: "key-2" }, ports))).reason).toBe("ORDER_ID_TAKEN");
-  });
-
-  it.each([
-    [{ productId: "ZOHO_NOPE" }, "PRODUCT_NOT_FOUND"],
-    [{ tenure: "6_MONTHS" }, "TENURE_NOT_OFFERED"],
-    [{ customer: { ...submission.customer, email: "nope" } }, "INVALID_ORDER"],
-  ] as const)("rejects %o as %s and stores nothing", async (patch, reason) => {
-    const { ports, byId } = harness();
-    expect((await rejection(acceptOrder({ ...submission, ...patch }, ports))).reason).toBe(reason);
-    expect(byId.size).toBe(0);
+  it("refuses other content under the same key, and an order id owned by another key", () => {
+    const other = prepareOrder({ ...submission, customer: { ...submission.customer, name: "Bob" } }, offer, now);
+    expect(rejection(() => resolveClash(other, candidate)).reason).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect(rejection(() => resolveClash(candidate, undefined)).reason).toBe("ORDER_ID_TAKEN");
   });
 });

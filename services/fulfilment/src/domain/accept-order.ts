@@ -1,87 +1,57 @@
-import { OrderRejected, type CatalogueOffer, type OrderRecord } from "./order.js";
+import type { OfferLookup } from "./offers.js";
+import { OrderRejected, type OrderRecord } from "./order.js";
 import { submissionFingerprint, validateSubmission, type OrderSubmission } from "./submission.js";
 
-export type OfferLookup = CatalogueOffer | "PRODUCT_NOT_FOUND" | "TENURE_NOT_OFFERED";
-
-export interface AcceptOrderPorts {
-  findOffer(productId: string, tenure: string): Promise<OfferLookup>;
-  findByIdempotencyKey(key: string): Promise<OrderRecord | undefined>;
-  /** Stores a new order; resolves "duplicate" when the order id or key is already taken. */
-  insert(order: OrderRecord): Promise<"inserted" | "duplicate">;
-  /** Publishes OrderSubmitted and records that it was; failures are left to the relay. */
-  announce(order: OrderRecord): Promise<void>;
-  now(): Date;
-}
-
-export interface AcceptedOrder {
-  readonly order: OrderRecord;
-  readonly duplicate: boolean;
-}
-
 /**
- * Accepts an order exactly once per idempotency key. A repeat with the same
- * content returns the stored order; different content under the same key,
- * an unknown product or tenure, or an invalid field is rejected and stores
- * nothing.
+ * The order to store for a submission, priced from the catalogue, or an
+ * OrderRejected that stores nothing. No I/O: the caller inserts it.
  */
-export async function acceptOrder(submission: OrderSubmission, ports: AcceptOrderPorts): Promise<AcceptedOrder> {
+export function prepareOrder(submission: OrderSubmission, offer: (productId: string, tenure: string) => OfferLookup, now: Date): OrderRecord {
   const violations = validateSubmission(submission);
   if (violations.length > 0) {
     throw new OrderRejected("INVALID_ORDER", `the order has ${violations.length} invalid field(s)`, violations);
   }
-  const fingerprint = submissionFingerprint(submission);
-
-  const replay = await replayOf(submission.idempotencyKey, fingerprint, ports);
-  if (replay) return replay;
-
-  const offer = await ports.findOffer(submission.productId, submission.tenure);
-  if (offer === "PRODUCT_NOT_FOUND") {
+  const found = offer(submission.productId, submission.tenure);
+  if (found === "PRODUCT_NOT_FOUND") {
     throw new OrderRejected("PRODUCT_NOT_FOUND", `product "${submission.productId}" is not in the catalogue`);
   }
-  if (offer === "TENURE_NOT_OFFERED") {
-    throw new OrderRejected(
-      "TENURE_NOT_OFFERED",
-      `product "${submission.productId}" is not offered for tenure "${submission.tenure}"`,
-    );
+  if (found === "TENURE_NOT_OFFERED") {
+    throw new OrderRejected("TENURE_NOT_OFFERED", `product "${submission.productId}" is not offered for tenure "${submission.tenure}"`);
   }
-
-  const now = ports.now();
-  const order: OrderRecord = {
+  return {
     orderId: submission.orderId,
     idempotencyKey: submission.idempotencyKey,
-    fingerprint,
+    fingerprint: submissionFingerprint(submission),
     status: "PENDING",
-    productId: offer.productId,
-    productName: offer.productName,
-    zohoItemSku: offer.zohoItemSku,
-    tenure: offer.tenure,
-    tenureMonths: offer.months,
+    productId: found.productId,
+    productName: found.productName,
+    zohoItemSku: found.zohoItemSku,
+    tenure: found.tenure,
+    tenureMonths: found.months,
     customer: { ...submission.customer },
-    price: offer.price,
-    processingAttempts: 0,
+    price: found.price,
+    attempts: 0,
     createdAt: now,
     updatedAt: now,
   };
-  if ((await ports.insert(order)) === "duplicate") {
-    // Lost a race with a concurrent request under the same key, or the order id is taken.
-    const raced = await replayOf(submission.idempotencyKey, fingerprint, ports);
-    if (raced) return raced;
-    throw new OrderRejected("ORDER_ID_TAKEN", `order "${submission.orderId}" was already submitted with another Idempotency-Key`);
-  }
-  await ports.announce(order);
-  return { order, duplicate: false };
 }
 
-async function replayOf(key: string, fingerprint: string, ports: AcceptOrderPorts): Promise<AcceptedOrder | undefined> {
-  const existing = await ports.findByIdempotencyKey(key);
-  if (!existing) return undefined;
-  if (existing.fingerprint !== fingerprint) {
+/**
+ * What a submission that clashed with a stored order means. The insert is
+ * tried first (no read before the write); only a clash reads what is stored
+ * under the key: the same content under the same key is a replay, other
+ * content is a client bug, and no order under the key means the order id
+ * belongs to another key.
+ */
+export function resolveClash(candidate: OrderRecord, storedUnderKey: OrderRecord | undefined): OrderRecord {
+  if (!storedUnderKey) {
+    throw new OrderRejected("ORDER_ID_TAKEN", `order "${candidate.orderId}" was already submitted with another Idempotency-Key`);
+  }
+  if (storedUnderKey.fingerprint !== candidate.fingerprint) {
     throw new OrderRejected(
       "IDEMPOTENCY_KEY_REUSED",
       "this Idempotency-Key was already used for a different order; use a new key for a new order",
     );
   }
-  // The first attempt may have died before announcing; announcing again is deduplicated.
-  if (!existing.submittedPublishedAt) await ports.announce(existing);
-  return { order: existing, duplicate: true };
+  return storedUnderKey;
 }

@@ -1,130 +1,116 @@
 import { describe, expect, it } from "vitest";
-import { fulfilOrder, retryDelayMs, type FulfilOrderPorts, type StepFailure } from "./fulfil-order.js";
+import type { FailureCode, StepFailure } from "./failures.js";
+import { runAttempt, type AttemptPorts } from "./fulfil-order.js";
+import { startAttempt } from "./lifecycle.js";
 import type { OrderRecord } from "./order.js";
 import { sampleOrder } from "./order.fixtures.js";
+import { defaultFulfilmentRetryPolicy as policy } from "./retry-policy.js";
 
 const created = new Date("2026-11-27T10:00:00Z");
+const now = new Date("2026-11-27T10:00:05Z");
+const running = (overrides: Partial<OrderRecord> = {}) =>
+  startAttempt(sampleOrder({ createdAt: created, ...overrides }), 1, now, new Date(now.getTime() + 45_000));
 
-const pendingOrder = (overrides: Partial<OrderRecord> = {}) => sampleOrder({ createdAt: created, submittedPublishedAt: created, ...overrides });
+/** A failure the fake classifier maps to a StepFailure. */
+class Fails extends Error {
+  constructor(readonly failure: StepFailure) {
+    super("failed");
+  }
+}
 
-class TransientError extends Error {}
-
-/** In-memory ports that count every external effect. */
-function harness(order: OrderRecord | undefined, behaviour: { salesOrder?: () => void; licence?: () => void } = {}) {
-  const orders = new Map(order ? [[order.orderId, order]] : []);
-  const calls = { salesOrders: 0, licences: 0, announcements: [] as OrderRecord[] };
-  const update = (id: string, patch: Partial<OrderRecord>) => {
-    const next = { ...orders.get(id)!, ...patch };
-    orders.set(id, next);
-    return next;
-  };
-  const ports: FulfilOrderPorts = {
-    load: async (id) => orders.get(id),
-    markProcessing: async (id, at) =>
-      update(id, { status: "PROCESSING", processingAttempts: orders.get(id)!.processingAttempts + 1, updatedAt: at }),
-    recordSalesOrder: async (id, r) => update(id, { ...r }),
-    recordLicence: async (id, r) => update(id, { ...r }),
-    markFulfilled: async (id, at) => update(id, { status: "FULFILLED", fulfilledAt: at }),
-    markFailed: async (id, reason, at) => update(id, { status: "FAILED", failureReason: reason, failedAt: at }),
+/** In-memory ports that count every external effect; each behaviour throws a StepFailure or returns. */
+function ports(behaviour: { salesOrder?: (call: number) => StepFailure | undefined; licence?: () => StepFailure | undefined; voids?: () => StepFailure | undefined } = {}) {
+  const calls = { salesOrders: 0, made: 0, licences: 0, voids: [] as FailureCode[], waits: [] as number[] };
+  const attemptPorts: AttemptPorts = {
     createSalesOrder: async () => {
-      behaviour.salesOrder?.();
       calls.salesOrders += 1;
+      const failure = behaviour.salesOrder?.(calls.salesOrders);
+      if (failure) throw new Fails(failure);
+      calls.made += 1;
       return { zohoSalesOrderId: "SO-1", zohoSalesOrderNumber: "T2M1", zohoCustomerId: "CU-1" };
     },
     provisionLicence: async () => {
-      behaviour.licence?.();
       calls.licences += 1;
-      return { activationReference: "ACT-1", expiryDate: new Date("2027-11-27T10:00:00Z") };
+      const failure = behaviour.licence?.();
+      if (failure) throw new Fails(failure);
+      return { activationReference: "ACT-1", expiryDate: new Date("2027-11-27T10:00:05Z") };
     },
-    announceOutcome: async (o) => {
-      calls.announcements.push(o);
-      update(o.orderId, { outcomePublishedAt: new Date() });
+    voidSalesOrder: async (_order, code) => {
+      calls.voids.push(code);
+      const failure = behaviour.voids?.();
+      if (failure) throw new Fails(failure);
+      return calls.made > 0 ? "VOIDED" : "NONE";
     },
-    classify: (err): StepFailure => ({ permanent: !(err instanceof TransientError), message: (err as Error).message }),
-    now: () => new Date("2026-11-27T10:00:05Z"),
+    classify: (err) => (err as Fails).failure,
+    waitForBudget: async (ms) => void calls.waits.push(ms),
+    now: () => now,
+    random: () => 0.5,
   };
-  return { ports, orders, calls };
+  return { attemptPorts, calls };
 }
 
-const first = { deliveryCount: 1, lastDelivery: false };
-
-describe("fulfilOrder", () => {
-  it("creates the sales order, provisions the licence, fulfils and announces", async () => {
-    const { ports, orders, calls } = harness(pendingOrder());
-    const result = await fulfilOrder("T2M1", first, ports);
-    expect(result.kind).toBe("completed");
-    const stored = orders.get("T2M1")!;
-    expect(stored.status).toBe("FULFILLED");
-    expect(stored.zohoSalesOrderId).toBe("SO-1");
-    expect(stored.activationReference).toBe("ACT-1");
-    expect(calls).toMatchObject({ salesOrders: 1, licences: 1 });
-    expect(calls.announcements.map((o) => o.status)).toEqual(["FULFILLED"]);
+describe("runAttempt", () => {
+  it("makes the sales order, provisions the licence and fulfils", async () => {
+    const { attemptPorts, calls } = ports();
+    const outcome = await runAttempt(running(), attemptPorts, policy);
+    expect(outcome).toMatchObject({ kind: "fulfilled", budgetWaitMs: 0 });
+    expect(outcome.order).toMatchObject({ status: "FULFILLED", zohoSalesOrderId: "SO-1", activationReference: "ACT-1" });
+    expect(calls).toMatchObject({ salesOrders: 1, licences: 1, voids: [] });
   });
 
-  it("resumes after a crash without repeating the sales order", async () => {
-    const { ports, orders, calls } = harness(
-      pendingOrder({ status: "PROCESSING", zohoSalesOrderId: "SO-1", zohoSalesOrderNumber: "T2M1", zohoCustomerId: "CU-1" }),
-    );
-    await fulfilOrder("T2M1", { deliveryCount: 2, lastDelivery: false }, ports);
-    expect(calls.salesOrders).toBe(0);
-    expect(calls.licences).toBe(1);
-    expect(orders.get("T2M1")!.status).toBe("FULFILLED");
+  it("waits for Zoho's budget as often as it takes, without counting it as a failure", async () => {
+    const { attemptPorts, calls } = ports({ salesOrder: (n) => (n <= 3 ? { kind: "budget", retryAfterMs: 1_500 } : undefined) });
+    const outcome = await runAttempt(running(), attemptPorts, policy);
+    expect(outcome).toMatchObject({ kind: "fulfilled", budgetWaitMs: 4_500 });
+    expect(calls.waits).toEqual([1_500, 1_500, 1_500]);
+    expect(outcome.order.attempts).toBe(1);
   });
 
-  it("only announces an order that was finished but not announced", async () => {
-    const { ports, calls } = harness(pendingOrder({ status: "FULFILLED", zohoSalesOrderId: "SO-1", activationReference: "ACT-1" }));
-    const result = await fulfilOrder("T2M1", { deliveryCount: 2, lastDelivery: false }, ports);
-    expect(result.kind).toBe("completed");
-    expect(calls).toMatchObject({ salesOrders: 0, licences: 0 });
-    expect(calls.announcements).toHaveLength(1);
+  it("schedules a retry after a transient failure, keeping the detail internal", async () => {
+    const { attemptPorts } = ports({ licence: () => ({ kind: "transient", detail: "licence: UNAVAILABLE: provisioning down" }) });
+    const outcome = await runAttempt(running(), attemptPorts, policy);
+    expect(outcome).toMatchObject({ kind: "retry", delayMs: 2_000, after: "transient" });
+    expect(outcome.order).toMatchObject({ status: "PROCESSING", nextAttemptAt: new Date(now.getTime() + 2_000), lastError: "licence: UNAVAILABLE: provisioning down" });
+    expect(outcome.order.failureCode).toBeUndefined();
   });
 
-  it("does nothing more for an order already finished and announced", async () => {
-    const { ports, calls } = harness(pendingOrder({ status: "FAILED", outcomePublishedAt: created }));
-    await fulfilOrder("T2M1", first, ports);
-    expect(calls).toMatchObject({ salesOrders: 0, licences: 0, announcements: [] });
+  it("retries an unproven Zoho state instead of failing on a guess", async () => {
+    const { attemptPorts, calls } = ports({ salesOrder: () => ({ kind: "reconcile", detail: "number exists, not found" }) });
+    const outcome = await runAttempt(running(), attemptPorts, policy);
+    expect(outcome).toMatchObject({ kind: "retry", after: "reconcile" });
+    expect(calls.voids).toEqual([]);
   });
 
-  it("retries a transient failure with backoff and keeps what was done", async () => {
-    const { ports, orders } = harness(pendingOrder(), {
-      licence: () => {
-        throw new TransientError("provisioning unavailable");
-      },
+  it("fails at once on a permanent failure, and voids a sales order that already exists", async () => {
+    const { attemptPorts, calls } = ports({ licence: () => ({ kind: "permanent", code: "PROVISIONING_FAILED", detail: "licence: FAILED_PRECONDITION" }) });
+    const outcome = await runAttempt(running(), attemptPorts, policy);
+    expect(outcome.kind).toBe("failed");
+    expect(outcome.order).toMatchObject({ status: "FAILED", failureCode: "PROVISIONING_FAILED", failureDetail: "licence: FAILED_PRECONDITION", salesOrderDisposition: "VOIDED" });
+    expect(calls.voids).toEqual(["PROVISIONING_FAILED"]);
+  });
+
+  it("records no disposition when no sales order was made", async () => {
+    const { attemptPorts } = ports({ salesOrder: () => ({ kind: "permanent", code: "PRODUCT_UNAVAILABLE", detail: "no item" }) });
+    const outcome = await runAttempt(running(), attemptPorts, policy);
+    expect(outcome.order).toMatchObject({ status: "FAILED", failureCode: "PRODUCT_UNAVAILABLE" });
+    expect(outcome.order.salesOrderDisposition).toBeUndefined();
+  });
+
+  it("keeps the order unfinished while its sales order cannot be voided yet", async () => {
+    const { attemptPorts } = ports({
+      licence: () => ({ kind: "permanent", code: "PROVISIONING_FAILED", detail: "refused" }),
+      voids: () => ({ kind: "transient", detail: "void: UNAVAILABLE" }),
     });
-    const result = await fulfilOrder("T2M1", { deliveryCount: 3, lastDelivery: false }, ports);
-    expect(result).toEqual({ kind: "retry", delayMs: retryDelayMs(3), error: "provisioning unavailable" });
-    expect(orders.get("T2M1")).toMatchObject({ status: "PROCESSING", zohoSalesOrderId: "SO-1" });
+    const outcome = await runAttempt(running(), attemptPorts, policy);
+    expect(outcome).toMatchObject({ kind: "retry" });
+    expect(outcome.order.status).toBe("PROCESSING");
+    expect(outcome.order.lastError).toContain("voiding its sales order failed");
   });
 
-  it("fails the order at once on a permanent failure, with the reason", async () => {
-    const { ports, orders, calls } = harness(pendingOrder(), {
-      salesOrder: () => {
-        throw new Error("Zoho rejected the sales order: invalid customer");
-      },
-    });
-    await fulfilOrder("T2M1", first, ports);
-    expect(orders.get("T2M1")).toMatchObject({ status: "FAILED", failureReason: "Zoho rejected the sales order: invalid customer" });
-    expect(calls.announcements.map((o) => o.status)).toEqual(["FAILED"]);
-  });
-
-  it("gives up on the last delivery of a transient failure", async () => {
-    const { ports, orders } = harness(pendingOrder(), {
-      salesOrder: () => {
-        throw new TransientError("timeout");
-      },
-    });
-    await fulfilOrder("T2M1", { deliveryCount: 20, lastDelivery: true }, ports);
-    expect(orders.get("T2M1")).toMatchObject({ status: "FAILED", failureReason: "gave up after 20 attempts: timeout" });
-  });
-
-  it("reports an unknown order", async () => {
-    const { ports } = harness(undefined);
-    expect(await fulfilOrder("nope", first, ports)).toEqual({ kind: "unknown-order" });
-  });
-});
-
-describe("retryDelayMs", () => {
-  it("doubles from 2 s and caps at 5 min", () => {
-    expect([1, 2, 3, 10, 30].map(retryDelayMs)).toEqual([2_000, 4_000, 8_000, 300_000, 300_000]);
+  it("gives up on a transient failure once the order is a day old", async () => {
+    const old = running({ createdAt: new Date(now.getTime() - 25 * 60 * 60 * 1000) });
+    const { attemptPorts } = ports({ salesOrder: () => ({ kind: "transient", detail: "timeout" }) });
+    const outcome = await runAttempt(old, attemptPorts, policy);
+    expect(outcome.order).toMatchObject({ status: "FAILED", failureCode: "TIMED_OUT" });
   });
 });

@@ -1,88 +1,105 @@
-import { isFinal, type OrderRecord } from "./order.js";
+import type { FailureCode, StepFailure } from "./failures.js";
+import { fail, fulfil, scheduleRetry } from "./lifecycle.js";
+import type { LicenceResult, OrderRecord, SalesOrderResult } from "./order.js";
+import { decideAfterFailure, type FulfilmentRetryPolicy } from "./retry-policy.js";
 
-export interface SalesOrderResult {
-  readonly zohoSalesOrderId: string;
-  readonly zohoSalesOrderNumber: string;
-  readonly zohoCustomerId: string;
-}
-
-export interface LicenceResult {
-  readonly activationReference: string;
-  readonly expiryDate: Date;
-}
-
-/** Why a step failed, and whether trying again could help. */
-export interface StepFailure {
-  readonly permanent: boolean;
-  readonly message: string;
-}
-
-export interface FulfilOrderPorts {
-  load(orderId: string): Promise<OrderRecord | undefined>;
-  /** PENDING or PROCESSING → PROCESSING; counts the attempt. */
-  markProcessing(orderId: string, at: Date): Promise<OrderRecord>;
-  recordSalesOrder(orderId: string, result: SalesOrderResult, at: Date): Promise<OrderRecord>;
-  recordLicence(orderId: string, result: LicenceResult, at: Date): Promise<OrderRecord>;
-  markFulfilled(orderId: string, at: Date): Promise<OrderRecord>;
-  markFailed(orderId: string, reason: string, at: Date): Promise<OrderRecord>;
-  /** Both steps are idempotent on the order id, so repeating one after a crash has no second effect. */
+export interface AttemptPorts {
+  /** Idempotent on the order id: a repeat returns the first sales order and never makes a second. */
   createSalesOrder(order: OrderRecord): Promise<SalesOrderResult>;
-  provisionLicence(order: OrderRecord): Promise<LicenceResult>;
-  /** Publishes OrderFulfilled or OrderFailed and records that it was. */
-  announceOutcome(order: OrderRecord): Promise<void>;
+  /** Idempotent on the order id. */
+  provisionLicence(order: OrderRecord, salesOrder: SalesOrderResult): Promise<LicenceResult>;
+  /** Voids (or flags) the sales order of an order that is failing; NONE when it has none. Idempotent. */
+  voidSalesOrder(order: OrderRecord, code: FailureCode): Promise<"VOIDED" | "FLAGGED" | "NONE">;
   classify(err: unknown): StepFailure;
+  /** Waits while Zoho's shared call budget is spent; rejects when the worker is stopping. */
+  waitForBudget(ms: number): Promise<void>;
   now(): Date;
+  random(): number;
 }
 
-export interface Delivery {
-  /** 1 on the first attempt. */
-  readonly deliveryCount: number;
-  /** True when no further attempt will follow a retry. */
-  readonly lastDelivery: boolean;
-}
-
-export type FulfilmentResult =
-  | { readonly kind: "completed"; readonly order: OrderRecord }
-  | { readonly kind: "retry"; readonly delayMs: number; readonly error: string }
-  | { readonly kind: "unknown-order" };
-
-/** Backoff between attempts after a transient failure: 2 s, 4 s, 8 s … capped at 5 min. */
-export function retryDelayMs(deliveryCount: number): number {
-  return Math.min(300_000, 2_000 * 2 ** Math.max(0, deliveryCount - 1));
-}
+export type AttemptOutcome =
+  | { readonly kind: "fulfilled" | "failed"; readonly order: OrderRecord; readonly budgetWaitMs: number }
+  | {
+      readonly kind: "retry";
+      readonly order: OrderRecord;
+      readonly delayMs: number;
+      readonly budgetWaitMs: number;
+      /** What kind of failure the retry follows. */
+      readonly after: "transient" | "reconcile";
+    };
 
 /**
- * Drives one order as far as it can go. Each step's result is stored before
- * the next begins, so an attempt after a crash resumes where the last one
- * stopped and never repeats a step that already took effect.
+ * Runs one attempt on an order the caller holds (status PROCESSING, attempt
+ * claimed): the sales order, then the licence, then the final status. Every
+ * step is idempotent on the order id downstream, so an attempt after a crash
+ * repeats no external effect. Waiting for Zoho's call budget happens inside
+ * the attempt and never counts as a failure. The returned order is what the
+ * caller must store.
  */
-export async function fulfilOrder(orderId: string, delivery: Delivery, ports: FulfilOrderPorts): Promise<FulfilmentResult> {
-  let order = await ports.load(orderId);
-  if (!order) return { kind: "unknown-order" };
-
-  if (!isFinal(order.status)) {
-    order = await ports.markProcessing(orderId, ports.now());
-    try {
-      if (!order.zohoSalesOrderId) {
-        order = await ports.recordSalesOrder(orderId, await ports.createSalesOrder(order), ports.now());
+export async function runAttempt(order: OrderRecord, ports: AttemptPorts, policy: FulfilmentRetryPolicy): Promise<AttemptOutcome> {
+  let budgetWaitMs = 0;
+  /** Runs a step, waiting out a spent budget as often as it takes; other failures are classified and thrown. */
+  const step = async <T>(run: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        return await run();
+      } catch (err) {
+        const failure = ports.classify(err);
+        if (failure.kind !== "budget") throw new ClassifiedFailure(failure);
+        budgetWaitMs += failure.retryAfterMs;
+        await ports.waitForBudget(failure.retryAfterMs);
       }
-      if (!order.activationReference) {
-        order = await ports.recordLicence(orderId, await ports.provisionLicence(order), ports.now());
-      }
-      order = await ports.markFulfilled(orderId, ports.now());
-    } catch (err) {
-      const failure = ports.classify(err);
-      if (!failure.permanent && !delivery.lastDelivery) {
-        return { kind: "retry", delayMs: retryDelayMs(delivery.deliveryCount), error: failure.message };
-      }
-      const reason = failure.permanent
-        ? failure.message
-        : `gave up after ${delivery.deliveryCount} attempts: ${failure.message}`;
-      order = await ports.markFailed(orderId, reason, ports.now());
     }
+  };
+
+  let failure: Exclude<StepFailure, { kind: "budget" }>;
+  try {
+    const salesOrder = await step(() => ports.createSalesOrder(order));
+    const licence = await step(() => ports.provisionLicence(order, salesOrder));
+    return { kind: "fulfilled", order: fulfil(order, salesOrder, licence, ports.now()), budgetWaitMs };
+  } catch (err) {
+    if (!(err instanceof ClassifiedFailure)) throw err;
+    failure = err.failure;
   }
 
-  // Also reached on a redelivery after a crash between the final status and the announcement.
-  if (!order.outcomePublishedAt) await ports.announceOutcome(order);
-  return { kind: "completed", order };
+  const now = ports.now();
+  const decision = decideAfterFailure(failure, order.attempts, now.getTime() - order.createdAt.getTime(), policy, ports.random);
+  if (decision.action === "retry") {
+    const dueAt = new Date(now.getTime() + decision.delayMs);
+    const after = failure.kind === "reconcile" ? "reconcile" : "transient";
+    return { kind: "retry", order: scheduleRetry(order, dueAt, failure.detail, now), delayMs: decision.delayMs, budgetWaitMs, after };
+  }
+
+  // Failing: a sales order Zoho already holds for the order is voided (or flagged) first.
+  let disposition: "VOIDED" | "FLAGGED" | "NONE";
+  try {
+    disposition = await step(() => ports.voidSalesOrder(order, decision.code));
+  } catch (err) {
+    if (!(err instanceof ClassifiedFailure)) throw err;
+    const voidFailure = err.failure;
+    if (voidFailure.kind === "permanent") {
+      disposition = "FLAGGED";
+    } else {
+      // Voiding may work later: keep the order unfinished and try the whole step again.
+      const retry = decideAfterFailure(voidFailure, order.attempts, now.getTime() - order.createdAt.getTime(), policy, ports.random);
+      if (retry.action === "retry") {
+        const detail = `${decision.detail}; voiding its sales order failed: ${voidFailure.detail}`;
+        const dueAt = new Date(now.getTime() + retry.delayMs);
+        return { kind: "retry", order: scheduleRetry(order, dueAt, detail, now), delayMs: retry.delayMs, budgetWaitMs, after: "transient" };
+      }
+      disposition = "FLAGGED";
+    }
+  }
+  const failed = fail(
+    order,
+    { code: decision.code, detail: decision.detail, ...(disposition === "NONE" ? {} : { salesOrderDisposition: disposition }) },
+    ports.now(),
+  );
+  return { kind: "failed", order: failed, budgetWaitMs };
+}
+
+class ClassifiedFailure extends Error {
+  constructor(readonly failure: Exclude<StepFailure, { kind: "budget" }>) {
+    super(failure.detail);
+  }
 }

@@ -16,7 +16,7 @@ export function sampleOrder(overrides: Partial<OrderRecord> = {}): OrderRecord {
     tenureMonths: 12,
     customer: { customerId: "C1", name: "Ada", email: "ada@example.com", phone: "08012345678" },
     price: { currencyCode: "NGN", amountMinor: 21_600_000 },
-    processingAttempts: 0,
+    attempts: 0,
     createdAt: created,
     updatedAt: created,
     ...overrides,

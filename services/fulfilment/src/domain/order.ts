@@ -1,8 +1,26 @@
+import type { FailureCode } from "./failures.js";
+import type { OrderStatus } from "./lifecycle.js";
 import type { OrderSubmission } from "./submission.js";
 
-export type OrderStatus = "PENDING" | "PROCESSING" | "FULFILLED" | "FAILED";
+export type { OrderStatus } from "./lifecycle.js";
 
-/** An accepted order and everything done for it so far. */
+export interface SalesOrderResult {
+  readonly zohoSalesOrderId: string;
+  readonly zohoSalesOrderNumber: string;
+  readonly zohoCustomerId: string;
+}
+
+export interface LicenceResult {
+  readonly activationReference: string;
+  readonly expiryDate: Date;
+}
+
+/**
+ * An accepted order and everything done for it so far. After intake stores
+ * it, only the fulfilment worker holding the order's current attempt writes
+ * it (see lifecycle.ts and the attempt claims), so no two writers race on
+ * one document, on MongoDB or FerretDB.
+ */
 export interface OrderRecord {
   readonly orderId: string;
   readonly idempotencyKey: string;
@@ -17,25 +35,29 @@ export interface OrderRecord {
   readonly customer: OrderSubmission["customer"];
   /** Price of the tenure when the order was accepted, in minor units. */
   readonly price: { readonly currencyCode: string; readonly amountMinor: number };
+  /** Attempts a worker has started (claimed); 0 while PENDING. */
+  readonly attempts: number;
+  /** While an attempt runs: until when its worker holds the order unless it renews. */
+  readonly leaseUntil?: Date;
+  /** While the order waits to be retried: when the next attempt is due. */
+  readonly nextAttemptAt?: Date;
+  /** Why the last attempt failed (internal text, for logs and IconTech's tools). */
+  readonly lastError?: string;
   readonly zohoSalesOrderId?: string;
   readonly zohoSalesOrderNumber?: string;
   readonly zohoCustomerId?: string;
   readonly activationReference?: string;
   readonly expiryDate?: Date;
-  readonly failureReason?: string;
-  /** Times a worker has started on the order. */
-  readonly processingAttempts: number;
+  readonly failureCode?: FailureCode;
+  /** What went wrong in internal terms; never shown to T2Mobile. */
+  readonly failureDetail?: string;
+  /** For an order that failed after its Zoho sales order existed. */
+  readonly salesOrderDisposition?: "VOIDED" | "FLAGGED";
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly fulfilledAt?: Date;
   readonly failedAt?: Date;
-  /** Set once OrderSubmitted is stored in the stream; unset means the relay must publish it. */
-  readonly submittedPublishedAt?: Date;
-  /** Set once OrderFulfilled/OrderFailed is stored in the stream. */
-  readonly outcomePublishedAt?: Date;
 }
-
-export const isFinal = (status: OrderStatus): boolean => status === "FULFILLED" || status === "FAILED";
 
 /** What the catalogue says about the product and tenure ordered. */
 export interface CatalogueOffer {

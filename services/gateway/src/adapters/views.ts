@@ -31,6 +31,8 @@ export function orderJson(order: Order) {
     zohoSalesOrderId: orNull(order.zohoSalesOrderId),
     activationReference: orNull(order.activationReference),
     expiryDate: iso(order.expiryDate),
+    // The documented code and its fixed message; the internal failure_detail is never shown.
+    failureCode: orNull(order.failureCode),
     failureReason: orNull(order.failureReason),
     createdAt: iso(order.createdAt),
     updatedAt: iso(order.updatedAt),

@@ -16,6 +16,10 @@ export interface WebhookPayload {
     readonly zohoSalesOrderId: string | null;
     readonly activationReference: string | null;
     readonly expiryDate: string | null;
+    /** ORDER_FAILED only: the documented failure code and its message. */
+    readonly failureCode?: string;
+    readonly failureReason?: string;
+    /** ORDER_FAILED only: the same message, under the seed's field name. */
     readonly error?: string;
   };
 }
@@ -32,6 +36,7 @@ export interface OrderOutcome {
   readonly expiryDate?: Date;
   readonly occurredAt: Date;
   readonly reason?: string;
+  readonly failureCode?: string;
 }
 
 const orNull = (value: string | undefined) => (value ? value : null);
@@ -50,7 +55,9 @@ export function buildPayload(outcome: OrderOutcome): WebhookPayload {
       zohoSalesOrderId: orNull(outcome.zohoSalesOrderId),
       activationReference: orNull(outcome.activationReference),
       expiryDate: outcome.expiryDate ? outcome.expiryDate.toISOString() : null,
-      ...(fulfilled ? {} : { error: outcome.reason || "order failed" }),
+      ...(fulfilled
+        ? {}
+        : { failureCode: outcome.failureCode || "INTERNAL_ERROR", failureReason: outcome.reason || "order failed", error: outcome.reason || "order failed" }),
     },
   };
 }

@@ -1,0 +1,29 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { reasonedError, retryableError } from "@t2m/platform";
+import { describe, expect, it } from "vitest";
+import { classifyStepError, StepError } from "./downstream.js";
+
+const at = (step: StepError["step"], err: unknown) => new StepError(step, err);
+
+describe("classifyStepError (provisioning's error contract)", () => {
+  it("treats a spent Zoho budget as a wait, with the delay provisioning asked for", () => {
+    expect(classifyStepError(at("sales-order", retryableError(Code.ResourceExhausted, "ZOHO_BUDGET", "budget spent", 1_800)))).toEqual({
+      kind: "budget",
+      retryAfterMs: 1_800,
+    });
+  });
+
+  it("retries transient failures and unproven Zoho states", () => {
+    expect(classifyStepError(at("sales-order", new ConnectError("zoho 503", Code.Unavailable)))).toMatchObject({ kind: "transient" });
+    expect(classifyStepError(at("licence", new TypeError("fetch failed")))).toMatchObject({ kind: "transient", detail: "licence: fetch failed" });
+    expect(classifyStepError(at("sales-order", reasonedError(Code.Aborted, "ZOHO_RECONCILE_PENDING", "not found yet")))).toMatchObject({ kind: "reconcile" });
+    expect(classifyStepError(at("sales-order", retryableError(Code.Unavailable, "ZOHO_UNAVAILABLE", "503", 30_000)))).toMatchObject({ kind: "transient", retryAfterMs: 30_000 });
+  });
+
+  it("maps permanent failures to public codes by step and reason", () => {
+    expect(classifyStepError(at("sales-order", reasonedError(Code.FailedPrecondition, "ZOHO_ITEM_MISSING", "no item")))).toMatchObject({ kind: "permanent", code: "PRODUCT_UNAVAILABLE" });
+    expect(classifyStepError(at("sales-order", reasonedError(Code.InvalidArgument, "ZOHO_REJECTED", "bad email")))).toMatchObject({ kind: "permanent", code: "ORDER_REJECTED" });
+    expect(classifyStepError(at("licence", reasonedError(Code.FailedPrecondition, "LICENCE_REFUSED", "no")))).toMatchObject({ kind: "permanent", code: "PROVISIONING_FAILED" });
+    expect(classifyStepError(at("sales-order", reasonedError(Code.DataLoss, "INTEGRITY_ERROR", "clash")))).toMatchObject({ kind: "permanent", code: "INTERNAL_ERROR" });
+  });
+});

@@ -1,0 +1,77 @@
+import { GroupCommit, type Logger } from "@t2m/platform";
+import { resolveClash } from "../domain/accept-order.js";
+import type { OrderRecord } from "../domain/order.js";
+import type { OrderAnnouncer } from "./announcer.js";
+import type { OrderStore } from "./order-store.js";
+
+export interface AcceptedOrder {
+  readonly order: OrderRecord;
+  /** True when the key had been seen before: nothing new was stored. */
+  readonly duplicate: boolean;
+}
+
+/**
+ * Stores accepted orders the fast way: orders arriving together go into one
+ * insertMany (group commit), with no read before the write; then each is
+ * announced. Only a clash (a replayed key, a reused order id) reads what is
+ * stored, once per key however many requests share it.
+ */
+export class OrderIntake {
+  private readonly commit: GroupCommit<OrderRecord, "inserted" | "duplicate">;
+  private readonly lookups = new Map<string, Promise<OrderRecord | undefined>>();
+
+  constructor(
+    private readonly store: OrderStore,
+    private readonly announcer: OrderAnnouncer,
+    private readonly logger: Logger,
+    options: { maxBatch: number; onBatch?: (size: number) => void },
+  ) {
+    this.commit = new GroupCommit({
+      maxBatch: options.maxBatch,
+      write: (orders) => this.write(orders),
+      onBatch: (size) => options.onBatch?.(size),
+    });
+  }
+
+  async accept(order: OrderRecord): Promise<AcceptedOrder> {
+    if ((await this.commit.submit(order)) === "duplicate") {
+      return { order: resolveClash(order, await this.storedUnderKey(order.idempotencyKey)), duplicate: true };
+    }
+    try {
+      await this.announcer.announceSubmitted(order);
+    } catch (err) {
+      // The order is stored; the sweeper republishes young PENDING orders.
+      this.logger.warn({ err, orderId: order.orderId }, "OrderSubmitted not published yet; the sweeper will publish it");
+    }
+    return { order, duplicate: false };
+  }
+
+  /** Inserts the batch; a second order with a key or id already in the batch waits for the first's result. */
+  private async write(orders: readonly OrderRecord[]): Promise<Array<"inserted" | "duplicate">> {
+    const keys = new Set<string>();
+    const ids = new Set<string>();
+    const unique: OrderRecord[] = [];
+    const position: number[] = [];
+    for (const order of orders) {
+      if (keys.has(order.idempotencyKey) || ids.has(order.orderId)) {
+        position.push(-1);
+        continue;
+      }
+      keys.add(order.idempotencyKey);
+      ids.add(order.orderId);
+      position.push(unique.length);
+      unique.push(order);
+    }
+    const stored = await this.store.insertMany(unique);
+    return position.map((p) => (p === -1 ? "duplicate" : stored[p]!));
+  }
+
+  private storedUnderKey(key: string): Promise<OrderRecord | undefined> {
+    let lookup = this.lookups.get(key);
+    if (!lookup) {
+      lookup = this.store.findByIdempotencyKey(key).finally(() => this.lookups.delete(key));
+      this.lookups.set(key, lookup);
+    }
+    return lookup;
+  }
+}
