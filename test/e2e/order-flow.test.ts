@@ -274,7 +274,9 @@ describe("observability", () => {
     const expected = ["gateway", "fulfilment", "provisioning", "notification", "zoho-sandbox", "webhook-inbox"];
     // The NATS hops: each publish and the consume that continues it.
     const hops = [
-      ["gateway", "t2mobile.fulfilment.v1.FulfilmentService/SubmitOrder"],
+      // Orders that arrive together go to fulfilment in one SubmitOrders call; each carries its own trace.
+      ["gateway", "t2mobile.fulfilment.v1.FulfilmentService/SubmitOrders"],
+      ["fulfilment", "SubmitOrders item"],
       ["fulfilment", "t2mobile.provisioning.v1.ProvisioningService/CreateSalesOrder"],
       ["fulfilment", "orders.submitted publish"],
       ["fulfilment", "orders.submitted process"],
@@ -303,6 +305,9 @@ describe("observability", () => {
     });
     const byId = new Map(trace.map((s) => [s.spanId, s]));
     const span = (service: string, name: string) => trace.find((s) => s.service === service && s.name === name)!;
+    // The order's own span in fulfilment continues the gateway's request, and publishes the order's event.
+    expect(byId.get(span("fulfilment", "orders.submitted publish").parentSpanId)?.name).toBe("SubmitOrders item");
+    expect(byId.get(span("fulfilment", "SubmitOrders item").parentSpanId)?.service).toBe("gateway");
     // Each consumer span continues its publish span, through the NATS message headers.
     expect(byId.get(span("fulfilment", "orders.submitted process").parentSpanId)?.name).toBe("orders.submitted publish");
     expect(byId.get(span("notification", "orders.outcome.fulfilled process").parentSpanId)?.name).toBe("orders.outcome.fulfilled publish");

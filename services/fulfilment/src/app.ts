@@ -73,6 +73,7 @@ export async function createFulfilment(deps: FulfilmentDependencies) {
       const retries = await events.consume(Consumers.fulfilmentRetries, worker.handleRetryDue, { concurrency: settings.retryConcurrency, errorDelayMs });
       scheduler.start();
       return async () => {
+        intake.stop();
         worker.stop();
         offers.stop();
         await scheduler.stop();

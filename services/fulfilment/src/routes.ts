@@ -1,6 +1,15 @@
 import type { ConnectRouter } from "@connectrpc/connect";
-import { Code, ConnectError, invalidArgument, reasonedError, type Logger } from "@t2m/platform";
-import { FulfilmentService, type SubmitOrderRequest } from "@t2m/proto/fulfilment/v1/fulfilment";
+import { create } from "@bufbuild/protobuf";
+import { SpanKind } from "@opentelemetry/api";
+import { Code, ConnectError, errorStatusOf, invalidArgument, reasonedError, withItemTrace, type Logger } from "@t2m/platform";
+import {
+  FulfilmentService,
+  SubmitOrderResponseSchema,
+  SubmitOrderResultSchema,
+  type SubmitOrderRequest,
+  type SubmitOrderResponse,
+  type SubmitOrderResult,
+} from "@t2m/proto/fulfilment/v1/fulfilment";
 import { prepareOrder } from "./domain/accept-order.js";
 import type { OfferLookup } from "./domain/offers.js";
 import { OrderRejected, type RejectionReason } from "./domain/order.js";
@@ -49,23 +58,42 @@ export interface RouteDependencies {
 
 /** FulfilmentService: accepting orders (validated, priced from memory, group-committed) and reading them. */
 export function fulfilmentRoutes(deps: RouteDependencies) {
+  const submitOrder = async (req: SubmitOrderRequest): Promise<SubmitOrderResponse> => {
+    try {
+      const order = prepareOrder(submissionOf(req), (p, t) => deps.offers.find(p, t), new Date());
+      const accepted = await deps.intake.accept(order);
+      deps.metrics.ordersAccepted.inc({ result: accepted.duplicate ? "duplicate" : "accepted" });
+      if (!accepted.duplicate) deps.logger.debug({ orderId: order.orderId, productId: order.productId, tenure: order.tenure }, "order accepted");
+      return create(SubmitOrderResponseSchema, { order: toOrderMessage(accepted.order), isDuplicate: accepted.duplicate });
+    } catch (err) {
+      if (err instanceof OrderRejected) {
+        deps.metrics.ordersAccepted.inc({ result: err.reason });
+        throw toConnectError(err);
+      }
+      if (err instanceof CatalogueNotLoaded) throw new ConnectError("the catalogue is not loaded yet; retry shortly", Code.Unavailable);
+      throw err;
+    }
+  };
+
+  /** One order of a batch, in its own trace; an unexpected error stays the batch's (UNAVAILABLE, INTERNAL). */
+  const submitInBatch = (req: SubmitOrderRequest): Promise<SubmitOrderResult> =>
+    withItemTrace(req.traceContext, "SubmitOrders item", { kind: SpanKind.INTERNAL, attributes: { "t2m.order_id": req.orderId } }, async () => {
+      try {
+        return create(SubmitOrderResultSchema, { result: { case: "accepted", value: await submitOrder(req) } });
+      } catch (err) {
+        if (err instanceof ConnectError && err.code !== Code.Internal && err.code !== Code.Unavailable) {
+          return create(SubmitOrderResultSchema, { result: { case: "error", value: errorStatusOf(err) } });
+        }
+        throw err;
+      }
+    });
+
   return (router: ConnectRouter) =>
     router.service(FulfilmentService, {
-      submitOrder: async (req) => {
-        try {
-          const order = prepareOrder(submissionOf(req), (p, t) => deps.offers.find(p, t), new Date());
-          const accepted = await deps.intake.accept(order);
-          deps.metrics.ordersAccepted.inc({ result: accepted.duplicate ? "duplicate" : "accepted" });
-          if (!accepted.duplicate) deps.logger.debug({ orderId: order.orderId, productId: order.productId, tenure: order.tenure }, "order accepted");
-          return { order: toOrderMessage(accepted.order), isDuplicate: accepted.duplicate };
-        } catch (err) {
-          if (err instanceof OrderRejected) {
-            deps.metrics.ordersAccepted.inc({ result: err.reason });
-            throw toConnectError(err);
-          }
-          if (err instanceof CatalogueNotLoaded) throw new ConnectError("the catalogue is not loaded yet; retry shortly", Code.Unavailable);
-          throw err;
-        }
+      submitOrder,
+      submitOrders: async (req) => {
+        if (req.orders.length > 1_000) throw invalidArgument([{ field: "orders", description: "at most 1000 orders per call" }]);
+        return { results: await Promise.all(req.orders.map(submitInBatch)) };
       },
       getOrder: async (req) => {
         const order = req.orderId ? await deps.store.findById(req.orderId) : undefined;

@@ -12,8 +12,8 @@ export interface SchedulerOptions extends SweepSettings {
 /**
  * Publishes due retries and re-drives stuck orders. A retry scheduled by this
  * process is published by a local timer when due; the periodic sweep covers
- * retries of processes that died, OrderSubmitted events lost between storing
- * and publishing, and orders that stopped moving. Every replica sweeps: the
+ * retries of processes that died, OrderSubmitted events lost to a crash
+ * between storing and publishing, and orders that stopped moving. Every replica sweeps: the
  * messages' deterministic ids make a repeat within the stream's duplicate
  * window a no-op, and an attempt is claimed once whatever arrives twice.
  */
@@ -70,18 +70,14 @@ export class OrderScheduler {
   /** One pass; returns what it decided. */
   async sweepOnce(now = new Date()): Promise<SweepPlan> {
     const [orders, submitted, retries] = await Promise.all([
-      this.store.unfinished(),
+      this.store.unfinished(500),
       this.events.consumerState(Consumers.fulfilmentSubmitted),
       this.events.consumerState(Consumers.fulfilmentRetries),
     ]);
     const plan = planSweep(now, orders, { submitted, retries }, this.options);
     const bucket = Math.floor(now.getTime() / this.options.stuckAfterMs);
-    const createdAt = new Map(orders.map((o) => [o.orderId, o.createdAt]));
     for (const action of plan.actions) {
       switch (action.kind) {
-        case "publish-submitted":
-          await this.announcer.announceSubmitted({ orderId: action.orderId, createdAt: createdAt.get(action.orderId)! });
-          break;
         case "retry-due":
           await this.announcer.announceRetryDue(action.orderId, action.attempt, "retry", action.dueAt);
           break;
@@ -94,6 +90,7 @@ export class OrderScheduler {
     }
     const ageSeconds = plan.oldestUnfinishedAt ? (now.getTime() - plan.oldestUnfinishedAt.getTime()) / 1000 : 0;
     this.metrics.oldestUnfinishedAge.set(Math.max(0, ageSeconds));
+    // PENDING is read oldest first up to a limit, so a long queue shows as at least that many.
     this.metrics.unfinishedOrders.set({ status: "PENDING" }, orders.filter((o) => o.status === "PENDING").length);
     this.metrics.unfinishedOrders.set({ status: "PROCESSING" }, orders.filter((o) => o.status === "PROCESSING").length);
     this.metrics.lastSweep.set(Date.now() / 1000);

@@ -11,6 +11,7 @@ import { problem, PROBLEM_CONTENT_TYPE, type Problem, type ProblemCode } from ".
 import { readIdempotencyKey, readOrderBody } from "./domain/rest-order.js";
 import { problemFromRpc } from "./adapters/rpc-problems.js";
 import { orderJson, productJson } from "./adapters/views.js";
+import { OrderSubmitter } from "./adapters/order-submitter.js";
 
 export interface GatewayOptions {
   readonly logger: Logger;
@@ -37,6 +38,7 @@ export async function buildGateway(options: GatewayOptions) {
     requestIdHeader: "x-request-id",
   });
 
+  const submitter = new OrderSubmitter(options.fulfilment, { maxBatch: 128, maxInFlight: 2 });
   const expectedKey = digest(options.apiKey);
   // Constant-time comparison of digests: timing reveals nothing about the key.
   const authorised = (req: FastifyRequest) => {
@@ -123,7 +125,7 @@ export async function buildGateway(options: GatewayOptions) {
         ...(body.ok ? [] : body.errors),
       ];
       if (!body.ok || errors.length > 0) return fail(reply, req, "INVALID_REQUEST", "the request is invalid", errors);
-      const { order, isDuplicate } = await options.fulfilment.submitOrder({
+      const { order, isDuplicate } = await submitter.submit({
         idempotencyKey,
         orderId: body.body.orderId,
         productId: body.body.productId,

@@ -11,3 +11,4 @@ export * from "./nats.js";
 export * from "./rpc.js";
 export * from "./rpc-errors.js";
 export * from "./service.js";
+export * from "./trace-context.js";

@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BadRequestSchema, ErrorReasonSchema, RetryInfoSchema } from "@t2m/proto/common/v1/common";
+import { create } from "@bufbuild/protobuf";
+import { BadRequestSchema, ErrorReasonSchema, ErrorStatusSchema, RetryInfoSchema, type ErrorStatus } from "@t2m/proto/common/v1/common";
 
 export interface FieldViolation {
   readonly field: string;
@@ -38,6 +39,22 @@ export function fieldViolationsOf(err: ConnectError): FieldViolation[] {
 
 export function reasonOf(err: ConnectError): string | undefined {
   return err.findDetails(ErrorReasonSchema)[0]?.reason;
+}
+
+/** An error as data, for a call that answers for several items (e.g. SubmitOrders). */
+export function errorStatusOf(err: ConnectError): ErrorStatus {
+  const reason = err.findDetails(ErrorReasonSchema)[0];
+  const badRequest = err.findDetails(BadRequestSchema)[0];
+  return create(ErrorStatusSchema, { code: err.code, message: err.rawMessage, reason, badRequest });
+}
+
+/** The ConnectError an ErrorStatus stands for, with the same details. */
+export function connectErrorFrom(status: ErrorStatus): ConnectError {
+  const details = [
+    ...(status.reason ? [{ desc: ErrorReasonSchema, value: status.reason }] : []),
+    ...(status.badRequest ? [{ desc: BadRequestSchema, value: status.badRequest }] : []),
+  ];
+  return new ConnectError(status.message, status.code as Code, undefined, details);
 }
 
 export { Code, ConnectError };

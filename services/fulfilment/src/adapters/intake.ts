@@ -19,6 +19,9 @@ export interface AcceptedOrder {
 export class OrderIntake {
   private readonly commit: GroupCommit<OrderRecord, "inserted" | "duplicate">;
   private readonly lookups = new Map<string, Promise<OrderRecord | undefined>>();
+  /** Stored orders whose OrderSubmitted could not be published yet (NATS down); retried every second. */
+  private readonly unannounced = new Map<string, OrderRecord>();
+  private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: OrderStore,
@@ -40,10 +43,35 @@ export class OrderIntake {
     try {
       await this.announcer.announceSubmitted(order);
     } catch (err) {
-      // The order is stored; the sweeper republishes young PENDING orders.
-      this.logger.warn({ err, orderId: order.orderId }, "OrderSubmitted not published yet; the sweeper will publish it");
+      // The order is stored: it is accepted. Publishing is retried here, and
+      // should this process die first, the sweeper re-drives the order.
+      this.logger.warn({ err, orderId: order.orderId }, "OrderSubmitted not published yet; retrying in the background");
+      this.unannounced.set(order.orderId, order);
+      this.retryTimer ??= setTimeout(() => void this.republish(), 1_000);
     }
     return { order, duplicate: false };
+  }
+
+  /** Orders accepted whose OrderSubmitted is still waiting to be published. */
+  get waitingToAnnounce(): number {
+    return this.unannounced.size;
+  }
+
+  stop(): void {
+    clearTimeout(this.retryTimer);
+  }
+
+  private async republish(): Promise<void> {
+    for (const order of [...this.unannounced.values()]) {
+      try {
+        await this.announcer.announceSubmitted(order);
+        this.unannounced.delete(order.orderId);
+      } catch {
+        break;
+      }
+    }
+    this.retryTimer = this.unannounced.size > 0 ? setTimeout(() => void this.republish(), 1_000) : undefined;
+    if (this.unannounced.size === 0) this.logger.info("every accepted order is published again");
   }
 
   /** Inserts the batch; a second order with a key or id already in the batch waits for the first's result. */

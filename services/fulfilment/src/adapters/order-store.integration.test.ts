@@ -68,7 +68,7 @@ describe("OrderStore", () => {
 
     expect(await store.findById("L-1")).toMatchObject({ status: "PROCESSING", attempts: 1, lastError: "zoho: UNAVAILABLE" });
     expect(await store.findById("L-2")).toMatchObject({ status: "FULFILLED", zohoSalesOrderId: "SO", activationReference: "A" });
-    const unfinished = (await store.unfinished()).filter((o) => o.orderId.startsWith("L-"));
+    const unfinished = (await store.unfinished(100)).filter((o) => o.orderId.startsWith("L-"));
     expect(unfinished.map((o) => [o.orderId, o.status]).sort()).toEqual([
       ["L-1", "PROCESSING"],
       ["L-3", "PENDING"],

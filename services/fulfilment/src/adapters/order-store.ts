@@ -12,9 +12,8 @@ type ClaimDocument = AttemptClaim & { _id: string };
 
 export const orderIndexes: IndexDefinition[] = [
   { key: { idempotencyKey: 1 }, options: { name: "idempotencyKey_unique", unique: true } },
-  // The sweeper reads unfinished orders by status (an equality, which FerretDB pushes down).
+  // The sweeper reads unfinished orders by status (an equality, which FerretDB pushes down), oldest first.
   { key: { status: 1, createdAt: 1 }, options: { name: "status_createdAt" } },
-  { key: { "customer.customerId": 1, createdAt: -1 }, options: { name: "customer_createdAt" } },
 ];
 
 export const attemptIndexes: IndexDefinition[] = [{ key: { orderId: 1, attempt: 1 }, options: { name: "orderId_attempt" } }];
@@ -100,11 +99,16 @@ export class OrderStore {
     return claim;
   }
 
-  /** Every unfinished order, by status equality (pushed down by FerretDB), with only what the sweeper needs. */
-  async unfinished(): Promise<UnfinishedOrder[]> {
+  /**
+   * What the sweeper needs of unfinished orders: every PROCESSING one (at work
+   * or waiting for a retry) and the oldest PENDING ones (a long queue is read
+   * only at its head). Status equality is what FerretDB pushes down.
+   */
+  async unfinished(pendingLimit: number): Promise<UnfinishedOrder[]> {
     const projection = { orderId: 1, status: 1, attempts: 1, createdAt: 1, updatedAt: 1, nextAttemptAt: 1, leaseUntil: 1 } as const;
-    const read = (status: OrderStatus) => this.orders.find({ status }, { projection }).toArray() as unknown as Promise<UnfinishedOrder[]>;
-    const [pending, processing] = await Promise.all([read("PENDING"), read("PROCESSING")]);
+    const read = (status: OrderStatus, limit: number) =>
+      this.orders.find({ status }, { projection, sort: { createdAt: 1 }, limit }).toArray() as unknown as Promise<UnfinishedOrder[]>;
+    const [pending, processing] = await Promise.all([read("PENDING", pendingLimit), read("PROCESSING", 0)]);
     return [...pending, ...processing].map(({ _id, ...o }: UnfinishedOrder & { _id?: string }) => o);
   }
 }

@@ -15,9 +15,9 @@ const order = (orderId: string, o: Partial<UnfinishedOrder>): UnfinishedOrder =>
 });
 
 describe("planSweep", () => {
-  it("republishes young PENDING orders inside the duplicate window, and leaves the youngest to intake", () => {
-    const plan = planSweep(now, [order("new", { createdAt: ago(2) }), order("young", { createdAt: ago(30) }), order("waiting", { createdAt: ago(200) })], { submitted: idle, retries: idle }, settings);
-    expect(plan.actions).toEqual([{ kind: "publish-submitted", orderId: "young" }]);
+  it("leaves PENDING orders younger than the stuck threshold to the stream, and reports the oldest", () => {
+    const plan = planSweep(now, [order("new", { createdAt: ago(2) }), order("waiting", { createdAt: ago(200) })], { submitted: idle, retries: idle }, settings);
+    expect(plan.actions).toEqual([]);
     expect(plan.oldestUnfinishedAt).toEqual(ago(200));
   });
 

@@ -15,9 +15,9 @@ export interface SweepSettings {
   /** Orders this young are left to the request that stored them. */
   readonly graceMs: number;
   /**
-   * Within this age a PENDING order's OrderSubmitted is published again: the
-   * stream's duplicate window drops it if it is already there, so this costs
-   * nothing and heals a crash between storing and publishing.
+   * A due retry is published again by every pass within this long of its due
+   * time (the stream's duplicate window makes a repeat free); later only a
+   * re-drive of a retry that was truly lost.
    */
   readonly relayWindowMs: number;
   /** An order that has not moved for this long, and is not queued, is re-driven. */
@@ -25,7 +25,6 @@ export interface SweepSettings {
 }
 
 export type SweepAction =
-  | { readonly kind: "publish-submitted"; readonly orderId: string }
   | { readonly kind: "retry-due"; readonly orderId: string; readonly attempt: number; readonly dueAt: Date }
   | { readonly kind: "redrive"; readonly orderId: string; readonly attempt: number; readonly reason: string };
 
@@ -57,9 +56,9 @@ export function planSweep(now: Date, orders: readonly UnfinishedOrder[], backlog
     const age = t - order.createdAt.getTime();
     const next = order.attempts + 1;
     if (order.status === "PENDING") {
-      if (age >= settings.graceMs && age < settings.relayWindowMs) {
-        actions.push({ kind: "publish-submitted", orderId: order.orderId });
-      } else if (age >= settings.stuckAfterMs && delivered(order.createdAt, backlogs.submitted)) {
+      // Never started although its OrderSubmitted would have been delivered by now: it was lost
+      // (a crash between storing and publishing) or dropped. A queued order is left alone.
+      if (age >= settings.stuckAfterMs && delivered(order.createdAt, backlogs.submitted)) {
         actions.push({ kind: "redrive", orderId: order.orderId, attempt: next, reason: "never started" });
       }
       continue;

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2mobile/common/v1/common.proto.
  */
 export const file_t2mobile_common_v1_common: GenFile = /*@__PURE__*/
-  fileDesc("Ch90Mm1vYmlsZS9jb21tb24vdjEvY29tbW9uLnByb3RvEhJ0Mm1vYmlsZS5jb21tb24udjEiSwoIQ3VzdG9tZXISEwoLY3VzdG9tZXJfaWQYASABKAkSDAoEbmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRINCgVwaG9uZRgEIAEoCSI0CgVNb25leRIVCg1jdXJyZW5jeV9jb2RlGAEgASgJEhQKDGFtb3VudF9taW5vchgCIAEoAyJKCgpCYWRSZXF1ZXN0EjwKEGZpZWxkX3Zpb2xhdGlvbnMYASADKAsyIi50Mm1vYmlsZS5jb21tb24udjEuRmllbGRWaW9sYXRpb24iNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiLgoLRXJyb3JSZWFzb24SDgoGcmVhc29uGAEgASgJEg8KB21lc3NhZ2UYAiABKAkiIwoJUmV0cnlJbmZvEhYKDnJldHJ5X2RlbGF5X21zGAEgASgDYgZwcm90bzM");
+  fileDesc("Ch90Mm1vYmlsZS9jb21tb24vdjEvY29tbW9uLnByb3RvEhJ0Mm1vYmlsZS5jb21tb24udjEiSwoIQ3VzdG9tZXISEwoLY3VzdG9tZXJfaWQYASABKAkSDAoEbmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRINCgVwaG9uZRgEIAEoCSI0CgVNb25leRIVCg1jdXJyZW5jeV9jb2RlGAEgASgJEhQKDGFtb3VudF9taW5vchgCIAEoAyJKCgpCYWRSZXF1ZXN0EjwKEGZpZWxkX3Zpb2xhdGlvbnMYASADKAsyIi50Mm1vYmlsZS5jb21tb24udjEuRmllbGRWaW9sYXRpb24iNAoORmllbGRWaW9sYXRpb24SDQoFZmllbGQYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkiLgoLRXJyb3JSZWFzb24SDgoGcmVhc29uGAEgASgJEg8KB21lc3NhZ2UYAiABKAkiIwoJUmV0cnlJbmZvEhYKDnJldHJ5X2RlbGF5X21zGAEgASgDIpIBCgtFcnJvclN0YXR1cxIMCgRjb2RlGAEgASgFEg8KB21lc3NhZ2UYAiABKAkSLwoGcmVhc29uGAMgASgLMh8udDJtb2JpbGUuY29tbW9uLnYxLkVycm9yUmVhc29uEjMKC2JhZF9yZXF1ZXN0GAQgASgLMh4udDJtb2JpbGUuY29tbW9uLnYxLkJhZFJlcXVlc3RiBnByb3RvMw");
 
 /**
  * The T2Mobile subscriber an order is placed for.
@@ -161,4 +161,44 @@ export type RetryInfo = Message<"t2mobile.common.v1.RetryInfo"> & {
  */
 export const RetryInfoSchema: GenMessage<RetryInfo> = /*@__PURE__*/
   messageDesc(file_t2mobile_common_v1_common, 5);
+
+/**
+ * An RPC error carried as data, where one call answers for several items:
+ * the Connect code (e.g. 3 for INVALID_ARGUMENT), its message, and the
+ * details an error of its own would carry.
+ *
+ * @generated from message t2mobile.common.v1.ErrorStatus
+ */
+export type ErrorStatus = Message<"t2mobile.common.v1.ErrorStatus"> & {
+  /**
+   * @generated from field: int32 code = 1;
+   */
+  code: number;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+
+  /**
+   * Set for a reasoned error, e.g. PRODUCT_NOT_FOUND.
+   *
+   * @generated from field: t2mobile.common.v1.ErrorReason reason = 3;
+   */
+  reason?: ErrorReason | undefined;
+
+  /**
+   * Set for INVALID_ARGUMENT.
+   *
+   * @generated from field: t2mobile.common.v1.BadRequest bad_request = 4;
+   */
+  badRequest?: BadRequest | undefined;
+};
+
+/**
+ * Describes the message t2mobile.common.v1.ErrorStatus.
+ * Use `create(ErrorStatusSchema)` to create a new message.
+ */
+export const ErrorStatusSchema: GenMessage<ErrorStatus> = /*@__PURE__*/
+  messageDesc(file_t2mobile_common_v1_common, 6);
 

@@ -6,7 +6,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Customer, Money } from "../../common/v1/common_pb.js";
+import type { Customer, ErrorStatus, Money } from "../../common/v1/common_pb.js";
 import { file_t2mobile_common_v1_common } from "../../common/v1/common_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2mobile/fulfilment/v1/fulfilment.proto.
  */
 export const file_t2mobile_fulfilment_v1_fulfilment: GenFile = /*@__PURE__*/
-  fileDesc("Cid0Mm1vYmlsZS9mdWxmaWxtZW50L3YxL2Z1bGZpbG1lbnQucHJvdG8SFnQybW9iaWxlLmZ1bGZpbG1lbnQudjEipwUKBU9yZGVyEhAKCG9yZGVyX2lkGAEgASgJEjMKBnN0YXR1cxgCIAEoDjIjLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuT3JkZXJTdGF0dXMSEgoKcHJvZHVjdF9pZBgDIAEoCRIOCgZ0ZW51cmUYBCABKAkSLgoIY3VzdG9tZXIYBSABKAsyHC50Mm1vYmlsZS5jb21tb24udjEuQ3VzdG9tZXISKAoFcHJpY2UYBiABKAsyGS50Mm1vYmlsZS5jb21tb24udjEuTW9uZXkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgHIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgIIAEoCRIvCgtleHBpcnlfZGF0ZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOZmFpbHVyZV9yZWFzb24YCiABKAkSLgoKY3JlYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZnVsZmlsbGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglmYWlsZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGZhaWx1cmVfY29kZRgPIAEoCRIWCg5mYWlsdXJlX2RldGFpbBgQIAEoCRIQCghhdHRlbXB0cxgRIAEoBRIzCg9uZXh0X2F0dGVtcHRfYXQYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh8KF3NhbGVzX29yZGVyX2Rpc3Bvc2l0aW9uGBMgASgJIpMBChJTdWJtaXRPcmRlclJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhIKCnByb2R1Y3RfaWQYAyABKAkSDgoGdGVudXJlGAQgASgJEi4KCGN1c3RvbWVyGAUgASgLMhwudDJtb2JpbGUuY29tbW9uLnYxLkN1c3RvbWVyIlkKE1N1Ym1pdE9yZGVyUmVzcG9uc2USLAoFb3JkZXIYASABKAsyHS50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLk9yZGVyEhQKDGlzX2R1cGxpY2F0ZRgCIAEoCCIjCg9HZXRPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkiQAoQR2V0T3JkZXJSZXNwb25zZRIsCgVvcmRlchgBIAEoCzIdLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuT3JkZXIqlwEKC09yZGVyU3RhdHVzEhwKGE9SREVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFE9SREVSX1NUQVRVU19QRU5ESU5HEAESGwoXT1JERVJfU1RBVFVTX1BST0NFU1NJTkcQAhIaChZPUkRFUl9TVEFUVVNfRlVMRklMTEVEEAMSFwoTT1JERVJfU1RBVFVTX0ZBSUxFRBAEMtoBChFGdWxmaWxtZW50U2VydmljZRJmCgtTdWJtaXRPcmRlchIqLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuU3VibWl0T3JkZXJSZXF1ZXN0GisudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlclJlc3BvbnNlEl0KCEdldE9yZGVyEicudDJtb2JpbGUuZnVsZmlsbWVudC52MS5HZXRPcmRlclJlcXVlc3QaKC50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLkdldE9yZGVyUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_t2mobile_common_v1_common]);
+  fileDesc("Cid0Mm1vYmlsZS9mdWxmaWxtZW50L3YxL2Z1bGZpbG1lbnQucHJvdG8SFnQybW9iaWxlLmZ1bGZpbG1lbnQudjEipwUKBU9yZGVyEhAKCG9yZGVyX2lkGAEgASgJEjMKBnN0YXR1cxgCIAEoDjIjLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuT3JkZXJTdGF0dXMSEgoKcHJvZHVjdF9pZBgDIAEoCRIOCgZ0ZW51cmUYBCABKAkSLgoIY3VzdG9tZXIYBSABKAsyHC50Mm1vYmlsZS5jb21tb24udjEuQ3VzdG9tZXISKAoFcHJpY2UYBiABKAsyGS50Mm1vYmlsZS5jb21tb24udjEuTW9uZXkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgHIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgIIAEoCRIvCgtleHBpcnlfZGF0ZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOZmFpbHVyZV9yZWFzb24YCiABKAkSLgoKY3JlYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZnVsZmlsbGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglmYWlsZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGZhaWx1cmVfY29kZRgPIAEoCRIWCg5mYWlsdXJlX2RldGFpbBgQIAEoCRIQCghhdHRlbXB0cxgRIAEoBRIzCg9uZXh0X2F0dGVtcHRfYXQYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh8KF3NhbGVzX29yZGVyX2Rpc3Bvc2l0aW9uGBMgASgJIp0CChJTdWJtaXRPcmRlclJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhIKCnByb2R1Y3RfaWQYAyABKAkSDgoGdGVudXJlGAQgASgJEi4KCGN1c3RvbWVyGAUgASgLMhwudDJtb2JpbGUuY29tbW9uLnYxLkN1c3RvbWVyElMKDXRyYWNlX2NvbnRleHQYBiADKAsyPC50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLlN1Ym1pdE9yZGVyUmVxdWVzdC5UcmFjZUNvbnRleHRFbnRyeRozChFUcmFjZUNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlkKE1N1Ym1pdE9yZGVyUmVzcG9uc2USLAoFb3JkZXIYASABKAsyHS50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLk9yZGVyEhQKDGlzX2R1cGxpY2F0ZRgCIAEoCCJRChNTdWJtaXRPcmRlcnNSZXF1ZXN0EjoKBm9yZGVycxgBIAMoCzIqLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuU3VibWl0T3JkZXJSZXF1ZXN0IlIKFFN1Ym1pdE9yZGVyc1Jlc3BvbnNlEjoKB3Jlc3VsdHMYASADKAsyKS50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLlN1Ym1pdE9yZGVyUmVzdWx0IpABChFTdWJtaXRPcmRlclJlc3VsdBI/CghhY2NlcHRlZBgBIAEoCzIrLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuU3VibWl0T3JkZXJSZXNwb25zZUgAEjAKBWVycm9yGAIgASgLMh8udDJtb2JpbGUuY29tbW9uLnYxLkVycm9yU3RhdHVzSABCCAoGcmVzdWx0IiMKD0dldE9yZGVyUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCSJAChBHZXRPcmRlclJlc3BvbnNlEiwKBW9yZGVyGAEgASgLMh0udDJtb2JpbGUuZnVsZmlsbWVudC52MS5PcmRlciqXAQoLT3JkZXJTdGF0dXMSHAoYT1JERVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUT1JERVJfU1RBVFVTX1BFTkRJTkcQARIbChdPUkRFUl9TVEFUVVNfUFJPQ0VTU0lORxACEhoKFk9SREVSX1NUQVRVU19GVUxGSUxMRUQQAxIXChNPUkRFUl9TVEFUVVNfRkFJTEVEEAQyxQIKEUZ1bGZpbG1lbnRTZXJ2aWNlEmYKC1N1Ym1pdE9yZGVyEioudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlclJlcXVlc3QaKy50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLlN1Ym1pdE9yZGVyUmVzcG9uc2USaQoMU3VibWl0T3JkZXJzEisudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlcnNSZXF1ZXN0GiwudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlcnNSZXNwb25zZRJdCghHZXRPcmRlchInLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuR2V0T3JkZXJSZXF1ZXN0GigudDJtb2JpbGUuZnVsZmlsbWVudC52MS5HZXRPcmRlclJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_t2mobile_common_v1_common]);
 
 /**
  * @generated from message t2mobile.fulfilment.v1.Order
@@ -169,6 +169,14 @@ export type SubmitOrderRequest = Message<"t2mobile.fulfilment.v1.SubmitOrderRequ
    * @generated from field: t2mobile.common.v1.Customer customer = 5;
    */
   customer?: Customer | undefined;
+
+  /**
+   * W3C trace context (traceparent, tracestate) of the order's own trace,
+   * when it travels in a SubmitOrders batch whose call belongs to one trace only.
+   *
+   * @generated from field: map<string, string> trace_context = 6;
+   */
+  traceContext: { [key: string]: string };
 };
 
 /**
@@ -203,6 +211,72 @@ export const SubmitOrderResponseSchema: GenMessage<SubmitOrderResponse> = /*@__P
   messageDesc(file_t2mobile_fulfilment_v1_fulfilment, 2);
 
 /**
+ * @generated from message t2mobile.fulfilment.v1.SubmitOrdersRequest
+ */
+export type SubmitOrdersRequest = Message<"t2mobile.fulfilment.v1.SubmitOrdersRequest"> & {
+  /**
+   * @generated from field: repeated t2mobile.fulfilment.v1.SubmitOrderRequest orders = 1;
+   */
+  orders: SubmitOrderRequest[];
+};
+
+/**
+ * Describes the message t2mobile.fulfilment.v1.SubmitOrdersRequest.
+ * Use `create(SubmitOrdersRequestSchema)` to create a new message.
+ */
+export const SubmitOrdersRequestSchema: GenMessage<SubmitOrdersRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_fulfilment_v1_fulfilment, 3);
+
+/**
+ * @generated from message t2mobile.fulfilment.v1.SubmitOrdersResponse
+ */
+export type SubmitOrdersResponse = Message<"t2mobile.fulfilment.v1.SubmitOrdersResponse"> & {
+  /**
+   * @generated from field: repeated t2mobile.fulfilment.v1.SubmitOrderResult results = 1;
+   */
+  results: SubmitOrderResult[];
+};
+
+/**
+ * Describes the message t2mobile.fulfilment.v1.SubmitOrdersResponse.
+ * Use `create(SubmitOrdersResponseSchema)` to create a new message.
+ */
+export const SubmitOrdersResponseSchema: GenMessage<SubmitOrdersResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_fulfilment_v1_fulfilment, 4);
+
+/**
+ * What SubmitOrder would have answered for one order: a response, or the
+ * error it would have failed with.
+ *
+ * @generated from message t2mobile.fulfilment.v1.SubmitOrderResult
+ */
+export type SubmitOrderResult = Message<"t2mobile.fulfilment.v1.SubmitOrderResult"> & {
+  /**
+   * @generated from oneof t2mobile.fulfilment.v1.SubmitOrderResult.result
+   */
+  result: {
+    /**
+     * @generated from field: t2mobile.fulfilment.v1.SubmitOrderResponse accepted = 1;
+     */
+    value: SubmitOrderResponse;
+    case: "accepted";
+  } | {
+    /**
+     * @generated from field: t2mobile.common.v1.ErrorStatus error = 2;
+     */
+    value: ErrorStatus;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message t2mobile.fulfilment.v1.SubmitOrderResult.
+ * Use `create(SubmitOrderResultSchema)` to create a new message.
+ */
+export const SubmitOrderResultSchema: GenMessage<SubmitOrderResult> = /*@__PURE__*/
+  messageDesc(file_t2mobile_fulfilment_v1_fulfilment, 5);
+
+/**
  * @generated from message t2mobile.fulfilment.v1.GetOrderRequest
  */
 export type GetOrderRequest = Message<"t2mobile.fulfilment.v1.GetOrderRequest"> & {
@@ -217,7 +291,7 @@ export type GetOrderRequest = Message<"t2mobile.fulfilment.v1.GetOrderRequest"> 
  * Use `create(GetOrderRequestSchema)` to create a new message.
  */
 export const GetOrderRequestSchema: GenMessage<GetOrderRequest> = /*@__PURE__*/
-  messageDesc(file_t2mobile_fulfilment_v1_fulfilment, 3);
+  messageDesc(file_t2mobile_fulfilment_v1_fulfilment, 6);
 
 /**
  * @generated from message t2mobile.fulfilment.v1.GetOrderResponse
@@ -234,7 +308,7 @@ export type GetOrderResponse = Message<"t2mobile.fulfilment.v1.GetOrderResponse"
  * Use `create(GetOrderResponseSchema)` to create a new message.
  */
 export const GetOrderResponseSchema: GenMessage<GetOrderResponse> = /*@__PURE__*/
-  messageDesc(file_t2mobile_fulfilment_v1_fulfilment, 4);
+  messageDesc(file_t2mobile_fulfilment_v1_fulfilment, 7);
 
 /**
  * @generated from enum t2mobile.fulfilment.v1.OrderStatus
@@ -289,6 +363,19 @@ export const FulfilmentService: GenService<{
     methodKind: "unary";
     input: typeof SubmitOrderRequestSchema;
     output: typeof SubmitOrderResponseSchema;
+  },
+  /**
+   * Submits several orders in one call, each exactly as SubmitOrder would,
+   * with one result per order in the same order. A caller that receives many
+   * orders at once (the REST gateway under load) sends them together, so the
+   * RPC's cost is shared; one order's rejection never affects another's.
+   *
+   * @generated from rpc t2mobile.fulfilment.v1.FulfilmentService.SubmitOrders
+   */
+  submitOrders: {
+    methodKind: "unary";
+    input: typeof SubmitOrdersRequestSchema;
+    output: typeof SubmitOrdersResponseSchema;
   },
   /**
    * Fails with NOT_FOUND for an unknown order id.
