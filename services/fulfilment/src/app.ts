@@ -4,7 +4,6 @@ import type { CatalogueService } from "@t2m/proto/catalogue/v1/catalogue";
 import type { ProvisioningService } from "@t2m/proto/provisioning/v1/provisioning";
 import { Consumers } from "@t2m/topology";
 import type { FulfilmentRetryPolicy } from "./domain/retry-policy.js";
-import type { SweepSettings } from "./domain/sweep.js";
 import { OrderAnnouncer } from "./adapters/announcer.js";
 import { CatalogueOffers } from "./adapters/catalogue-offers.js";
 import { classifyStepError, provisioningSteps } from "./adapters/downstream.js";
@@ -12,16 +11,15 @@ import { OrderIntake } from "./adapters/intake.js";
 import { OrderStore } from "./adapters/order-store.js";
 import { createFulfilmentMetrics } from "./metrics.js";
 import { fulfilmentRoutes } from "./routes.js";
-import { OrderScheduler } from "./scheduler.js";
+import { OrderScheduler, type SchedulerOptions } from "./scheduler.js";
 import { OrderWorker } from "./worker.js";
 
-export interface FulfilmentSettings extends SweepSettings {
+export interface FulfilmentSettings extends SchedulerOptions {
   readonly concurrency: number;
   readonly retryConcurrency: number;
   readonly intakeMaxBatch: number;
   readonly leaseMs: number;
   readonly policy: FulfilmentRetryPolicy;
-  readonly sweepIntervalMs: number;
   readonly catalogueRefreshMs: number;
 }
 

@@ -40,6 +40,7 @@ runMain(async () => {
           relayWindowMs: 90_000,
           stuckAfterMs: config.FULFILMENT_STUCK_AFTER_MS,
           sweepIntervalMs: config.FULFILMENT_SWEEP_INTERVAL_MS,
+          pendingEveryPasses: 6,
           catalogueRefreshMs: config.CATALOGUE_REFRESH_MS,
         },
       });

@@ -6,7 +6,15 @@ import type { OrderStore } from "./adapters/order-store.js";
 import type { FulfilmentMetrics } from "./metrics.js";
 
 export interface SchedulerOptions extends SweepSettings {
+  /** Due retries and abandoned attempts (PROCESSING orders) are swept this often. */
   readonly sweepIntervalMs: number;
+  /**
+   * PENDING orders are swept once every this many passes: they are the queue,
+   * possibly long, and FerretDB reads all of them to sort (only MongoDB uses
+   * the status index), while a lost OrderSubmitted only needs catching within
+   * minutes.
+   */
+  readonly pendingEveryPasses: number;
 }
 
 /**
@@ -22,6 +30,9 @@ export class OrderScheduler {
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<unknown> | undefined;
   private stopped = false;
+  private passes = 0;
+  /** The oldest PENDING order at the last PENDING sweep (read oldest first). */
+  private pendingOldest: Date | undefined;
 
   constructor(
     private readonly store: OrderStore,
@@ -69,11 +80,15 @@ export class OrderScheduler {
 
   /** One pass; returns what it decided. */
   async sweepOnce(now = new Date()): Promise<SweepPlan> {
-    const [orders, submitted, retries] = await Promise.all([
-      this.store.unfinished(500),
+    const withPending = this.passes++ % this.options.pendingEveryPasses === 0;
+    const [pending, processing, submitted, retries] = await Promise.all([
+      withPending ? this.store.withStatus("PENDING", 500) : Promise.resolve(undefined),
+      this.store.withStatus("PROCESSING", 0),
       this.events.consumerState(Consumers.fulfilmentSubmitted),
       this.events.consumerState(Consumers.fulfilmentRetries),
     ]);
+    if (pending) this.pendingOldest = pending[0]?.createdAt;
+    const orders = [...(pending ?? []), ...processing];
     const plan = planSweep(now, orders, { submitted, retries }, this.options);
     const bucket = Math.floor(now.getTime() / this.options.stuckAfterMs);
     for (const action of plan.actions) {
@@ -88,11 +103,11 @@ export class OrderScheduler {
       }
       this.metrics.sweepActions.inc({ action: action.kind });
     }
-    const ageSeconds = plan.oldestUnfinishedAt ? (now.getTime() - plan.oldestUnfinishedAt.getTime()) / 1000 : 0;
-    this.metrics.oldestUnfinishedAge.set(Math.max(0, ageSeconds));
+    const oldest = [plan.oldestUnfinishedAt, this.pendingOldest].filter((d): d is Date => d !== undefined).sort((a, b) => a.getTime() - b.getTime())[0];
+    this.metrics.oldestUnfinishedAge.set(oldest ? Math.max(0, (now.getTime() - oldest.getTime()) / 1000) : 0);
     // PENDING is read oldest first up to a limit, so a long queue shows as at least that many.
-    this.metrics.unfinishedOrders.set({ status: "PENDING" }, orders.filter((o) => o.status === "PENDING").length);
-    this.metrics.unfinishedOrders.set({ status: "PROCESSING" }, orders.filter((o) => o.status === "PROCESSING").length);
+    if (pending) this.metrics.unfinishedOrders.set({ status: "PENDING" }, pending.length);
+    this.metrics.unfinishedOrders.set({ status: "PROCESSING" }, processing.length);
     this.metrics.lastSweep.set(Date.now() / 1000);
     return plan;
   }

@@ -105,11 +105,15 @@ export class OrderStore {
    * only at its head). Status equality is what FerretDB pushes down.
    */
   async unfinished(pendingLimit: number): Promise<UnfinishedOrder[]> {
+    const [pending, processing] = await Promise.all([this.withStatus("PENDING", pendingLimit), this.withStatus("PROCESSING", 0)]);
+    return [...pending, ...processing];
+  }
+
+  /** Orders in one status, oldest first (limit 0: all). */
+  async withStatus(status: OrderStatus, limit: number): Promise<UnfinishedOrder[]> {
     const projection = { orderId: 1, status: 1, attempts: 1, createdAt: 1, updatedAt: 1, nextAttemptAt: 1, leaseUntil: 1 } as const;
-    const read = (status: OrderStatus, limit: number) =>
-      this.orders.find({ status }, { projection, sort: { createdAt: 1 }, limit }).toArray() as unknown as Promise<UnfinishedOrder[]>;
-    const [pending, processing] = await Promise.all([read("PENDING", pendingLimit), read("PROCESSING", 0)]);
-    return [...pending, ...processing].map(({ _id, ...o }: UnfinishedOrder & { _id?: string }) => o);
+    const docs = (await this.orders.find({ status }, { projection, sort: { createdAt: 1 }, limit }).toArray()) as unknown as Array<UnfinishedOrder & { _id?: string }>;
+    return docs.map(({ _id, ...o }) => o);
   }
 }
 
