@@ -1,0 +1,81 @@
+// What FerretDB 1.24 does with the query forms the platform relies on, read
+// from its own `explain` (which returns PostgreSQL's plan). These facts are
+// the README's "Design notes: the store": if a FerretDB upgrade changes
+// them, this test says so before a benchmark does.
+import { connect } from "node:net";
+import { startFerretDb, type FerretDb } from "@t2m/devstack";
+import { createLogger, Database } from "@t2m/platform";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const logger = createLogger("ferretdb-plans", "silent");
+const POSTGRESQL_URL = process.env.BENCH_POSTGRESQL_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+async function postgresqlAnswers(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port: 5432 });
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+    socket.setTimeout(1_000, () => (socket.destroy(), resolve(false)));
+  });
+}
+
+interface Explained {
+  readonly pushdown: boolean;
+  readonly plan: string;
+}
+
+async function explain(database: Database, filter: object, options: object = {}): Promise<Explained> {
+  const result = await database.db.command({ explain: { find: "plans", filter, ...options } });
+  return { pushdown: result.filterPushdown === true, plan: JSON.stringify(result.queryPlanner ?? {}) };
+}
+
+// Runs where PostgreSQL answers on 127.0.0.1:5432, as on every machine of this kind, CI's included.
+describe("FerretDB 1.24 on PostgreSQL: which query forms PostgreSQL sees", async () => {
+  const available = await postgresqlAnswers();
+  let ferretDb: FerretDb;
+  let database: Database;
+  const name = `plans_${Date.now().toString(36)}`;
+
+  beforeAll(async () => {
+    if (!available) return;
+    ferretDb = await startFerretDb({ postgresqlUrl: POSTGRESQL_URL });
+    database = await Database.connect(ferretDb.databaseUrl(name), logger, "plans");
+    await database.ensureIndexes("plans", [
+      { key: { status: 1, dueAt: 1 }, options: { name: "status_dueAt" } },
+      { key: { key: 1 }, options: { name: "key_unique", unique: true } },
+    ]);
+    await database.collection("plans").insertMany(
+      Array.from({ length: 500 }, (_, i) => ({ _id: `o${i}` as never, key: `k${i}`, status: i % 5 ? "FULFILLED" : "PENDING", dueAt: new Date(Date.now() + i * 1_000) })),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await database?.db.dropDatabase().catch(() => undefined);
+    await database?.close();
+    await ferretDb?.stop();
+  });
+
+  it.runIf(available)("pushes equality on a scalar (an _id, a status, a key) down to PostgreSQL, as a scan PostgreSQL filters itself", async () => {
+    for (const filter of [{ _id: "o7" }, { status: "PENDING" }, { key: "k7" }, { status: "PENDING", key: "k5" }]) {
+      const explained = await explain(database, filter);
+      expect(explained.pushdown, JSON.stringify(filter)).toBe(true);
+      // A jsonb containment (@>) that no btree index can serve: PostgreSQL scans the table.
+      expect(explained.plan).toContain("@>");
+      expect(explained.plan).toContain("Seq Scan");
+    }
+  });
+
+  it.runIf(available)("does not push ranges, $in or $exists down: FerretDB fetches every document and filters it itself", async () => {
+    for (const filter of [{ dueAt: { $lte: new Date() } }, { status: { $in: ["PENDING"] } }, { dueAt: { $exists: true } }, { _id: { $gt: "o5" } }]) {
+      const explained = await explain(database, filter);
+      expect(explained.pushdown, JSON.stringify(filter)).toBe(false);
+      expect(explained.plan).not.toContain("Filter");
+    }
+  });
+
+  it.runIf(available)("returns the right documents either way", async () => {
+    const plans = database.collection("plans");
+    expect(await plans.countDocuments({ status: "PENDING" })).toBe(100);
+    expect(await plans.countDocuments({ dueAt: { $lte: new Date(Date.now() + 50_500) } })).toBe(51);
+  });
+});
