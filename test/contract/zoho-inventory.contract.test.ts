@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@t2m/platform";
 import { ZohoInventoryClient } from "@t2m/provisioning";
@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 /*
  * Contract tests for Zoho Inventory v1: what the Zoho sandbox answers and
  * what our Zoho client sends must both conform to Zoho's published OpenAPI
- * (../shared/contracts/zoho-inventory/*.yml beside the repository).
+ * (./zoho-inventory/*.yml: a copy of the API Evangelist profile of Zoho's
+ * contract, snapshot 2026-08-22; see the README there).
  *
  * Where the contract and shared/reference/zoho-api.md disagree, or the
  * contract says too little, this file decides explicitly:
@@ -37,23 +38,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // ---------------------------------------------------------------------------
 // Locating and loading the contracts
 
-function repositoryRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const manifest = join(dir, "package.json");
-    if (existsSync(manifest) && "workspaces" in (JSON.parse(readFileSync(manifest, "utf8")) as object)) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("cannot find the repository root (a package.json with workspaces) above this test");
-    dir = parent;
-  }
-}
-
-const root = repositoryRoot();
-const contractsDir = resolve(root, "../shared/contracts/zoho-inventory");
+const contractsDir = join(dirname(fileURLToPath(import.meta.url)), "zoho-inventory");
 const contractFiles = existsSync(contractsDir) ? readdirSync(contractsDir).filter((f) => f.endsWith(".yml")).sort() : [];
-if (contractFiles.length === 0) {
-  throw new Error(`no Zoho Inventory contracts in ${contractsDir}: shared/ must sit beside the repository (see shared/README.md)`);
-}
+if (contractFiles.length === 0) throw new Error(`no Zoho Inventory contracts in ${contractsDir} (see its README.md)`);
 
 interface OpenApiOperation {
   parameters?: OpenApiParameter[];
@@ -326,7 +313,7 @@ afterAll(async () => {
 });
 
 describe("Zoho Inventory contracts", () => {
-  it("are read from shared/ beside the repository", () => {
+  it("are read from the repository's own copy", () => {
     expect(contractFiles).toEqual(expect.arrayContaining(["contacts.yml", "items.yml", "salesorders.yml"]));
   });
 
