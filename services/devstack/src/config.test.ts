@@ -47,6 +47,10 @@ describe("serviceEnv", () => {
     });
     expect(serviceEnv("webhook-inbox", topology).T2MOBILE_WEBHOOK_SECRET).toBe(SandboxDefaults.t2mobileWebhookSecret);
     expect(serviceEnv("zoho-sandbox", topology).CATALOGUE_FILE).toBe(topology.catalogueFile);
+    expect(serviceEnv("zoho-sandbox", topology)).not.toHaveProperty("ZOHO_SANDBOX_STATE_FILE");
+    expect(serviceEnv("zoho-sandbox", { ...topology, zohoSandboxStateFile: "/repo/.data/zoho-sandbox/state.json" }).ZOHO_SANDBOX_STATE_FILE).toBe(
+      "/repo/.data/zoho-sandbox/state.json",
+    );
   });
 
   it("sets only the common variables and those the process reads", () => {

@@ -59,7 +59,16 @@ export const SERVICE_VARIABLES: Readonly<Record<ServiceName, readonly string[]>>
     "WEBHOOK_RETRY_DELAYS_MS",
     "NATS_ACK_WAIT_MS",
   ],
-  "zoho-sandbox": ["ZOHO_ORGANIZATION_ID", "ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "CATALOGUE_FILE"],
+  "zoho-sandbox": [
+    "ZOHO_ORGANIZATION_ID",
+    "ZOHO_CLIENT_ID",
+    "ZOHO_CLIENT_SECRET",
+    "ZOHO_REFRESH_TOKEN",
+    "CATALOGUE_FILE",
+    "ZOHO_SANDBOX_STATE_FILE",
+    "ZOHO_SANDBOX_RATE_LIMIT_PER_MINUTE",
+    "ZOHO_SANDBOX_MAX_CONCURRENT",
+  ],
   "webhook-inbox": ["T2MOBILE_WEBHOOK_SECRET"],
 };
 
@@ -78,6 +87,8 @@ export interface StackTopology {
   readonly mongodbUrl: string;
   readonly catalogueFile: string;
   readonly logLevel: string;
+  /** Where the Zoho sandbox keeps its organisation between restarts; unset, it starts empty each time. */
+  readonly zohoSandboxStateFile?: string;
 }
 
 export interface EnvOverrides {
@@ -146,7 +157,11 @@ export function serviceEnv(name: ServiceName, topology: StackTopology, overrides
       T2MOBILE_WEBHOOK_URL: pick("T2MOBILE_WEBHOOK_URL", `${url("webhook-inbox")}${WEBHOOK_INBOX_PATH}`),
       T2MOBILE_WEBHOOK_SECRET: webhookSecret,
     },
-    "zoho-sandbox": { ...zoho, CATALOGUE_FILE: topology.catalogueFile },
+    "zoho-sandbox": {
+      ...zoho,
+      CATALOGUE_FILE: topology.catalogueFile,
+      ...(topology.zohoSandboxStateFile ? { ZOHO_SANDBOX_STATE_FILE: topology.zohoSandboxStateFile } : {}),
+    },
     "webhook-inbox": { T2MOBILE_WEBHOOK_SECRET: webhookSecret },
   };
   const globalForThis = Object.fromEntries(Object.entries(global).filter(([key]) => readsVariable(name, key)));
@@ -214,6 +229,9 @@ export const USER_VARIABLES = [
   "NATS_ACK_WAIT_MS",
   "WEBHOOK_RETRY_DELAYS_MS",
   "SHUTDOWN_TIMEOUT_MS",
+  "ZOHO_SANDBOX_STATE_FILE",
+  "ZOHO_SANDBOX_RATE_LIMIT_PER_MINUTE",
+  "ZOHO_SANDBOX_MAX_CONCURRENT",
 ] as const;
 
 /** The user's settings among USER_VARIABLES (empty counts as unset). */
