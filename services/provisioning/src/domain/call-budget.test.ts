@@ -21,7 +21,7 @@ const limits = (overrides: Partial<BudgetLimits> = {}): BudgetLimits => ({
 
 const ctx = (priority: number, maxWaitMs = 60_000): CallContext => ({ priority, deadline: Date.now() + maxWaitMs });
 
-function budget(l: BudgetLimits, store: BudgetStore = new InMemoryBudgetStore(), holder = "replica-a") {
+function budget<S extends BudgetStore = InMemoryBudgetStore>(l: BudgetLimits, store: S = new InMemoryBudgetStore() as unknown as S, holder = "replica-a") {
   const waits: { ms: number; outcome: string }[] = [];
   const pauses: number[] = [];
   const b = new CallBudget({
@@ -81,7 +81,7 @@ describe("CallBudget", () => {
     await vi.advanceTimersByTimeAsync(3_000);
     await Promise.all(calls);
     expect(most).toBe(2);
-    expect((store as InMemoryBudgetStore).state.leases).toEqual([]);
+    expect(store.state.leases).toEqual([]);
   });
 
   it("refuses at once, with how long to wait, a call whose slot would come after its deadline", async () => {
@@ -132,7 +132,7 @@ describe("CallBudget", () => {
   it("with both limits off, writes nothing and only honours a pause", async () => {
     const { budget: b, store } = budget(limits({ callsPerWindow: 0, maxConcurrent: 0 }));
     for (let i = 0; i < 50; i++) await b.run(ctx(i), async () => undefined);
-    expect((store as InMemoryBudgetStore).writes).toBe(0);
+    expect(store.writes).toBe(0);
     await b.pause(Date.now() + 1_000);
     const started: number[] = [];
     const call = b.run(ctx(1), async () => void started.push(Date.now()));

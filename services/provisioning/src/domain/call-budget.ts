@@ -122,8 +122,8 @@ export class CallBudget {
     return this.#limits;
   }
 
-  /** Waits for the budget, runs `call`, and gives the lease back however it ends. */
-  async run<T>(ctx: CallContext, call: () => Promise<T>): Promise<T> {
+  /** Waits for the budget, runs `call` (told its slot), and gives the lease back however it ends. */
+  async run<T>(ctx: CallContext, call: (slot: number) => Promise<T>): Promise<T> {
     const started = this.#now();
     let permit: Permit | undefined;
     try {
@@ -134,7 +134,7 @@ export class CallBudget {
       throw err;
     }
     try {
-      return await call();
+      return await call(permit.at);
     } finally {
       if (permit.leaseId !== "") await this.#release(permit.leaseId);
       this.#outstanding = Math.max(0, this.#outstanding - 1);
