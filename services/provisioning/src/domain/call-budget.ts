@@ -147,6 +147,11 @@ export class CallBudget {
     await this.#update((state) => ({ state: pause(state, until), result: undefined }));
   }
 
+  /** pause() for `ms` from now, on this budget's clock. */
+  async pauseFor(ms: number): Promise<void> {
+    await this.pause(this.#now() + ms);
+  }
+
   // ---- with limits: wait in line, reserve, wait for the slot
 
   async #acquire(ctx: CallContext): Promise<Permit> {
