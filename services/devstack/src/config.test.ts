@@ -37,6 +37,7 @@ describe("serviceEnv", () => {
     });
     expect(serviceEnv("provisioning", topology)).toMatchObject({
       PORT: "4103",
+      NATS_URL: "nats://127.0.0.1:4222",
       ZOHO_ACCOUNTS_URL: "http://127.0.0.1:4105",
       ZOHO_API_URL: "http://127.0.0.1:4105/inventory/v1",
       ZOHO_CLIENT_SECRET: SandboxDefaults.zohoClientSecret,

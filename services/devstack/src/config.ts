@@ -43,7 +43,11 @@ export const SERVICE_VARIABLES: Readonly<Record<ServiceName, readonly string[]>>
   catalogue: ["CATALOGUE_FILE"],
   fulfilment: ["NATS_URL", "MONGODB_URL", "CATALOGUE_URL", "PROVISIONING_URL", "NATS_ACK_WAIT_MS"],
   provisioning: [
+    "NATS_URL",
     "MONGODB_URL",
+    "ZOHO_BUDGET_CALLS_PER_MINUTE",
+    "ZOHO_BUDGET_MAX_CONCURRENT",
+    "ZOHO_BUDGET_MAX_WAIT_MS",
     "ZOHO_ORGANIZATION_ID",
     "ZOHO_CLIENT_ID",
     "ZOHO_CLIENT_SECRET",
@@ -146,6 +150,7 @@ export function serviceEnv(name: ServiceName, topology: StackTopology, overrides
       PROVISIONING_URL: url("provisioning"),
     },
     provisioning: {
+      NATS_URL: topology.natsUrl,
       MONGODB_URL: topology.mongodbUrl,
       ...zoho,
       ZOHO_ACCOUNTS_URL: zohoSandbox,
@@ -232,6 +237,9 @@ export const USER_VARIABLES = [
   "ZOHO_SANDBOX_STATE_FILE",
   "ZOHO_SANDBOX_RATE_LIMIT_PER_MINUTE",
   "ZOHO_SANDBOX_MAX_CONCURRENT",
+  "ZOHO_BUDGET_CALLS_PER_MINUTE",
+  "ZOHO_BUDGET_MAX_CONCURRENT",
+  "ZOHO_BUDGET_MAX_WAIT_MS",
 ] as const;
 
 /** The user's settings among USER_VARIABLES (empty counts as unset). */
