@@ -84,6 +84,20 @@ describe("CallBudget", () => {
     expect(store.state.leases).toEqual([]);
   });
 
+  it("keeps the lease of a call that failed in a way the caller says may still be running, until it runs out", async () => {
+    const { budget: b, store } = budget(limits({ callsPerWindow: 0, maxConcurrent: 1 }));
+    const timedOut = b.run(ctx(1), async () => {
+      throw new Error("timeout");
+    }, { keepLease: (err) => (err as Error).message === "timeout" });
+    await expect(timedOut).rejects.toThrow("timeout");
+    expect(store.state.leases).toHaveLength(1);
+    const started: number[] = [];
+    const next = b.run(ctx(2), async () => void started.push(Date.now()));
+    await vi.advanceTimersByTimeAsync(6_000);
+    await next;
+    expect(started[0]! - 1_000_000).toBeGreaterThanOrEqual(5_000);
+  });
+
   it("refuses at once, with how long to wait, a call whose slot would come after its deadline", async () => {
     const { budget: b, waits } = budget(limits({ callsPerWindow: 1 }));
     await b.run(ctx(1), async () => undefined);

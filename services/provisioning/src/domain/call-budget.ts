@@ -122,8 +122,13 @@ export class CallBudget {
     return this.#limits;
   }
 
-  /** Waits for the budget, runs `call` (told its slot), and gives the lease back however it ends. */
-  async run<T>(ctx: CallContext, call: (slot: number) => Promise<T>): Promise<T> {
+  /**
+   * Waits for the budget, runs `call` (told its slot), and gives the lease
+   * back when it ends; unless `keepLease` says otherwise of its failure
+   * (e.g. a timeout: Zoho may still be working on the call), in which case
+   * the lease runs out on its own.
+   */
+  async run<T>(ctx: CallContext, call: (slot: number) => Promise<T>, options: { keepLease?: (err: unknown) => boolean } = {}): Promise<T> {
     const started = this.#now();
     let permit: Permit | undefined;
     try {
@@ -133,10 +138,14 @@ export class CallBudget {
       if (err instanceof BudgetExhaustedError) this.#observer.waited?.(this.#now() - started, "exhausted");
       throw err;
     }
+    let keep = false;
     try {
       return await call(permit.at);
+    } catch (err) {
+      keep = options.keepLease?.(err) ?? false;
+      throw err;
     } finally {
-      if (permit.leaseId !== "") await this.#release(permit.leaseId);
+      if (permit.leaseId !== "" && !keep) await this.#release(permit.leaseId);
       this.#outstanding = Math.max(0, this.#outstanding - 1);
       this.#wakePump?.();
     }

@@ -1,6 +1,6 @@
 import type { Logger } from "@t2m/platform";
 import { CallBudget, InMemoryBudgetStore, type CallContext } from "../../domain/call-budget.js";
-import { isRateLimitAnswer, type ZohoOperation } from "./errors.js";
+import { isRateLimitAnswer, ZohoApiError, type ZohoOperation } from "./errors.js";
 import { exchange, type ZohoExchange, type ZohoHttpOptions, type ZohoRequestEvent } from "./http.js";
 import { defaultPausePolicy, rateLimitPauseMs, retryAfterMs, type PausePolicy } from "./rate-limit.js";
 import { ZohoAccessTokenProvider } from "./token-provider.js";
@@ -39,7 +39,7 @@ export interface ZohoCredentials {
  * call when Zoho says it is over its limit.
  */
 export interface ZohoCallGate {
-  run<T>(ctx: CallContext, call: (slot: number) => Promise<T>): Promise<T>;
+  run<T>(ctx: CallContext, call: (slot: number) => Promise<T>, options?: { keepLease?: (err: unknown) => boolean }): Promise<T>;
   /** No call starts for this long (from the gate's own clock). */
   pauseFor(ms: number): Promise<void>;
 }
@@ -205,16 +205,20 @@ export class ZohoInventoryClient {
     for (;;) {
       // The token first: a refresh must not hold a slot (the accounts server is not the Inventory API).
       const token = await this.#tokens.get();
-      const answer: ZohoExchange = await this.#budget.run(ctx, () =>
-        exchange(this.#http, operation, url, {
-          method,
-          headers: {
-            authorization: `Zoho-oauthtoken ${token}`,
-            accept: "application/json",
-            ...(request.body ? { "content-type": "application/json" } : {}),
-          },
-          body: request.body ? JSON.stringify(request.body) : undefined,
-        }),
+      const answer: ZohoExchange = await this.#budget.run(
+        ctx,
+        () =>
+          exchange(this.#http, operation, url, {
+            method,
+            headers: {
+              authorization: `Zoho-oauthtoken ${token}`,
+              accept: "application/json",
+              ...(request.body ? { "content-type": "application/json" } : {}),
+            },
+            body: request.body ? JSON.stringify(request.body) : undefined,
+          }),
+        // A call we stopped waiting for may still be running at Zoho: it keeps its place until its lease runs out.
+        { keepLease: (err) => err instanceof ZohoApiError && err.kind === "timeout" },
       );
       const code = zohoCodeOf(answer.json);
       if (isRateLimitAnswer(answer.status, code)) {
