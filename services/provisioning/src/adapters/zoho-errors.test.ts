@@ -1,7 +1,7 @@
 import { Code, ConnectError, reasonOf } from "@t2m/platform";
 import { ErrorReasonSchema, RetryInfoSchema } from "@t2m/proto/common/v1/common";
 import { describe, expect, it } from "vitest";
-import { BudgetExhaustedError } from "../domain/call-budget.js";
+import { BudgetExhaustedError, BudgetUnavailableError } from "../domain/call-budget.js";
 import { IntegrityError, ReconcilePendingError } from "../domain/sales-orders.js";
 import { ZohoApiError, type ZohoApiErrorInit } from "./zoho/errors.js";
 import { classifyFailure, zohoErrorToConnect } from "./zoho-errors.js";
@@ -12,6 +12,7 @@ const zoho = (init: Partial<ZohoApiErrorInit>) =>
 describe("classifyFailure (ProvisioningService's error contract)", () => {
   it.each([
     ["a spent budget", new BudgetExhaustedError(4_200.4), Code.ResourceExhausted, "ZOHO_BUDGET_EXHAUSTED", 4_201],
+    ["an unreachable budget", new BudgetUnavailableError("NATS down"), Code.Unavailable, "ZOHO_BUDGET_UNAVAILABLE", undefined],
     ["an unproven create", new ReconcilePendingError("not found yet"), Code.Aborted, "ZOHO_RECONCILE_PENDING", undefined],
     ["a clash with another order", new IntegrityError("clash", "T2M-2", "SO-1", "T2M-1"), Code.DataLoss, "INTEGRITY_ERROR", undefined],
     ["a 5xx", zoho({ httpStatus: 503, retryable: true }), Code.Unavailable, "ZOHO_UNAVAILABLE", undefined],

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@t2m/platform";
 import { ErrorReasonSchema, RetryInfoSchema } from "@t2m/proto/common/v1/common";
-import { BudgetExhaustedError } from "../domain/call-budget.js";
+import { BudgetExhaustedError, BudgetUnavailableError } from "../domain/call-budget.js";
 import { IntegrityError, ReconcilePendingError } from "../domain/sales-orders.js";
 import { ZOHO_NOT_AUTHORIZED_CODE, ZohoApiError } from "./zoho/index.js";
 
@@ -10,6 +10,8 @@ export const ProvisioningReasons = {
   budgetExhausted: "ZOHO_BUDGET_EXHAUSTED",
   /** UNAVAILABLE: Zoho failed or did not answer (5xx, timeout, network); RetryInfo when Zoho said when. */
   unavailable: "ZOHO_UNAVAILABLE",
+  /** UNAVAILABLE: the shared call budget (NATS KV) could not be reached; retry with backoff. */
+  budgetUnavailable: "ZOHO_BUDGET_UNAVAILABLE",
   /** ABORTED: Zoho refused the number but whether it holds the order is not proven yet. Retry; never fail the order on it. */
   reconcilePending: "ZOHO_RECONCILE_PENDING",
   /** FAILED_PRECONDITION: no Zoho item has the product's SKU. */
@@ -43,6 +45,7 @@ export function classifyFailure(err: unknown): FailureClass | undefined {
   if (err instanceof BudgetExhaustedError) {
     return { code: Code.ResourceExhausted, reason: ProvisioningReasons.budgetExhausted, message: err.message, retryDelayMs: Math.ceil(err.retryAfterMs) };
   }
+  if (err instanceof BudgetUnavailableError) return { code: Code.Unavailable, reason: ProvisioningReasons.budgetUnavailable, message: err.message };
   if (err instanceof ReconcilePendingError) return { code: Code.Aborted, reason: ProvisioningReasons.reconcilePending, message: err.message };
   if (err instanceof IntegrityError) return { code: Code.DataLoss, reason: ProvisioningReasons.integrity, message: err.message };
   if (!(err instanceof ZohoApiError)) return undefined;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { busiestWindow, respectsRateLimit, type BudgetLimits } from "./budget.js";
-import { BudgetExhaustedError, CallBudget, InMemoryBudgetStore, type BudgetStore, type CallContext } from "./call-budget.js";
+import { BudgetExhaustedError, BudgetUnavailableError, CallBudget, InMemoryBudgetStore, type BudgetStore, type CallContext } from "./call-budget.js";
 
 // Fake timers: time moves only when the test moves it, so every wait is exact and instant.
 beforeEach(() => {
@@ -174,7 +174,9 @@ describe("CallBudget", () => {
       write: async () => false,
     };
     const { budget: b } = budget(limits(), broken);
-    await expect(b.run(ctx(1), async () => undefined)).rejects.toThrow("NATS is down");
+    const error = await rejectionOf(b.run(ctx(1), async () => undefined));
+    expect(error).toBeInstanceOf(BudgetUnavailableError);
+    expect((error as Error).message).toContain("NATS is down");
   });
 
   it("keeps going when another replica writes between its read and its write", async () => {

@@ -42,6 +42,20 @@ export class BudgetExhaustedError extends Error {
   }
 }
 
+/** The shared budget state could not be read or written (NATS unreachable): a transient failure; try again. */
+export class BudgetUnavailableError extends Error {
+  override readonly name = "BudgetUnavailableError";
+}
+
+/** Turns the store's failures into BudgetUnavailableError, keeping the cause. */
+function guarded(store: BudgetStore): BudgetStore {
+  const wrap = (err: unknown) => new BudgetUnavailableError(`Zoho's shared call budget is unreachable: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  return {
+    read: () => store.read().catch((err: unknown) => Promise.reject(wrap(err))),
+    write: (state, version) => store.write(state, version).catch((err: unknown) => Promise.reject(wrap(err))),
+  };
+}
+
 export interface BudgetObserver {
   /** A call waited this long for the budget, and got it or gave up. */
   waited?(ms: number, outcome: "granted" | "exhausted"): void;
@@ -109,7 +123,7 @@ export class CallBudget {
   #known: BudgetState = { grants: [], leases: [], pausedUntil: 0 };
 
   constructor(options: CallBudgetOptions) {
-    this.#store = options.store;
+    this.#store = guarded(options.store);
     this.#limits = options.limits;
     this.#holder = options.holder;
     this.#now = options.now ?? Date.now;

@@ -7,7 +7,7 @@ import {
   ZohoApiError,
 } from "../adapters/zoho/errors.js";
 import { calendarDate } from "../adapters/zoho/wire.js";
-import { BudgetExhaustedError, type CallContext } from "./call-budget.js";
+import { BudgetExhaustedError, BudgetUnavailableError, type CallContext } from "./call-budget.js";
 import { ConfirmBatcher } from "./confirm-batcher.js";
 import { ContactDirectory, type ContactLookup, type ContactStore } from "./contacts.js";
 import { isConfirmed, type SalesOrderDisposition, type SalesOrderRecord, type SalesOrderRequest } from "./provisioning.js";
@@ -226,7 +226,7 @@ export class SalesOrders {
     try {
       existing = await this.#zoho.findSalesOrderByNumber(orderId, ctx);
     } catch (err) {
-      if (err instanceof BudgetExhaustedError) throw err;
+      if (err instanceof BudgetExhaustedError || err instanceof BudgetUnavailableError) throw err;
       throw new ReconcilePendingError(
         `Zoho refused sales order ${orderId} (${refusal.message}) and looking it up by number failed (${(err as Error).message}): whether Zoho holds it is not proven yet`,
         { cause: err },
