@@ -25,6 +25,8 @@ export interface ZohoSandboxOptions {
   readonly tokenTtlSeconds?: number;
   /** Default 0 (off) in process, so tests are not throttled; Zoho's own limit is 100. */
   readonly rateLimitPerMinute?: number;
+  /** The rate limit's window, default a minute as Zoho's; shorter lets a test cross several windows quickly. */
+  readonly rateLimitWindowMs?: number;
   /** Calls in flight at once; default 0 (off) in process; Zoho's own limit is 10. */
   readonly maxConcurrent?: number;
   /** Keep the organisation in this JSON file across restarts (see ZOHO_SANDBOX_STATE_FILE). */
@@ -74,6 +76,7 @@ export async function startZohoSandbox(options: ZohoSandboxOptions = {}): Promis
           credentials,
           tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
           rateLimitPerMinute: options.rateLimitPerMinute ?? 0,
+          rateLimitWindowMs: options.rateLimitWindowMs,
           maxConcurrent: options.maxConcurrent ?? 0,
           ...catalogue,
           now: options.now,

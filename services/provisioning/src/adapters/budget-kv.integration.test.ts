@@ -1,14 +1,17 @@
 // The shared Zoho call budget on a real nats-server (2.9, JetStream KV):
 // two budgets on two connections stand for two provisioning replicas
-// sharing one bucket; together they keep the rate and concurrency limits
-// and both honour a pause either asks for.
+// sharing one bucket; together they keep the rate and concurrency limits,
+// both honour a pause either asks for, and against a Zoho sandbox that
+// enforces the same limits they never draw a 429.
 import { startNatsServer, type NatsServer } from "@t2m/devstack";
 import { createLogger, createMetrics, EventBus, type KV } from "@t2m/platform";
 import { KvBuckets } from "@t2m/topology";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { busiestWindow, respectsRateLimit, type BudgetLimits } from "../domain/budget.js";
 import { CallBudget, type CallContext } from "../domain/call-budget.js";
+import { startZohoSandbox } from "@t2m/zoho-sandbox";
 import { KvBudgetStore } from "./budget-kv.js";
+import { ZohoInventoryClient } from "./zoho/index.js";
 
 let server: NatsServer;
 const buses: EventBus[] = [];
@@ -96,4 +99,36 @@ describe("two replicas sharing one budget", () => {
     });
     expect(slot).toBeGreaterThanOrEqual(until);
   });
+});
+
+describe("two replicas against a Zoho that enforces its limits", () => {
+  it("never draw a 429: every call is answered within the sliding window and the concurrency limit", async () => {
+    // Zoho's limits scaled down (5 calls per 2 s window, 2 at once) so that one test crosses several windows.
+    const zoho = await startZohoSandbox({ rateLimitPerMinute: 5, rateLimitWindowMs: 2_000, maxConcurrent: 2 });
+    try {
+      // Each call takes a while, so the concurrency limit matters too.
+      zoho.state.faults.add({ operation: "findContacts", delayMs: 50, times: -1 });
+      const scaled: BudgetLimits = { callsPerWindow: 5, windowMs: 2_000, marginMs: 700, maxConcurrent: 2, leaseMs: 10_000 };
+      const clients = kvs.map(
+        (kv, i) =>
+          new ZohoInventoryClient({
+            accountsUrl: zoho.url,
+            apiUrl: zoho.apiUrl,
+            organizationId: zoho.organizationId,
+            ...zoho.credentials,
+            logger: createLogger(`replica-${i}`, "silent"),
+            budget: new CallBudget({ store: new KvBudgetStore(kv, "sandbox_limits"), limits: scaled, holder: `replica-${i}` }),
+          }),
+      );
+      const found = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => clients[i % 2]!.findContactByEmail(`nobody.${i}@example.ng`, { priority: i, deadline: Date.now() + 60_000 })),
+      );
+      expect(found.every((contact) => contact === undefined)).toBe(true);
+      const state = zoho.state.snapshot();
+      expect(state.requests.findContacts.byStatus).toEqual({ "200": 20 });
+      expect(state.limits.peakInFlight).toBeLessThanOrEqual(2);
+    } finally {
+      await zoho.close();
+    }
+  }, 60_000);
 });

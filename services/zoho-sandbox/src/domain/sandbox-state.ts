@@ -10,6 +10,8 @@ export interface SandboxSettings {
   readonly tokenTtlSeconds: number;
   /** Requests per minute per organisation; 0 turns the limit off. */
   readonly rateLimitPerMinute: number;
+  /** The rate limit's sliding window; Zoho's is a minute (the default). Shorter only for tests. */
+  readonly rateLimitWindowMs?: number;
   /** Requests in flight at once per organisation; 0 (the default) turns the limit off. */
   readonly maxConcurrent?: number;
   readonly currencyCode: string;
@@ -67,7 +69,7 @@ export class ZohoSandboxState {
       onChange: settings.onChange,
     });
     this.tokens = new AccessTokens({ credentials: settings.credentials, ttlSeconds: settings.tokenTtlSeconds, now });
-    this.rateLimiter = new SlidingWindowRateLimiter({ limit: settings.rateLimitPerMinute, windowMs: 60_000, now });
+    this.rateLimiter = new SlidingWindowRateLimiter({ limit: settings.rateLimitPerMinute, windowMs: settings.rateLimitWindowMs ?? 60_000, now });
     this.concurrency = new ConcurrencyLimiter(settings.maxConcurrent ?? 0);
     this.random = settings.random ?? Math.random;
   }
