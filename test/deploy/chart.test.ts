@@ -367,6 +367,9 @@ describe("configuration and secrets", () => {
       expect(Object.keys(dataOf("fulfilment"))).toEqual(expect.arrayContaining(["CATALOGUE_URL", "PROVISIONING_URL", "NATS_URL", "NATS_ACK_WAIT_MS"]));
       expect(Object.keys(dataOf("notification"))).toEqual(expect.arrayContaining(["NATS_URL", "NATS_ACK_WAIT_MS", "WEBHOOK_RETRY_DELAYS_MS"]));
       expect(Object.keys(dataOf("provisioning"))).toEqual(expect.arrayContaining(["ZOHO_ACCOUNTS_URL", "ZOHO_API_URL"]));
+      // The shared Zoho call budget lives in NATS KV; its limits come from values.zoho.budget.
+      expect(dataOf("provisioning")).toMatchObject({ ZOHO_BUDGET_CALLS_PER_MINUTE: "100", ZOHO_BUDGET_MAX_CONCURRENT: "10", ZOHO_BUDGET_MAX_WAIT_MS: "20000" });
+      expect(Object.keys(dataOf("provisioning"))).toContain("NATS_URL");
     }
   });
 
@@ -474,6 +477,7 @@ describe("observability", () => {
     expect(alerts.get("T2MobileWebhookGaveUp")?.[0]).toMatch(/t2m_webhook_attempts_total\{[^}]*result="gave-up"/);
     expect(alerts.get("T2MobileOrdersFailing")?.[0]).toMatch(/t2m_orders_finished_total\{[^}]*status="FAILED"/);
     expect(alerts.get("T2MobileFulfilmentSlow")?.[0]).toMatch(/histogram_quantile\(0\.95,.*t2m_order_fulfilment_seconds_bucket.*> 600/s);
+    expect(alerts.get("T2MobileIntegrityError")?.[0]).toMatch(/increase\(t2m_integrity_errors_total\{[^}]*\}\[15m\]\)\) > 0/);
     // One "down" alert per deployed service, on `up` of that Deployment's pods.
     const down = alerts.get("T2MobileServiceDown") ?? [];
     expect(down).toHaveLength(DEPLOYED_SERVICES.length);

@@ -264,6 +264,25 @@ describe("crash safety", () => {
   });
 });
 
+describe("restarts", () => {
+  it("a Zoho sandbox restarted on its kept state still fulfils new orders: its ids never repeat", async () => {
+    const before = newOrder();
+    expect((await api.submit(before, `key-${before.orderId}`)).status).toBe(202);
+    const first = await finalOrder(before.orderId);
+    expect(first.status).toBe("FULFILLED");
+
+    await stack.restart("zoho-sandbox");
+
+    const after = newOrder();
+    expect((await api.submit(after, `key-${after.orderId}`)).status).toBe(202);
+    const second = await finalOrder(after.orderId);
+    expect(second).toMatchObject({ status: "FULFILLED" });
+    expect(second.zohoSalesOrderId).not.toBe(first.zohoSalesOrderId);
+    // The earlier order is still in the sandbox's organisation.
+    expect((await salesOrdersNumbered(stack, before.orderId)).map((o) => o.salesorder_id)).toEqual([first.zohoSalesOrderId]);
+  });
+});
+
 describe("observability", () => {
   it("one trace follows an order through every service, NATS hops included", async () => {
     const order = newOrder();

@@ -88,7 +88,9 @@ describe("retries live in MongoDB, not in JetStream", () => {
       const doc = await database.collection("orders").findOne({ _id: order.orderId as never });
       return doc?.nextAttemptAt ? doc : undefined;
     });
-    expect(waiting).toMatchObject({ status: "PROCESSING", attempts: 1 });
+    expect(waiting.status).toBe("PROCESSING");
+    // The first or the second failed attempt, depending on when the probe looked.
+    expect([1, 2]).toContain(waiting.attempts);
     expect(waiting.lastError).toMatch(/UNAVAILABLE|503/);
     const done = await finished(order.orderId);
     expect(done).toMatchObject({ status: "FULFILLED" });

@@ -2,7 +2,10 @@
 // npm start runs after installing and building), used as T2Mobile would:
 // with its own API key, webhook secret and webhook receiver. It reuses the
 // NATS and MongoDB it is pointed at; here those are this test's own.
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import { ManagedProcess, REPO_ROOT, startFerretDb, startNatsServer, type FerretDb, type NatsServer } from "@t2m/devstack";
@@ -24,11 +27,14 @@ const receiver = createServer((req, res) => {
 let nats: NatsServer;
 let ferretDb: FerretDb;
 let platform: ManagedProcess;
+let scratch: string;
 const gateway = "http://127.0.0.1:4000";
 
 beforeAll(async () => {
   await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
   [nats, ferretDb] = await Promise.all([startNatsServer(), startFerretDb()]);
+  // The sandbox's state stays out of the repository's .data, like NATS's and FerretDB's.
+  scratch = await mkdtemp(join(tmpdir(), "t2m-quick-start-"));
   platform = ManagedProcess.spawn({
     name: "npm-start",
     command: process.execPath,
@@ -42,6 +48,7 @@ beforeAll(async () => {
       T2MOBILE_API_KEY: apiKey,
       T2MOBILE_WEBHOOK_SECRET: secret,
       T2MOBILE_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/t2mobile/webhooks`,
+      ZOHO_SANDBOX_STATE_FILE: join(scratch, "zoho-sandbox.json"),
     },
   });
   await platform.waitForLine((line) => line.includes("platform is running"), 90_000, "its ready banner");
@@ -50,6 +57,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform?.stop({ timeoutMs: 20_000 });
   await Promise.all([nats?.stop(), ferretDb?.stop()]);
+  if (scratch) await rm(scratch, { recursive: true, force: true });
   receiver.closeAllConnections();
   await new Promise<void>((r) => receiver.close(() => r()));
 });

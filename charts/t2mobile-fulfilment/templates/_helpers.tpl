@@ -88,6 +88,9 @@ sorted). Usage: include "t2m.configData" (dict "root" $ "name" "gateway" "svc" $
 {{- $_ := set $data "ZOHO_ACCOUNTS_URL" $v.zoho.accountsUrl -}}
 {{- $_ := set $data "ZOHO_API_URL" $v.zoho.apiUrl -}}
 {{- $_ := set $data "ZOHO_TIMEOUT_MS" (toString (int64 $v.zoho.timeoutMs)) -}}
+{{- $_ := set $data "ZOHO_BUDGET_CALLS_PER_MINUTE" (toString (int64 $v.zoho.budget.callsPerMinute)) -}}
+{{- $_ := set $data "ZOHO_BUDGET_MAX_CONCURRENT" (toString (int64 $v.zoho.budget.maxConcurrent)) -}}
+{{- $_ := set $data "ZOHO_BUDGET_MAX_WAIT_MS" (toString (int64 $v.zoho.budget.maxWaitMs)) -}}
 {{- else if eq $use "webhook" -}}
 {{- $_ := set $data "WEBHOOK_RETRY_DELAYS_MS" $v.webhook.retryDelaysMs -}}
 {{- $_ := set $data "WEBHOOK_TIMEOUT_MS" (toString (int64 $v.webhook.timeoutMs)) -}}

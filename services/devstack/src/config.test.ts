@@ -37,6 +37,7 @@ describe("serviceEnv", () => {
     });
     expect(serviceEnv("provisioning", topology)).toMatchObject({
       PORT: "4103",
+      NATS_URL: "nats://127.0.0.1:4222",
       ZOHO_ACCOUNTS_URL: "http://127.0.0.1:4105",
       ZOHO_API_URL: "http://127.0.0.1:4105/inventory/v1",
       ZOHO_CLIENT_SECRET: SandboxDefaults.zohoClientSecret,
@@ -47,6 +48,10 @@ describe("serviceEnv", () => {
     });
     expect(serviceEnv("webhook-inbox", topology).T2MOBILE_WEBHOOK_SECRET).toBe(SandboxDefaults.t2mobileWebhookSecret);
     expect(serviceEnv("zoho-sandbox", topology).CATALOGUE_FILE).toBe(topology.catalogueFile);
+    expect(serviceEnv("zoho-sandbox", topology)).not.toHaveProperty("ZOHO_SANDBOX_STATE_FILE");
+    expect(serviceEnv("zoho-sandbox", { ...topology, zohoSandboxStateFile: "/repo/.data/zoho-sandbox/state.json" }).ZOHO_SANDBOX_STATE_FILE).toBe(
+      "/repo/.data/zoho-sandbox/state.json",
+    );
   });
 
   it("sets only the common variables and those the process reads", () => {

@@ -43,7 +43,11 @@ export const SERVICE_VARIABLES: Readonly<Record<ServiceName, readonly string[]>>
   catalogue: ["CATALOGUE_FILE"],
   fulfilment: ["NATS_URL", "MONGODB_URL", "CATALOGUE_URL", "PROVISIONING_URL", "NATS_ACK_WAIT_MS"],
   provisioning: [
+    "NATS_URL",
     "MONGODB_URL",
+    "ZOHO_BUDGET_CALLS_PER_MINUTE",
+    "ZOHO_BUDGET_MAX_CONCURRENT",
+    "ZOHO_BUDGET_MAX_WAIT_MS",
     "ZOHO_ORGANIZATION_ID",
     "ZOHO_CLIENT_ID",
     "ZOHO_CLIENT_SECRET",
@@ -59,7 +63,16 @@ export const SERVICE_VARIABLES: Readonly<Record<ServiceName, readonly string[]>>
     "WEBHOOK_RETRY_DELAYS_MS",
     "NATS_ACK_WAIT_MS",
   ],
-  "zoho-sandbox": ["ZOHO_ORGANIZATION_ID", "ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "CATALOGUE_FILE"],
+  "zoho-sandbox": [
+    "ZOHO_ORGANIZATION_ID",
+    "ZOHO_CLIENT_ID",
+    "ZOHO_CLIENT_SECRET",
+    "ZOHO_REFRESH_TOKEN",
+    "CATALOGUE_FILE",
+    "ZOHO_SANDBOX_STATE_FILE",
+    "ZOHO_SANDBOX_RATE_LIMIT_PER_MINUTE",
+    "ZOHO_SANDBOX_MAX_CONCURRENT",
+  ],
   "webhook-inbox": ["T2MOBILE_WEBHOOK_SECRET"],
 };
 
@@ -78,6 +91,8 @@ export interface StackTopology {
   readonly mongodbUrl: string;
   readonly catalogueFile: string;
   readonly logLevel: string;
+  /** Where the Zoho sandbox keeps its organisation between restarts; unset, it starts empty each time. */
+  readonly zohoSandboxStateFile?: string;
 }
 
 export interface EnvOverrides {
@@ -135,6 +150,7 @@ export function serviceEnv(name: ServiceName, topology: StackTopology, overrides
       PROVISIONING_URL: url("provisioning"),
     },
     provisioning: {
+      NATS_URL: topology.natsUrl,
       MONGODB_URL: topology.mongodbUrl,
       ...zoho,
       ZOHO_ACCOUNTS_URL: zohoSandbox,
@@ -146,7 +162,11 @@ export function serviceEnv(name: ServiceName, topology: StackTopology, overrides
       T2MOBILE_WEBHOOK_URL: pick("T2MOBILE_WEBHOOK_URL", `${url("webhook-inbox")}${WEBHOOK_INBOX_PATH}`),
       T2MOBILE_WEBHOOK_SECRET: webhookSecret,
     },
-    "zoho-sandbox": { ...zoho, CATALOGUE_FILE: topology.catalogueFile },
+    "zoho-sandbox": {
+      ...zoho,
+      CATALOGUE_FILE: topology.catalogueFile,
+      ...(topology.zohoSandboxStateFile ? { ZOHO_SANDBOX_STATE_FILE: topology.zohoSandboxStateFile } : {}),
+    },
     "webhook-inbox": { T2MOBILE_WEBHOOK_SECRET: webhookSecret },
   };
   const globalForThis = Object.fromEntries(Object.entries(global).filter(([key]) => readsVariable(name, key)));
@@ -214,6 +234,12 @@ export const USER_VARIABLES = [
   "NATS_ACK_WAIT_MS",
   "WEBHOOK_RETRY_DELAYS_MS",
   "SHUTDOWN_TIMEOUT_MS",
+  "ZOHO_SANDBOX_STATE_FILE",
+  "ZOHO_SANDBOX_RATE_LIMIT_PER_MINUTE",
+  "ZOHO_SANDBOX_MAX_CONCURRENT",
+  "ZOHO_BUDGET_CALLS_PER_MINUTE",
+  "ZOHO_BUDGET_MAX_CONCURRENT",
+  "ZOHO_BUDGET_MAX_WAIT_MS",
 ] as const;
 
 /** The user's settings among USER_VARIABLES (empty counts as unset). */

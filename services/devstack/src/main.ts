@@ -190,6 +190,8 @@ async function main(): Promise<void> {
     ports: "default",
     nats: { url: natsInfo.url },
     mongodbUrl: mongo.url,
+    // Kept between runs with the rest of .data, so Zoho ids never repeat (ZOHO_SANDBOX_STATE_FILE overrides it).
+    zohoSandboxStateFile: join(paths().dataDir, "zoho-sandbox", "state.json"),
     env: overrides,
     logLevel: env.LOG_LEVEL || "info",
     output: sink,

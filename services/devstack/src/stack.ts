@@ -45,6 +45,8 @@ export interface StackOptions {
   readonly database?: string;
   /** Where a started NATS and FerretDB keep their data (subfolders nats/, ferretdb/); a temp dir removed on stop() when omitted. */
   readonly dataDir?: string;
+  /** The Zoho sandbox's state file (ZOHO_SANDBOX_STATE_FILE); default zoho-sandbox/state.json in dataDir, so a restarted sandbox keeps its ids. */
+  readonly zohoSandboxStateFile?: string;
   /** Env for every process that reads the variable (e.g. NATS_ACK_WAIT_MS, WEBHOOK_RETRY_DELAYS_MS, T2MOBILE_API_KEY). */
   readonly env?: Environment;
   /** Env for one process, applied after `env`. */
@@ -196,6 +198,7 @@ class StackImpl implements Stack {
       mongodbUrl: this.mongodbUrl,
       catalogueFile: paths(this.repoRoot).catalogueFile,
       logLevel: this.options.logLevel ?? "info",
+      zohoSandboxStateFile: this.options.zohoSandboxStateFile ?? join(this.dataDir, "zoho-sandbox", "state.json"),
     };
     for (const name of SERVICE_NAMES) {
       this.env[name] = serviceEnv(name, topology, { global: this.options.env, service: { ...this.overrides[name], ...this.startEnv[name] } });

@@ -18,6 +18,13 @@ const CALLER_CODES = new Set([
   Code.Canceled,
 ]);
 
+/**
+ * Codes that ask the caller to come back later by design (a spent shared
+ * quota, an outcome not settled yet): flow control, not failures, so they
+ * are logged at info like a caller's mistake rather than as errors.
+ */
+const DEFERRING_CODES = new Set([Code.ResourceExhausted, Code.Aborted]);
+
 function codeName(code: Code | undefined): string {
   return code === undefined ? "ok" : Code[code];
 }
@@ -46,6 +53,7 @@ function serverInterceptor(logger: Logger, metrics: Metrics): Interceptor {
       metrics.rpcServerDuration.observe({ ...labels, code: codeName(error.code) }, (performance.now() - started) / 1000);
       const fields = { rpc: `${labels.rpc_service}/${labels.method}`, code: codeName(error.code) };
       if (known && CALLER_CODES.has(err.code)) logger.info({ ...fields, reason: err.rawMessage }, "rpc rejected");
+      else if (known && DEFERRING_CODES.has(err.code)) logger.info({ ...fields, reason: err.rawMessage }, "rpc deferred");
       else logger.error({ ...fields, err }, "rpc failed");
       throw error;
     }

@@ -1,50 +1,85 @@
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { Code, ConnectError, invalidArgument, reasonedError, type Database, type ServiceRuntime } from "@t2m/platform";
-import { ProvisioningService } from "@t2m/proto/provisioning/v1/provisioning";
-import { Counter } from "prom-client";
+import { Code, invalidArgument, reasonedError, type Database, type FieldViolation, type ServiceRuntime } from "@t2m/platform";
+import { ProvisioningService, SalesOrderDisposition } from "@t2m/proto/provisioning/v1/provisioning";
+import { openStores } from "./adapters/stores.js";
+import { toSubscriptionMessage } from "./adapters/subscription-view.js";
+import { createProvisioningMetrics, type ProvisioningMetrics } from "./adapters/metrics.js";
+import { classifyFailure, ProvisioningReasons, toConnectError } from "./adapters/zoho-errors.js";
+import type { CallContext } from "./domain/call-budget.js";
 import {
-  createSalesOrderOnce,
   provisionLicenceOnce,
   validateLicenceRequest,
   validateSalesOrderRequest,
   type LicenceProvisioner,
-  type SalesOrderGateway,
 } from "./domain/provisioning.js";
-import { openStores } from "./adapters/stores.js";
-import { toSubscriptionMessage } from "./adapters/subscription-view.js";
+import { SalesOrders, type ZohoSalesOrderCalls } from "./domain/sales-orders.js";
 
 export interface ProvisioningDependencies {
   readonly runtime: ServiceRuntime;
   readonly database: Database;
-  readonly zoho: SalesOrderGateway;
+  /** Zoho Inventory (ZohoInventoryClient), its calls already going through the call budget. */
+  readonly zoho: ZohoSalesOrderCalls;
   readonly licences: LicenceProvisioner;
-  /** Turns a Zoho failure into the ConnectError callers see (retryable → UNAVAILABLE). */
-  readonly zohoError: (err: unknown) => ConnectError | undefined;
+  /** The longest an RPC waits for Zoho's call budget, over all its calls (ZOHO_BUDGET_MAX_WAIT_MS). */
+  readonly maxWaitMs: number;
+  /** Default: created on the runtime's registry. */
+  readonly metrics?: ProvisioningMetrics;
+  /** Most ids per bulk confirmation. Default 25. */
+  readonly confirmBatchMax?: number;
 }
 
 const emptyCustomer = { customerId: "", name: "", email: "", phone: "" };
 
+const dispositions = {
+  NONE: SalesOrderDisposition.NONE,
+  VOIDED: SalesOrderDisposition.VOIDED,
+  FLAGGED: SalesOrderDisposition.FLAGGED,
+} as const;
+
 export async function createProvisioning(deps: ProvisioningDependencies) {
   const stores = await openStores(deps.database);
-  const { logger, metrics } = deps.runtime;
-  const provisioned = new Counter({
-    name: "t2m_provisioning_operations_total",
-    help: "Sales orders and licences, by operation and result (created, replayed, failed)",
-    labelNames: ["operation", "result"],
-    registers: [metrics.registry],
+  const { logger } = deps.runtime;
+  const metrics = deps.metrics ?? createProvisioningMetrics(deps.runtime.metrics.registry);
+  const salesOrders = new SalesOrders({
+    store: stores.salesOrders,
+    contacts: stores.contacts,
+    zoho: deps.zoho,
+    logger,
+    confirmBatchMax: deps.confirmBatchMax,
+    onConfirmBatch: (size) => metrics.confirmBatchSize.observe(size),
+    onFlagged: () => metrics.flagged.inc(),
   });
 
-  /** Runs an operation, mapping Zoho failures; the replay flag tells whether anything new happened. */
-  const run = async <T>(operation: string, orderId: string, work: () => Promise<{ value: T; replayed: boolean }>): Promise<T> => {
+  /** An RPC's budget: served by `priority` (oldest order first), waiting at most maxWaitMs in all. */
+  const budgetContext = (priority: number | undefined): CallContext => {
+    const now = Date.now();
+    return { priority: priority ?? now, deadline: now + deps.maxWaitMs };
+  };
+
+  /** Runs an operation, counting its result and mapping failures to the error contract. */
+  const run = async <T>(operation: string, orderId: string, work: () => Promise<{ value: T; result: string }>): Promise<T> => {
     try {
-      const { value, replayed } = await work();
-      provisioned.inc({ operation, result: replayed ? "replayed" : "created" });
-      if (!replayed) logger.info({ orderId, operation }, `${operation} done`);
+      const { value, result } = await work();
+      metrics.operations.inc({ operation, result });
+      if (result !== "replayed") logger.info({ orderId, operation, result }, `${operation} done`);
       return value;
     } catch (err) {
-      provisioned.inc({ operation, result: "failed" });
-      throw deps.zohoError(err) ?? err;
+      const failure = classifyFailure(err);
+      // Waiting for the budget or for Zoho to settle is not a failure of the order.
+      const waiting = failure?.code === Code.ResourceExhausted || failure?.code === Code.Aborted;
+      metrics.operations.inc({ operation, result: waiting ? "deferred" : "failed" });
+      if (failure?.reason === ProvisioningReasons.integrity) {
+        metrics.integrityErrors.inc({ kind: "zoho_sales_order_id" });
+        logger.error({ err, orderId, operation }, "integrity error: Zoho's answer clashes with another order's records");
+      }
+      throw failure ? toConnectError(failure) : err;
     }
+  };
+
+  const required = (violations: FieldViolation[], field: string, value: string) => {
+    if (value.trim() === "") violations.push({ field, description: "is required" });
+    return violations;
   };
 
   const routes = (router: ConnectRouter) =>
@@ -65,16 +100,25 @@ export async function createProvisioning(deps: ProvisioningDependencies) {
         };
         const violations = validateSalesOrderRequest(request);
         if (violations.length > 0) throw invalidArgument(violations);
+        const ctx = budgetContext(req.acceptedAt ? timestampMs(req.acceptedAt) : undefined);
         const record = await run("create_sales_order", request.orderId, async () => {
-          const before = await stores.salesOrders.find(request.orderId);
-          const value = await createSalesOrderOnce(request, { store: stores.salesOrders, zoho: deps.zoho, now: () => new Date() });
-          return { value, replayed: before !== undefined };
+          const { record, replayed } = await salesOrders.create(request, ctx);
+          return { value: record, result: replayed ? "replayed" : "created" };
         });
         return {
           zohoSalesOrderId: record.zohoSalesOrderId,
           zohoSalesOrderNumber: record.zohoSalesOrderNumber,
           zohoCustomerId: record.zohoCustomerId,
         };
+      },
+      voidSalesOrder: async (req) => {
+        const violations = required([], "order_id", req.orderId);
+        if (violations.length > 0) throw invalidArgument(violations);
+        const outcome = await run("void_sales_order", req.orderId, async () => {
+          const value = await salesOrders.void(req.orderId, req.reason, budgetContext(undefined));
+          return { value, result: value.disposition.toLowerCase() };
+        });
+        return { disposition: dispositions[outcome.disposition], zohoSalesOrderId: outcome.zohoSalesOrderId };
       },
       provisionLicence: async (req) => {
         const request = {
@@ -94,7 +138,7 @@ export async function createProvisioning(deps: ProvisioningDependencies) {
             provisioner: deps.licences,
             now: () => new Date(),
           });
-          return { value, replayed: before !== undefined };
+          return { value, result: before !== undefined ? "replayed" : "created" };
         });
         return { subscription: toSubscriptionMessage(subscription) };
       },
@@ -107,5 +151,5 @@ export async function createProvisioning(deps: ProvisioningDependencies) {
       },
     });
 
-  return { routes };
+  return { routes, metrics };
 }

@@ -1,4 +1,5 @@
-import { baseConfigShape, mongoConfigShape, loadConfig, port, secret, url } from "@t2m/platform";
+import { baseConfigShape, mongoConfigShape, loadConfig, natsConfigShape, port, secret, url } from "@t2m/platform";
+import type { BudgetLimits } from "./domain/budget.js";
 import { DefaultPorts, SandboxDefaults } from "@t2m/topology";
 import { z } from "zod";
 
@@ -10,6 +11,8 @@ export function loadProvisioningConfig(env?: Record<string, string | undefined>)
         ...baseConfigShape,
         PORT: port(DefaultPorts.provisioning),
         ...mongoConfigShape,
+        // Zoho's call budget is shared by every replica in NATS KV.
+        NATS_URL: natsConfigShape.NATS_URL,
         // Real Zoho (US data centre) unless pointed elsewhere; local runs point at the sandbox.
         ZOHO_ACCOUNTS_URL: url(["https:", "http:"]).default("https://accounts.zoho.com"),
         ZOHO_API_URL: url(["https:", "http:"]).default("https://www.zohoapis.com/inventory/v1"),
@@ -18,9 +21,29 @@ export function loadProvisioningConfig(env?: Record<string, string | undefined>)
         ZOHO_CLIENT_SECRET: secret(ctx, SandboxDefaults.zohoClientSecret),
         ZOHO_REFRESH_TOKEN: secret(ctx, SandboxDefaults.zohoRefreshToken),
         ZOHO_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+        // Zoho Inventory's limits per organisation, kept by all replicas together; 0 turns either off (load tests against a sandbox without limits).
+        ZOHO_BUDGET_CALLS_PER_MINUTE: z.coerce.number().int().min(0).default(100),
+        ZOHO_BUDGET_MAX_CONCURRENT: z.coerce.number().int().min(0).default(10),
+        // The longest an RPC waits for the budget before answering RESOURCE_EXHAUSTED with RetryInfo.
+        ZOHO_BUDGET_MAX_WAIT_MS: z.coerce.number().int().min(0).default(20_000),
       }),
     env,
   );
 }
 
 export type ProvisioningConfig = ReturnType<typeof loadProvisioningConfig>;
+
+/**
+ * The call budget's limits from the configuration: Zoho's 60 s window, a
+ * 2 s margin (how late after its slot a call may reach Zoho, clock skew
+ * between replicas included), and leases that outlive a call's timeout.
+ */
+export function budgetLimits(config: Pick<ProvisioningConfig, "ZOHO_BUDGET_CALLS_PER_MINUTE" | "ZOHO_BUDGET_MAX_CONCURRENT" | "ZOHO_TIMEOUT_MS">): BudgetLimits {
+  return {
+    callsPerWindow: config.ZOHO_BUDGET_CALLS_PER_MINUTE,
+    windowMs: 60_000,
+    marginMs: 2_000,
+    maxConcurrent: config.ZOHO_BUDGET_MAX_CONCURRENT,
+    leaseMs: config.ZOHO_TIMEOUT_MS + 5_000,
+  };
+}

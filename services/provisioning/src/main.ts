@@ -1,24 +1,29 @@
+import { hostname } from "node:os";
 import { connectHandler, runMain, runService, serveOptions } from "@t2m/platform";
-import { Histogram } from "prom-client";
+import { KvBuckets } from "@t2m/topology";
+import { KvBudgetStore } from "./adapters/budget-kv.js";
+import { createProvisioningMetrics } from "./adapters/metrics.js";
 import { SandboxLicenceProvisioner } from "./adapters/sandbox-licence-provisioner.js";
 import { ZohoInventoryClient } from "./adapters/zoho/index.js";
-import { zohoErrorToConnect } from "./adapters/zoho-errors.js";
 import { createProvisioning } from "./app.js";
-import { loadProvisioningConfig } from "./config.js";
+import { budgetLimits, loadProvisioningConfig } from "./config.js";
+import { CallBudget } from "./domain/call-budget.js";
 
 runMain(async () => {
   const config = loadProvisioningConfig();
-  await runService<false, true>({
+  await runService<true, true>({
     name: "provisioning",
     ...serveOptions(config),
+    // NATS only for the shared Zoho call budget (a KV bucket): no streams, no consumers.
+    nats: { url: config.NATS_URL, ackWaitMs: 30_000, streams: [], consumers: [] },
     mongodbUrl: config.MONGODB_URL,
     start: async (rt) => {
-      const zohoSeconds = new Histogram({
-        name: "t2m_zoho_request_duration_seconds",
-        help: "Calls to Zoho (token refresh included), by operation and HTTP status",
-        labelNames: ["operation", "status"],
-        buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
-        registers: [rt.metrics.registry],
+      const metrics = createProvisioningMetrics(rt.metrics.registry);
+      const budget = new CallBudget({
+        store: new KvBudgetStore(await rt.events.kv(KvBuckets.zohoBudget), KvBudgetStore.keyFor(config.ZOHO_ORGANIZATION_ID)),
+        limits: budgetLimits(config),
+        holder: `${hostname()}:${process.pid}`,
+        observer: metrics.budgetObserver,
       });
       const zoho = new ZohoInventoryClient({
         accountsUrl: config.ZOHO_ACCOUNTS_URL,
@@ -29,15 +34,22 @@ runMain(async () => {
         refreshToken: config.ZOHO_REFRESH_TOKEN,
         requestTimeoutMs: config.ZOHO_TIMEOUT_MS,
         logger: rt.logger,
-        onRequest: (e) => zohoSeconds.observe({ operation: e.operation, status: String(e.status ?? 0) }, e.durationMs / 1000),
+        budget,
+        defaultMaxWaitMs: config.ZOHO_BUDGET_MAX_WAIT_MS,
+        onRequest: metrics.onZohoRequest,
+        onRateLimited: metrics.onRateLimited,
       });
-      rt.logger.info({ apiUrl: config.ZOHO_API_URL, accountsUrl: config.ZOHO_ACCOUNTS_URL }, "Zoho configured");
+      rt.logger.info(
+        { apiUrl: config.ZOHO_API_URL, accountsUrl: config.ZOHO_ACCOUNTS_URL, budget: budget.limits, maxWaitMs: config.ZOHO_BUDGET_MAX_WAIT_MS },
+        "Zoho configured",
+      );
       const provisioning = await createProvisioning({
         runtime: rt,
         database: rt.database,
         zoho,
         licences: new SandboxLicenceProvisioner(),
-        zohoError: zohoErrorToConnect,
+        maxWaitMs: config.ZOHO_BUDGET_MAX_WAIT_MS,
+        metrics,
       });
       return connectHandler(provisioning.routes, rt.logger, rt.metrics);
     },

@@ -1,4 +1,4 @@
-import { faultEnvelope, FaultSpecError, parseFaultSpec, type SandboxOperation } from "./domain/faults.js";
+import { faultEnvelope, FaultSpecError, isRateLimitFault, parseFaultSpec, type SandboxOperation } from "./domain/faults.js";
 import { parsePaging } from "./domain/paging.js";
 import type { ZohoSandboxState } from "./domain/sandbox-state.js";
 import { invalidValue, ZohoCode, ZohoError } from "./domain/zoho-error.js";
@@ -20,6 +20,8 @@ export interface SandboxRequest {
   /** Where the caller reached the sandbox, e.g. http://127.0.0.1:4105; the token answer names it as api_domain. */
   readonly origin: string;
   readonly body: RequestBody;
+  /** The body as text ("" when none), for faults that match on it. */
+  readonly rawBody?: string;
 }
 
 export interface SandboxReply {
@@ -29,6 +31,10 @@ export interface SandboxReply {
   readonly delayMs: number;
   /** The Zoho operation answered, if the request was one. */
   readonly operation?: SandboxOperation;
+  /** Response headers besides the content type (the rate-limit headers on API answers). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Frees the call's place under the concurrency limit; call once the answer is sent (or dropped). */
+  readonly release?: () => void;
 }
 
 export const API_PREFIX = "/inventory/v1";
@@ -89,8 +95,27 @@ const apiRoutes: readonly ApiRoute[] = [
     path: /^\/salesorders$/,
     operation: "listSalesOrders",
     run: (state, { query }) => {
-      const { page, page_context } = state.org.listSalesOrders(parsePaging(query));
+      const { page, page_context } = state.org.listSalesOrders(
+        { salesorderNumber: query.get("salesorder_number") ?? undefined, referenceNumber: query.get("reference_number") ?? undefined },
+        parsePaging(query),
+      );
       return success(200, "success", { salesorders: page, page_context });
+    },
+  },
+  {
+    method: "POST",
+    path: /^\/salesorders\/status\/confirmed$/,
+    operation: "bulkConfirmSalesOrders",
+    run: (state, { query }) => {
+      const ids = (query.get("salesorder_ids") ?? "").split(",").map((id) => id.trim());
+      const { changed, refused } = state.org.bulkConfirmSalesOrders(ids);
+      // The contract's shape, odd names included: data.email_success_info[].ids and data.email_error_info[] ([U] what the latter holds).
+      return success(200, "Sales order status has been changed to Confirmed.", {
+        data: {
+          email_success_info: changed.length > 0 ? [{ code: ZohoCode.success, message: "The status of the sales order has been changed to Confirmed.", ids: changed }] : [],
+          email_error_info: refused.map((r) => ({ code: r.code, message: r.message, ids: [r.id] })),
+        },
+      });
     },
   },
   {
@@ -118,6 +143,15 @@ const apiRoutes: readonly ApiRoute[] = [
     run: (state, { params }) => {
       state.org.confirmSalesOrder(params[0]!);
       return success(200, "Sales order status has been changed to 'Confirmed'.", {});
+    },
+  },
+  {
+    method: "POST",
+    path: /^\/salesorders\/([^/]+)\/status\/void$/,
+    operation: "voidSalesOrder",
+    run: (state, { params }) => {
+      state.org.voidSalesOrder(params[0]!);
+      return success(200, "The status of the Sales Order has been changed to void.", {});
     },
   },
 ];
@@ -160,33 +194,60 @@ function handleToken(state: ZohoSandboxState, request: SandboxRequest): SandboxR
 
 function handleApi(state: ZohoSandboxState, request: SandboxRequest): SandboxReply {
   const path = request.path.slice(API_PREFIX.length);
+  const headers = rateLimitHeaders(state);
   const matching = apiRoutes.filter((r) => r.path.test(path));
-  if (matching.length === 0) return { status: 404, body: { code: ZohoCode.invalidUrl, message: "Invalid URL Passed" }, delayMs: 0 };
+  if (matching.length === 0) return { status: 404, body: { code: ZohoCode.invalidUrl, message: "Invalid URL Passed" }, delayMs: 0, headers };
   const route = matching.find((r) => r.method === request.method);
-  if (!route) return { status: 405, body: { code: ZohoCode.invalidUrl, message: "Method not allowed for this URL" }, delayMs: 0 };
+  if (!route) return { status: 405, body: { code: ZohoCode.invalidUrl, message: "Method not allowed for this URL" }, delayMs: 0, headers };
 
   let delayMs = 0;
+  let release: (() => void) | undefined;
+  let retryAfterSeconds: number | undefined;
   let reply: { status: number; body: unknown };
   try {
-    admit(state, request);
-    const fault = state.faults.take(route.operation);
+    release = admit(state, request);
+    const fault = state.faults.take(route.operation, requestText(request), state.random);
     delayMs = fault?.delayMs ?? 0;
     if (fault?.status !== undefined) {
       reply = { status: fault.status, body: faultEnvelope({ ...fault, status: fault.status }) };
+      if (isRateLimitFault(fault)) retryAfterSeconds = fault.retryAfterSeconds ?? 1;
     } else {
       const params = route.path.exec(path)!.slice(1).map(decodeURIComponent);
       reply = route.run(state, { params, query: request.query, body: request.body });
     }
   } catch (err) {
-    if (!(err instanceof ZohoError)) throw err;
+    if (!(err instanceof ZohoError)) {
+      release?.();
+      throw err;
+    }
     reply = { status: err.httpStatus, body: err.envelope };
+    if (err instanceof RateLimited) retryAfterSeconds = err.retryAfterSeconds;
   }
   state.recordRequest(route.operation, reply.status);
-  return { ...reply, delayMs, operation: route.operation };
+  return {
+    ...reply,
+    delayMs,
+    operation: route.operation,
+    // After the call counted, so Remaining and Reset describe the window it left behind.
+    headers: { ...rateLimitHeaders(state), ...(retryAfterSeconds === undefined ? {} : { "retry-after": String(retryAfterSeconds) }) },
+    release,
+  };
 }
 
-/** Token, organisation and rate limit, in the order Zoho would plausibly check them ([U]). */
-function admit(state: ZohoSandboxState, request: SandboxRequest): void {
+/** A 429 from the sandbox's own limits, with the Retry-After it sends. */
+class RateLimited extends ZohoError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(429, ZohoCode.requestLimitExceeded, "Request Limit Exceeded");
+  }
+}
+
+/**
+ * Token, organisation, concurrency and rate limit, in the order Zoho would
+ * plausibly check them ([U]). Returns the release of the call's place under
+ * the concurrency limit. A call refused by either limit does not count
+ * against the other.
+ */
+function admit(state: ZohoSandboxState, request: SandboxRequest): () => void {
   const [scheme, token] = (request.authorization ?? "").split(" ", 2);
   if (scheme?.toLowerCase() !== "zoho-oauthtoken" || !state.tokens.isLive(token)) {
     throw new ZohoError(401, ZohoCode.notAuthorized, "You are not authorized to perform this operation");
@@ -199,9 +260,45 @@ function admit(state: ZohoSandboxState, request: SandboxRequest): void {
   if (organizationId !== state.organizationId) {
     throw new ZohoError(401, ZohoCode.notAuthorized, "You are not authorized to perform this operation");
   }
+  // [U] Zoho's answer over its concurrency limit; the sandbox answers as for the rate limit and asks for a second's pause.
+  if (!state.concurrency.tryAcquire(organizationId)) throw new RateLimited(1);
   if (!state.rateLimiter.tryAcquire(organizationId)) {
-    throw new ZohoError(429, ZohoCode.requestLimitExceeded, "Request Limit Exceeded");
+    state.concurrency.release(organizationId);
+    throw new RateLimited(Math.max(1, state.rateLimiter.status(organizationId)?.resetSeconds ?? 1));
   }
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    state.concurrency.release(organizationId);
+  };
+}
+
+/**
+ * Zoho's rate-limit headers, as seen on Books answers [T]: the limit, calls
+ * left in the window, and (the sandbox's reading of an undocumented value)
+ * seconds until a call leaves the window. None when the limit is off.
+ */
+function rateLimitHeaders(state: ZohoSandboxState): Record<string, string> {
+  const status = state.rateLimiter.status(state.organizationId);
+  if (!status) return {};
+  return {
+    "x-rate-limit-limit": String(status.limit),
+    "x-rate-limit-remaining": String(status.remaining),
+    "x-rate-limit-reset": String(status.resetSeconds),
+  };
+}
+
+/** What a fault's `match` looks in: the path, the query string and the body. */
+function requestText(request: SandboxRequest): string {
+  let path = request.path;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // Keep the raw path.
+  }
+  const query = [...request.query].map(([name, value]) => `${name}=${value}`).join("&");
+  return `${path}?${query}\n${request.rawBody ?? ""}`;
 }
 
 /** The JSON object a Zoho write carries: a JSON body, or the legacy `JSONString` form field. */

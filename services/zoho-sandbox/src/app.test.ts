@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { SandboxDefaults } from "@t2m/topology";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startZohoSandbox, type RunningZohoSandbox } from "./index.js";
@@ -44,7 +47,7 @@ async function api(method: string, path: string, options: { token?: string; body
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (options.token) headers.authorization = `Zoho-oauthtoken ${options.token}`;
   const response = await fetch(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: (await response.json()) as Record<string, any>, headers: response.headers };
 }
 
 async function control(method: string, path: string, body?: unknown) {
@@ -92,7 +95,7 @@ describe("token endpoint", () => {
 
 describe("Inventory API admission", () => {
   it("refuses a call without a live token with 401 and Zoho's envelope", async () => {
-    expect(await api("GET", "/items")).toEqual({ status: 401, body: { code: 57, message: "You are not authorized to perform this operation" } });
+    expect(await api("GET", "/items")).toMatchObject({ status: 401, body: { code: 57, message: "You are not authorized to perform this operation" } });
     expect((await api("GET", "/items", { token: "1000.made.up" })).status).toBe(401);
   });
 
@@ -114,7 +117,7 @@ describe("Inventory API admission", () => {
 
   it("answers unknown URLs and methods with Zoho's envelope", async () => {
     const token = await accessToken();
-    expect(await api("GET", "/invoices", { token })).toEqual({ status: 404, body: { code: 5, message: "Invalid URL Passed" } });
+    expect(await api("GET", "/invoices", { token })).toMatchObject({ status: 404, body: { code: 5, message: "Invalid URL Passed" } });
     expect((await api("DELETE", "/salesorders", { token })).status).toBe(405);
   });
 });
@@ -151,7 +154,7 @@ describe("Inventory API", () => {
 
     expect(await api("POST", "/salesorders", { token, query, body: salesOrder(customerId, itemId) })).toMatchObject({ status: 400, body: { code: 1001 } });
 
-    expect(await api("POST", `/salesorders/${id}/status/confirmed`, { token })).toEqual({
+    expect(await api("POST", `/salesorders/${id}/status/confirmed`, { token })).toMatchObject({
       status: 200,
       body: { code: 0, message: "Sales order status has been changed to 'Confirmed'." },
     });
@@ -177,6 +180,54 @@ describe("Inventory API", () => {
   });
 });
 
+describe("Inventory API: finding, confirming in bulk and voiding sales orders", () => {
+  it("filters the list by exact salesorder_number or reference_number", async () => {
+    const token = await accessToken();
+    const { customerId, itemId } = await customerAndItem(token);
+    const query = { ignore_auto_number_generation: "true" };
+    for (const n of ["T2M-1", "T2M-10"]) await api("POST", "/salesorders", { token, query, body: { ...salesOrder(customerId, itemId, n), reference_number: n } });
+    const byNumber = await api("GET", "/salesorders", { token, query: { salesorder_number: "T2M-1" } });
+    expect(byNumber.body.salesorders.map((o: { salesorder_number: string }) => o.salesorder_number)).toEqual(["T2M-1"]);
+    const byReference = await api("GET", "/salesorders", { token, query: { reference_number: "T2M-10" } });
+    expect(byReference.body.salesorders.map((o: { reference_number: string }) => o.reference_number)).toEqual(["T2M-10"]);
+  });
+
+  it("confirms in bulk, listing confirmed and refused ids in the contract's data node, and counts the call", async () => {
+    const token = await accessToken();
+    const { customerId, itemId } = await customerAndItem(token);
+    const query = { ignore_auto_number_generation: "true" };
+    const ids: string[] = [];
+    for (const n of ["A", "B"]) ids.push((await api("POST", "/salesorders", { token, query, body: salesOrder(customerId, itemId, n) })).body.salesorder.salesorder_id);
+    await api("POST", `/salesorders/${ids[1]}/status/confirmed`, { token });
+    const bulk = await api("POST", "/salesorders/status/confirmed", { token, query: { salesorder_ids: ids.join(",") } });
+    expect(bulk).toMatchObject({
+      status: 200,
+      body: {
+        code: 0,
+        data: {
+          email_success_info: [{ code: 0, ids: [ids[0]] }],
+          email_error_info: [{ code: 36015, message: "Sales order is already confirmed.", ids: [ids[1]] }],
+        },
+      },
+    });
+    expect((await api("POST", "/salesorders/status/confirmed", { token })).body).toMatchObject({ code: 2 });
+    expect(sandbox.state.snapshot().requests.bulkConfirmSalesOrders).toEqual({ total: 2, byStatus: { "200": 1, "400": 1 } });
+  });
+
+  it("voids a sales order, and refuses to void it twice", async () => {
+    const token = await accessToken();
+    const { customerId, itemId } = await customerAndItem(token);
+    const id = (await api("POST", "/salesorders", { token, query: { ignore_auto_number_generation: "true" }, body: salesOrder(customerId, itemId) })).body.salesorder
+      .salesorder_id as string;
+    expect(await api("POST", `/salesorders/${id}/status/void`, { token })).toMatchObject({
+      status: 200,
+      body: { code: 0, message: "The status of the Sales Order has been changed to void." },
+    });
+    expect((await api("GET", `/salesorders/${id}`, { token })).body.salesorder.status).toBe("void");
+    expect(await api("POST", `/salesorders/${id}/status/void`, { token })).toMatchObject({ status: 400, body: { code: 36015 } });
+  });
+});
+
 describe("control API", () => {
   it("answers the next calls with an injected status without touching state, then recovers", async () => {
     const token = await accessToken();
@@ -184,7 +235,7 @@ describe("control API", () => {
     expect((await control("POST", "/faults", { operation: "createSalesOrder", status: 503, times: 2 })).status).toBe(201);
     const query = { ignore_auto_number_generation: "true" };
     for (let i = 0; i < 2; i++) {
-      expect(await api("POST", "/salesorders", { token, query, body: salesOrder(customerId, itemId) })).toEqual({
+      expect(await api("POST", "/salesorders", { token, query, body: salesOrder(customerId, itemId) })).toMatchObject({
         status: 503,
         body: { code: 1000, message: "Internal error" },
       });
@@ -204,6 +255,23 @@ describe("control API", () => {
     expect(sandbox.state.org.salesOrders().map((o) => o.salesorder_number)).toEqual(["T2M-1001"]);
     expect((await call).status).toBe(201);
     expect(performance.now() - started).toBeGreaterThanOrEqual(390);
+  });
+
+  it("applies a fault only to requests containing its match, and a code 45 on a 400 with Retry-After", async () => {
+    const token = await accessToken();
+    const { customerId, itemId } = await customerAndItem(token);
+    const query = { ignore_auto_number_generation: "true" };
+    await control("POST", "/faults", { operation: "createSalesOrder", status: 400, code: 45, message: "Request Limit Exceeded", match: "T2M-LOAD-", retryAfterSeconds: 2 });
+    expect((await api("POST", "/salesorders", { token, query, body: salesOrder(customerId, itemId, "T2M-1") })).status).toBe(201);
+    const limited = await api("POST", "/salesorders", { token, query, body: salesOrder(customerId, itemId, "T2M-LOAD-1") });
+    expect(limited).toMatchObject({ status: 400, body: { code: 45, message: "Request Limit Exceeded" } });
+    expect(limited.headers.get("retry-after")).toBe("2");
+    expect((await api("POST", "/salesorders", { token, query, body: salesOrder(customerId, itemId, "T2M-LOAD-1") })).status).toBe(201);
+  });
+
+  it("rejects a fault probability outside 0–1", async () => {
+    expect((await control("POST", "/faults", { operation: "listItems", status: 503, probability: 2 })).status).toBe(400);
+    expect((await control("POST", "/faults", { operation: "listItems", status: 503, probability: 0.2, times: -1 })).body.fault).toMatchObject({ probability: 0.2 });
   });
 
   it("fails the token endpoint the way Zoho's accounts server does", async () => {
@@ -245,22 +313,82 @@ describe("control API", () => {
   });
 });
 
-describe("rate limit", () => {
-  it("answers 429 with Zoho's envelope over the per-minute limit", async () => {
+describe("rate and concurrency limits", () => {
+  const tokenOf = async (running: RunningZohoSandbox) =>
+    ((await (await fetch(`${running.url}/oauth/v2/token`, { method: "POST", body: new URLSearchParams(tokenForm) })).json()) as { access_token: string })
+      .access_token;
+
+  it("answers 429 with Zoho's envelope over the per-minute limit, with rate-limit headers on every answer and Retry-After on the 429", async () => {
     const limited = await startZohoSandbox({ rateLimitPerMinute: 2 });
     try {
-      const token = (await (
-        await fetch(`${limited.url}/oauth/v2/token`, { method: "POST", body: new URLSearchParams(tokenForm) })
-      ).json()) as { access_token: string };
+      const token = await tokenOf(limited);
       const call = () =>
         fetch(`${limited.apiUrl}/items?organization_id=${limited.organizationId}`, {
-          headers: { authorization: `Zoho-oauthtoken ${token.access_token}` },
+          headers: { authorization: `Zoho-oauthtoken ${token}` },
         });
-      expect([(await call()).status, (await call()).status]).toEqual([200, 200]);
+      const first = await call();
+      expect(first.status).toBe(200);
+      expect([first.headers.get("x-rate-limit-limit"), first.headers.get("x-rate-limit-remaining")]).toEqual(["2", "1"]);
+      expect(first.headers.get("retry-after")).toBeNull();
+      expect((await call()).headers.get("x-rate-limit-remaining")).toBe("0");
       const third = await call();
       expect({ status: third.status, body: await third.json() }).toEqual({ status: 429, body: { code: 45, message: "Request Limit Exceeded" } });
+      expect(third.headers.get("x-rate-limit-remaining")).toBe("0");
+      expect(Number(third.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(Number(third.headers.get("x-rate-limit-reset"))).toBeGreaterThanOrEqual(1);
     } finally {
       await limited.close();
+    }
+  });
+
+  it("answers 429 code 45 over the concurrency limit, and counts a call until its answer is sent", async () => {
+    const limited = await startZohoSandbox({ maxConcurrent: 1 });
+    try {
+      const token = await tokenOf(limited);
+      const call = () =>
+        fetch(`${limited.apiUrl}/items?organization_id=${limited.organizationId}`, { headers: { authorization: `Zoho-oauthtoken ${token}` } });
+      limited.state.faults.add({ operation: "listItems", delayMs: 300, times: 1 });
+      const held = call();
+      // Wait until the held call has been admitted.
+      while (limited.state.concurrency.inFlight(limited.organizationId) === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const refused = await call();
+      expect({ status: refused.status, body: await refused.json(), retryAfter: refused.headers.get("retry-after") }).toEqual({
+        status: 429,
+        body: { code: 45, message: "Request Limit Exceeded" },
+        retryAfter: "1",
+      });
+      expect((await held).status).toBe(200);
+      expect((await call()).status).toBe(200);
+      expect(limited.state.snapshot().limits).toEqual({ ratePerMinute: 0, maxConcurrent: 1, inFlight: 0, peakInFlight: 1 });
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe("state file", () => {
+  it("keeps contacts, sales orders and the id sequence across restarts", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "zoho-sandbox-state-"));
+    const stateFile = join(dir, "nested", "state.json");
+    try {
+      const first = await startZohoSandbox({ stateFile });
+      const contact = first.state.org.createContact({ contact_name: "Ada" });
+      const item = first.state.org.listItems({ sku: "ZOHO-CRM-STD" }, { page: 1, perPage: 1 }).page[0]!;
+      const order = first.state.org.createSalesOrder({ customer_id: contact.contact_id, salesorder_number: "T2M-1", line_items: [{ item_id: item.item_id }] }, { ignoreAutoNumberGeneration: true });
+      await first.close();
+      expect(JSON.parse(await readFile(stateFile, "utf8"))).toMatchObject({ version: 1, org: { contacts: [{ contact_id: contact.contact_id }] } });
+
+      const second = await startZohoSandbox({ stateFile });
+      try {
+        expect(second.state.org.getSalesOrder(order.salesorder_id).salesorder_number).toBe("T2M-1");
+        expect(second.state.org.listItems({ sku: "ZOHO-CRM-STD" }, { page: 1, perPage: 1 }).page[0]!.item_id).toBe(item.item_id);
+        const next = second.state.org.createContact({ contact_name: "Bola" });
+        expect(BigInt(next.contact_id) > BigInt(order.salesorder_id)).toBe(true);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

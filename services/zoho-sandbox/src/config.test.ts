@@ -14,6 +14,8 @@ describe("loadSandboxConfig", () => {
       credentials: { clientId: SandboxDefaults.zohoClientId, clientSecret: SandboxDefaults.zohoClientSecret, refreshToken: SandboxDefaults.zohoRefreshToken },
       tokenTtlSeconds: 3600,
       rateLimitPerMinute: 100,
+      maxConcurrent: 10,
+      stateFile: undefined,
       catalogueFile: defaultCatalogueFile,
     });
     expect(defaultCatalogueFile).toMatch(/services\/catalogue\/data\/products\.json$/);

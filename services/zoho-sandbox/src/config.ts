@@ -20,8 +20,11 @@ export function loadSandboxConfig(env?: Environment) {
         ZOHO_REFRESH_TOKEN: secret(ctx, SandboxDefaults.zohoRefreshToken),
         // Zoho's access tokens last an hour.
         ZOHO_SANDBOX_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
-        // Zoho Inventory's limit per organisation; 0 turns it off.
+        // Zoho Inventory's limits per organisation; 0 turns either off.
         ZOHO_SANDBOX_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(100),
+        ZOHO_SANDBOX_MAX_CONCURRENT: z.coerce.number().int().min(0).default(10),
+        // Keeps contacts, sales orders and the id sequence across restarts; unset, the sandbox starts empty.
+        ZOHO_SANDBOX_STATE_FILE: z.string().min(1).optional(),
         CATALOGUE_FILE: z.string().min(1).default(defaultCatalogueFile),
       }),
     env,
@@ -35,6 +38,8 @@ export function loadSandboxConfig(env?: Environment) {
     credentials: { clientId: raw.ZOHO_CLIENT_ID, clientSecret: raw.ZOHO_CLIENT_SECRET, refreshToken: raw.ZOHO_REFRESH_TOKEN },
     tokenTtlSeconds: raw.ZOHO_SANDBOX_TOKEN_TTL_SECONDS,
     rateLimitPerMinute: raw.ZOHO_SANDBOX_RATE_LIMIT_PER_MINUTE,
+    maxConcurrent: raw.ZOHO_SANDBOX_MAX_CONCURRENT,
+    stateFile: raw.ZOHO_SANDBOX_STATE_FILE,
     catalogueFile: raw.CATALOGUE_FILE,
   };
 }

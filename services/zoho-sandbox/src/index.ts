@@ -5,12 +5,14 @@ import { defaultCatalogueFile } from "./config.js";
 import type { Clock } from "./domain/org.js";
 import type { ZohoSandboxState } from "./domain/sandbox-state.js";
 import type { OAuthCredentials } from "./domain/tokens.js";
+import { SandboxStateFile } from "./state-file.js";
 
 export { API_PREFIX, CONTROL_PREFIX, TOKEN_PATH } from "./api.js";
 export { SandboxOperations, type FaultSpec, type SandboxOperation } from "./domain/faults.js";
 export type { SandboxSnapshot, ZohoSandboxState } from "./domain/sandbox-state.js";
 export type { OAuthCredentials } from "./domain/tokens.js";
 export { ZohoCode } from "./domain/zoho-error.js";
+export { MAX_BULK_IDS } from "./domain/org.js";
 
 export interface ZohoSandboxOptions {
   /** Default 0: a free port. */
@@ -23,6 +25,14 @@ export interface ZohoSandboxOptions {
   readonly tokenTtlSeconds?: number;
   /** Default 0 (off) in process, so tests are not throttled; Zoho's own limit is 100. */
   readonly rateLimitPerMinute?: number;
+  /** The rate limit's window, default a minute as Zoho's; shorter lets a test cross several windows quickly. */
+  readonly rateLimitWindowMs?: number;
+  /** Calls in flight at once; default 0 (off) in process; Zoho's own limit is 10. */
+  readonly maxConcurrent?: number;
+  /** Keep the organisation in this JSON file across restarts (see ZOHO_SANDBOX_STATE_FILE). */
+  readonly stateFile?: string;
+  /** For faults with a probability; default Math.random. */
+  readonly random?: () => number;
   readonly catalogueFile?: string;
   /** The sandbox's clock (ms since the epoch), for token-expiry tests. */
   readonly now?: Clock;
@@ -50,6 +60,7 @@ export async function startZohoSandbox(options: ZohoSandboxOptions = {}): Promis
   };
   const catalogue = await readSeedCatalogue(options.catalogueFile ?? defaultCatalogueFile);
   let app: ReturnType<typeof createZohoSandboxApp> | undefined;
+  let stateFile: SandboxStateFile | undefined;
   const service = await runService({
     name: "zoho-sandbox",
     port: options.port ?? 0,
@@ -58,17 +69,24 @@ export async function startZohoSandbox(options: ZohoSandboxOptions = {}): Promis
     shutdownTimeoutMs: 5_000,
     handleSignals: false,
     start: async (runtime) => {
+      stateFile = options.stateFile ? new SandboxStateFile(options.stateFile, { logger: runtime.logger }) : undefined;
       app = createZohoSandboxApp(
         {
           organizationId,
           credentials,
           tokenTtlSeconds: options.tokenTtlSeconds ?? 3600,
           rateLimitPerMinute: options.rateLimitPerMinute ?? 0,
+          rateLimitWindowMs: options.rateLimitWindowMs,
+          maxConcurrent: options.maxConcurrent ?? 0,
           ...catalogue,
           now: options.now,
+          random: options.random,
+          restore: await stateFile?.load(),
         },
         runtime.logger,
+        { stateFile },
       );
+      runtime.onShutdown({ name: "state-file", run: () => app!.flush() });
       return app.handler;
     },
   });

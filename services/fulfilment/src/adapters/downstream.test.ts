@@ -26,4 +26,9 @@ describe("classifyStepError (provisioning's error contract)", () => {
     expect(classifyStepError(at("licence", reasonedError(Code.FailedPrecondition, "LICENCE_REFUSED", "no")))).toMatchObject({ kind: "permanent", code: "PROVISIONING_FAILED" });
     expect(classifyStepError(at("sales-order", reasonedError(Code.DataLoss, "INTEGRITY_ERROR", "clash")))).toMatchObject({ kind: "permanent", code: "INTERNAL_ERROR" });
   });
+
+  it("holds an order (retries) when the fault is IconTech's Zoho set-up, not the order", () => {
+    expect(classifyStepError(at("sales-order", reasonedError(Code.FailedPrecondition, "ZOHO_NOT_AUTHORISED", "code 57")))).toMatchObject({ kind: "transient" });
+    expect(classifyStepError(at("sales-order", reasonedError(Code.FailedPrecondition, "ZOHO_UNEXPECTED_RESPONSE", "html")))).toMatchObject({ kind: "transient" });
+  });
 });

@@ -67,6 +67,9 @@ export function provisioningSteps(provisioning: Client<typeof ProvisioningServic
 
 const DEFAULT_BUDGET_WAIT_MS = 1_000;
 
+/** Reasons a permanent-looking answer carries that are about IconTech's side, not the order. */
+const HELD_REASONS = new Set(["ZOHO_NOT_AUTHORISED", "ZOHO_UNEXPECTED_RESPONSE"]);
+
 /** Codes after which the same request can never succeed. */
 const PERMANENT = new Set([Code.InvalidArgument, Code.FailedPrecondition, Code.NotFound, Code.PermissionDenied, Code.Unimplemented, Code.OutOfRange, Code.AlreadyExists]);
 
@@ -86,6 +89,8 @@ export function classifyStepError(err: unknown): StepFailure {
   if (cause.code === Code.ResourceExhausted) return { kind: "budget", retryAfterMs: retryDelayOf(cause) ?? DEFAULT_BUDGET_WAIT_MS };
   if (cause.code === Code.Aborted && reasonOf(cause) === "ZOHO_RECONCILE_PENDING") return { kind: "reconcile", detail };
   if (cause.code === Code.DataLoss) return { kind: "permanent", code: "INTERNAL_ERROR", detail };
+  // Our Zoho credentials or an answer we cannot read: not the order's fault, so hold it (retry) until fixed or too old.
+  if (HELD_REASONS.has(reasonOf(cause) ?? "")) return { kind: "transient", detail };
   if (PERMANENT.has(cause.code)) {
     const code: FailureCode =
       step === "licence" ? "PROVISIONING_FAILED" : reasonOf(cause) === "ZOHO_ITEM_MISSING" ? "PRODUCT_UNAVAILABLE" : "ORDER_REJECTED";

@@ -1,16 +1,56 @@
-import { Code } from "@t2m/platform";
+import { Code, ConnectError, reasonOf } from "@t2m/platform";
+import { ErrorReasonSchema, RetryInfoSchema } from "@t2m/proto/common/v1/common";
 import { describe, expect, it } from "vitest";
-import { ZohoApiError } from "./zoho/index.js";
-import { zohoErrorToConnect } from "./zoho-errors.js";
+import { BudgetExhaustedError, BudgetUnavailableError } from "../domain/call-budget.js";
+import { IntegrityError, ReconcilePendingError } from "../domain/sales-orders.js";
+import { ZohoApiError, type ZohoApiErrorInit } from "./zoho/errors.js";
+import { classifyFailure, zohoErrorToConnect } from "./zoho-errors.js";
+
+const zoho = (init: Partial<ZohoApiErrorInit>) =>
+  new ZohoApiError({ operation: "createSalesOrder", kind: "http", retryable: false, message: "Zoho createSalesOrder failed", ...init });
+
+describe("classifyFailure (ProvisioningService's error contract)", () => {
+  it.each([
+    ["a spent budget", new BudgetExhaustedError(4_200.4), Code.ResourceExhausted, "ZOHO_BUDGET_EXHAUSTED", 4_201],
+    ["an unreachable budget", new BudgetUnavailableError("NATS down"), Code.Unavailable, "ZOHO_BUDGET_UNAVAILABLE", undefined],
+    ["an unproven create", new ReconcilePendingError("not found yet"), Code.Aborted, "ZOHO_RECONCILE_PENDING", undefined],
+    ["a clash with another order", new IntegrityError("clash", "T2M-2", "SO-1", "T2M-1"), Code.DataLoss, "INTEGRITY_ERROR", undefined],
+    ["a 5xx", zoho({ httpStatus: 503, retryable: true }), Code.Unavailable, "ZOHO_UNAVAILABLE", undefined],
+    ["a 5xx with Retry-After", zoho({ httpStatus: 503, retryable: true, retryAfterMs: 3_000 }), Code.Unavailable, "ZOHO_UNAVAILABLE", 3_000],
+    ["a timeout", zoho({ kind: "timeout", retryable: true }), Code.Unavailable, "ZOHO_UNAVAILABLE", undefined],
+    ["no network", zoho({ kind: "network", retryable: true }), Code.Unavailable, "ZOHO_UNAVAILABLE", undefined],
+    ["too many token refreshes", zoho({ kind: "oauth", oauthError: "Access Denied", retryable: true }), Code.Unavailable, "ZOHO_UNAVAILABLE", undefined],
+    ["no item for the SKU", zoho({ kind: "missing-item" }), Code.FailedPrecondition, "ZOHO_ITEM_MISSING", undefined],
+    ["another customer's order under our number", zoho({ kind: "conflict" }), Code.FailedPrecondition, "ZOHO_NUMBER_CONFLICT", undefined],
+    ["bad credentials", zoho({ kind: "oauth", oauthError: "invalid_client" }), Code.FailedPrecondition, "ZOHO_NOT_AUTHORISED", undefined],
+    ["a 401 after a refresh", zoho({ httpStatus: 401, zohoCode: 57 }), Code.FailedPrecondition, "ZOHO_NOT_AUTHORISED", undefined],
+    ["code 57 on a 200", zoho({ httpStatus: 200, zohoCode: 57 }), Code.FailedPrecondition, "ZOHO_NOT_AUTHORISED", undefined],
+    ["an unreadable answer", zoho({ kind: "unexpected-response" }), Code.FailedPrecondition, "ZOHO_UNEXPECTED_RESPONSE", undefined],
+    ["a 400", zoho({ httpStatus: 400, zohoCode: 2 }), Code.FailedPrecondition, "ZOHO_REJECTED", undefined],
+  ])("%s", (_what, err, code, reason, retryDelayMs) => {
+    const failure = classifyFailure(err);
+    expect(failure).toMatchObject({ code, reason });
+    expect(failure?.retryDelayMs).toBe(retryDelayMs);
+  });
+
+  it("leaves anything else alone", () => {
+    expect(classifyFailure(new Error("database down"))).toBeUndefined();
+    expect(zohoErrorToConnect(new Error("database down"))).toBeUndefined();
+  });
+});
 
 describe("zohoErrorToConnect", () => {
-  it("makes retryable failures UNAVAILABLE and the rest FAILED_PRECONDITION", () => {
-    const retryable = new ZohoApiError({ operation: "createSalesOrder", kind: "http", retryable: true, httpStatus: 503, message: "Zoho createSalesOrder failed with HTTP 503" });
-    const rejected = new ZohoApiError({ operation: "createSalesOrder", kind: "http", retryable: false, httpStatus: 400, zohoCode: 1001, message: "Zoho createSalesOrder failed with HTTP 400 (invalid customer)" });
-    expect(zohoErrorToConnect(retryable)?.code).toBe(Code.Unavailable);
-    const mapped = zohoErrorToConnect(rejected);
-    expect(mapped?.code).toBe(Code.FailedPrecondition);
-    expect(mapped?.rawMessage).toBe("Zoho rejected the order: Zoho createSalesOrder failed with HTTP 400 (invalid customer)");
-    expect(zohoErrorToConnect(new Error("other"))).toBeUndefined();
+  it("carries the reason, RetryInfo when there is a delay, and the message", () => {
+    const exhausted = zohoErrorToConnect(new BudgetExhaustedError(1_500))!;
+    expect(exhausted).toBeInstanceOf(ConnectError);
+    expect(exhausted.code).toBe(Code.ResourceExhausted);
+    expect(reasonOf(exhausted)).toBe("ZOHO_BUDGET_EXHAUSTED");
+    expect(exhausted.findDetails(RetryInfoSchema)[0]?.retryDelayMs).toBe(1_500n);
+
+    const rejected = zohoErrorToConnect(zoho({ httpStatus: 400, zohoCode: 1001, message: "Zoho createSalesOrder failed with HTTP 400 (code 1001: Invalid value passed for customer_id)" }))!;
+    expect(rejected.code).toBe(Code.FailedPrecondition);
+    expect(rejected.rawMessage).toBe("Zoho rejected the order: Zoho createSalesOrder failed with HTTP 400 (code 1001: Invalid value passed for customer_id)");
+    expect(rejected.findDetails(ErrorReasonSchema)[0]).toMatchObject({ reason: "ZOHO_REJECTED" });
+    expect(rejected.findDetails(RetryInfoSchema)).toEqual([]);
   });
 });

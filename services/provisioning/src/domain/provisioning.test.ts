@@ -1,11 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
-  createSalesOrderOnce,
   provisionLicenceOnce,
   validateLicenceRequest,
   validateSalesOrderRequest,
   type LicenceRequest,
-  type SalesOrderRecord,
   type SalesOrderRequest,
   type Stored,
 } from "./provisioning.js";
@@ -38,24 +36,6 @@ const licenceRequest: LicenceRequest = {
   customer,
 };
 const now = () => new Date("2026-11-27T10:00:00Z");
-
-describe("createSalesOrderOnce", () => {
-  it("calls Zoho once per order id", async () => {
-    const store = memoryStore<SalesOrderRecord>();
-    let calls = 0;
-    const zoho = {
-      createConfirmedSalesOrder: async () => {
-        calls += 1;
-        return { salesOrderId: "SO-1", salesOrderNumber: "T2M1", zohoCustomerId: "CU-1" };
-      },
-    };
-    const first = await createSalesOrderOnce(salesOrderRequest, { store, zoho, now });
-    const second = await createSalesOrderOnce(salesOrderRequest, { store, zoho, now });
-    expect(calls).toBe(1);
-    expect(second).toEqual(first);
-    expect(first.zohoSalesOrderId).toBe("SO-1");
-  });
-});
 
 describe("provisionLicenceOnce", () => {
   it("provisions once and sets expiry to start + tenure", async () => {

@@ -22,14 +22,34 @@ export interface SalesOrderRequest {
   };
 }
 
-/** The confirmed Zoho sales order made for an order. */
+/** Where an order's sales order stands: made in Zoho (a draft), then confirmed. */
+export type SalesOrderStatus = "created" | "confirmed";
+
+/** What became of a sales order whose order failed (VoidSalesOrder). */
+export interface SalesOrderDisposition {
+  /** VOIDED in Zoho, or FLAGGED for a person when Zoho refused to void it. */
+  readonly kind: "VOIDED" | "FLAGGED";
+  /** Why the order failed, as the caller said (a failure code). */
+  readonly reason: string;
+  readonly at: Date;
+  /** Zoho's refusal, for FLAGGED. */
+  readonly detail?: string;
+}
+
+/** The Zoho sales order made for an order: one per order id, and one order per Zoho id. */
 export interface SalesOrderRecord {
   readonly orderId: string;
   readonly zohoSalesOrderId: string;
   readonly zohoSalesOrderNumber: string;
   readonly zohoCustomerId: string;
   readonly createdAt: Date;
+  /** Absent on records stored before confirming was a step of its own: those were confirmed. */
+  readonly status?: SalesOrderStatus;
+  readonly confirmedAt?: Date;
+  readonly disposition?: SalesOrderDisposition;
 }
+
+export const isConfirmed = (record: SalesOrderRecord) => record.status === undefined || record.status === "confirmed";
 
 export interface LicenceRequest {
   readonly orderId: string;
@@ -38,11 +58,6 @@ export interface LicenceRequest {
   readonly tenure: string;
   readonly tenureMonths: number;
   readonly customer: Customer;
-}
-
-/** Creates and confirms a Zoho sales order numbered with the order id; must recover (not duplicate) if that number exists. */
-export interface SalesOrderGateway {
-  createConfirmedSalesOrder(request: SalesOrderRequest): Promise<{ salesOrderId: string; salesOrderNumber: string; zohoCustomerId: string }>;
 }
 
 /** Issues a licence; called with the order id so a repeat can be recognised. */
@@ -83,25 +98,6 @@ export function validateLicenceRequest(r: LicenceRequest): FieldViolation[] {
   }
   required(v, "customer.customer_id", r.customer.customerId);
   return v;
-}
-
-/** At most one sales order per order id: a repeat returns the stored one without calling Zoho. */
-export async function createSalesOrderOnce(
-  request: SalesOrderRequest,
-  deps: { store: Stored<SalesOrderRecord>; zoho: SalesOrderGateway; now(): Date },
-): Promise<SalesOrderRecord> {
-  const existing = await deps.store.find(request.orderId);
-  if (existing) return existing;
-  // If we die after Zoho answers but before storing, the retry reaches Zoho
-  // again and the gateway recovers the existing order by its number.
-  const created = await deps.zoho.createConfirmedSalesOrder(request);
-  return deps.store.insertOrGet({
-    orderId: request.orderId,
-    zohoSalesOrderId: created.salesOrderId,
-    zohoSalesOrderNumber: created.salesOrderNumber,
-    zohoCustomerId: created.zohoCustomerId,
-    createdAt: deps.now(),
-  });
 }
 
 /** At most one licence per order id; the term runs from when it is provisioned. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { faultEnvelope, FaultPlan, FaultSpecError, parseFaultSpec } from "./faults.js";
+import { faultEnvelope, FaultPlan, FaultSpecError, isRateLimitFault, parseFaultSpec } from "./faults.js";
 
 describe("parseFaultSpec", () => {
   it("defaults times to one", () => {
@@ -15,6 +15,9 @@ describe("parseFaultSpec", () => {
     [{ operation: "listItems", status: 700 }, "status"],
     [{ operation: "listItems", delayMs: -5 }, "delayMs"],
     [{ operation: "listItems", delayMs: 100, code: 1 }, "status is required when code or message is given"],
+    [{ operation: "listItems", status: 503, probability: 1.5 }, "probability"],
+    [{ operation: "listItems", status: 503, match: "" }, "match"],
+    [{ operation: "listItems", status: 503, retryAfterSeconds: 5 }, "retryAfterSeconds applies only to a 429 or code 45 answer"],
     ["createSalesOrder", "expected object"],
   ])("rejects %j with a message naming the problem", (input, expected) => {
     expect(() => parseFaultSpec(input)).toThrow(FaultSpecError);
@@ -53,6 +56,43 @@ describe("FaultPlan", () => {
     expect(plan.take("confirmSalesOrder")).toMatchObject({ status: 500 });
     expect(plan.take("confirmSalesOrder")).toMatchObject({ delayMs: 50 });
     expect(plan.take("confirmSalesOrder")).toBeUndefined();
+  });
+});
+
+describe("FaultPlan matching and chance", () => {
+  it("applies a matching fault only to requests containing its text", () => {
+    const plan = new FaultPlan();
+    plan.add(parseFaultSpec({ operation: "createSalesOrder", status: 503, times: -1, match: "T2M-LOAD-" }));
+    expect(plan.take("createSalesOrder", '/salesorders?organization_id=1\n{"salesorder_number":"T2M-9"}')).toBeUndefined();
+    expect(plan.take("createSalesOrder", '/salesorders?organization_id=1\n{"salesorder_number":"T2M-LOAD-9"}')?.status).toBe(503);
+    expect(plan.list()[0]?.hits).toBe(1);
+  });
+
+  it("applies a fault with a probability only when the draw falls under it, counting only those calls", () => {
+    const plan = new FaultPlan();
+    plan.add(parseFaultSpec({ operation: "listItems", status: 503, times: 2, probability: 0.2 }));
+    const draws = [0.5, 0.1, 0.9, 0.19999];
+    const random = () => draws.shift()!;
+    expect([1, 2, 3, 4].map(() => plan.take("listItems", "", random)?.status)).toEqual([undefined, 503, undefined, 503]);
+    expect(plan.list()).toEqual([]);
+  });
+
+  it("lets a later fault apply when an earlier one does not match", () => {
+    const plan = new FaultPlan();
+    plan.add(parseFaultSpec({ operation: "createSalesOrder", status: 500, match: "A-" }));
+    plan.add(parseFaultSpec({ operation: "createSalesOrder", status: 400, code: 45 }));
+    expect(plan.take("createSalesOrder", "B-1")).toMatchObject({ status: 400, code: 45 });
+    expect(plan.take("createSalesOrder", "A-1")).toMatchObject({ status: 500 });
+  });
+});
+
+describe("isRateLimitFault", () => {
+  it("is any 429, and code 45 on any status", () => {
+    expect(isRateLimitFault({ status: 429 })).toBe(true);
+    expect(isRateLimitFault({ status: 400, code: 45 })).toBe(true);
+    expect(isRateLimitFault({ status: 503 })).toBe(false);
+    expect(isRateLimitFault({ status: undefined, code: 45 })).toBe(false);
+    expect(parseFaultSpec({ operation: "listItems", status: 400, code: 45, retryAfterSeconds: 3 }).retryAfterSeconds).toBe(3);
   });
 });
 

@@ -11,6 +11,8 @@ export const SandboxOperations = [
   "confirmSalesOrder",
   "getSalesOrder",
   "listSalesOrders",
+  "bulkConfirmSalesOrders",
+  "voidSalesOrder",
 ] as const;
 export type SandboxOperation = (typeof SandboxOperations)[number];
 
@@ -19,6 +21,13 @@ export type SandboxOperation = (typeof SandboxOperations)[number];
  * status and a Zoho error body and changes nothing. With `delayMs` alone,
  * the call takes effect and its answer is held back that long (so a caller
  * can die after Zoho acted but before it heard back).
+ *
+ * A fault applies to a call of its operation whose request text (path,
+ * query and body) contains `match`, if given (e.g. an order-id prefix, to
+ * hit some orders only), and then with `probability` (default 1). Code 45
+ * ("Request Limit Exceeded") may ride on any status, as it may from Zoho;
+ * such an answer, like any 429, carries a Retry-After of
+ * `retryAfterSeconds` (default 1).
  */
 export interface FaultSpec {
   readonly operation: SandboxOperation;
@@ -28,6 +37,12 @@ export interface FaultSpec {
   /** How many calls it applies to; -1 means every call until cleared. */
   readonly times: number;
   readonly delayMs?: number;
+  /** 0–1: the chance it applies to a call it matches; calls it skips do not count. Default 1. */
+  readonly probability?: number;
+  /** A substring the request's path, query or body must contain. */
+  readonly match?: string;
+  /** Retry-After sent with a 429 or code 45 answer. Default 1. */
+  readonly retryAfterSeconds?: number;
 }
 
 export interface Fault extends FaultSpec {
@@ -54,6 +69,9 @@ const faultSpecSchema = z
       .refine((n) => n === -1 || n >= 1, { message: "must be a positive integer, or -1 for always" })
       .default(1),
     delayMs: z.number().int().min(0).max(MAX_FAULT_DELAY_MS).optional(),
+    probability: z.number().min(0).max(1).optional(),
+    match: z.string().min(1).max(500).optional(),
+    retryAfterSeconds: z.number().int().min(0).max(3600).optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.status === undefined && spec.delayMs === undefined) {
@@ -65,6 +83,9 @@ const faultSpecSchema = z
     }
     if (spec.status === undefined && (spec.code !== undefined || spec.message !== undefined)) {
       ctx.addIssue({ code: "custom", path: ["status"], message: "is required when code or message is given" });
+    }
+    if (spec.retryAfterSeconds !== undefined && !isRateLimitFault(spec)) {
+      ctx.addIssue({ code: "custom", path: ["retryAfterSeconds"], message: "applies only to a 429 or code 45 answer" });
     }
   });
 
@@ -78,6 +99,11 @@ export function parseFaultSpec(input: unknown): FaultSpec {
     return field ? `${field} ${issue.message}` : issue.message;
   });
   throw new FaultSpecError(`invalid fault: ${problems.join("; ")}`);
+}
+
+/** A fault that answers as Zoho's rate limit does: HTTP 429, or code 45 on any status. */
+export function isRateLimitFault(spec: Pick<FaultSpec, "status" | "code">): boolean {
+  return spec.status === 429 || (spec.status !== undefined && spec.code === ZohoCode.requestLimitExceeded);
 }
 
 /** The Zoho error body an injected status answers with, unless the fault names its own. */
@@ -106,9 +132,18 @@ export class FaultPlan {
     return { ...spec, id: entry.id, hits: 0 };
   }
 
-  /** The fault that applies to this call, if any; counts the call against it and drops it once used up. */
-  take(operation: SandboxOperation): FaultSpec | undefined {
-    const entry = this.#faults.find((f) => f.spec.operation === operation);
+  /**
+   * The first fault that applies to this call, if any (its operation, its
+   * match in `requestText`, then its probability, drawn from `random`);
+   * counts the call against it and drops it once used up.
+   */
+  take(operation: SandboxOperation, requestText = "", random: () => number = Math.random): FaultSpec | undefined {
+    const entry = this.#faults.find(
+      (f) =>
+        f.spec.operation === operation &&
+        (f.spec.match === undefined || requestText.includes(f.spec.match)) &&
+        (f.spec.probability === undefined || f.spec.probability >= 1 || random() < f.spec.probability),
+    );
     if (!entry) return undefined;
     entry.hits++;
     if (entry.spec.times !== -1 && entry.hits >= entry.spec.times) {

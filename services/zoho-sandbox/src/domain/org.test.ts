@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SandboxOrg } from "./org.js";
+import { clockSeededId, SandboxOrg } from "./org.js";
 import { ZohoError } from "./zoho-error.js";
 
 const items = [
@@ -135,12 +135,46 @@ describe("SandboxOrg sales orders", () => {
   it("lists newest first and forgets orders and contacts on reset, but not items", () => {
     const { org, crm, customer } = newOrg();
     for (const n of ["A", "B", "C"]) org.createSalesOrder(orderFor(customer.contact_id, crm.item_id, n), { ignoreAutoNumberGeneration: true });
-    expect(org.listSalesOrders({ page: 1, perPage: 2 }).page.map((o) => o.salesorder_number)).toEqual(["C", "B"]);
-    expect(org.listSalesOrders({ page: 2, perPage: 2 }).page.map((o) => o.salesorder_number)).toEqual(["A"]);
+    expect(org.listSalesOrders({}, { page: 1, perPage: 2 }).page.map((o) => o.salesorder_number)).toEqual(["C", "B"]);
+    expect(org.listSalesOrders({}, { page: 2, perPage: 2 }).page.map((o) => o.salesorder_number)).toEqual(["A"]);
     org.reset();
-    expect(org.listSalesOrders(allPages).page).toEqual([]);
+    expect(org.listSalesOrders({}, allPages).page).toEqual([]);
     expect(org.contacts()).toEqual([]);
     expect(org.itemCount).toBe(2);
+  });
+
+  it("filters the list by exact salesorder_number and reference_number", () => {
+    const { org, crm, customer } = newOrg();
+    for (const n of ["T2M-1", "T2M-10", "T2M-100"]) {
+      org.createSalesOrder({ ...orderFor(customer.contact_id, crm.item_id, n), reference_number: `ref-${n}` }, { ignoreAutoNumberGeneration: true });
+    }
+    expect(org.listSalesOrders({ salesorderNumber: "T2M-10" }, allPages).page.map((o) => o.salesorder_number)).toEqual(["T2M-10"]);
+    expect(org.listSalesOrders({ referenceNumber: "ref-T2M-1" }, allPages).page.map((o) => o.salesorder_number)).toEqual(["T2M-1"]);
+    expect(org.listSalesOrders({ salesorderNumber: "T2M" }, allPages).page).toEqual([]);
+  });
+
+  it("confirms drafts in bulk, refusing the ids it cannot confirm one by one", () => {
+    const { org, crm, customer } = newOrg();
+    const [a, b, c] = ["A", "B", "C"].map((n) => org.createSalesOrder(orderFor(customer.contact_id, crm.item_id, n), { ignoreAutoNumberGeneration: true }));
+    org.confirmSalesOrder(b!.salesorder_id);
+    const outcome = org.bulkConfirmSalesOrders([a!.salesorder_id, b!.salesorder_id, c!.salesorder_id, "404"]);
+    expect(outcome.changed).toEqual([a!.salesorder_id, c!.salesorder_id]);
+    expect(outcome.refused).toEqual([
+      { id: b!.salesorder_id, code: 36015, message: "Sales order is already confirmed." },
+      { id: "404", code: 1002, message: "Sales Order does not exist." },
+    ]);
+    expect(org.salesOrders().map((o) => o.status)).toEqual(["confirmed", "confirmed", "confirmed"]);
+    expect(zohoErrorOf(() => org.bulkConfirmSalesOrders([]))).toMatchObject({ httpStatus: 400, code: 2 });
+    expect(zohoErrorOf(() => org.bulkConfirmSalesOrders(Array.from({ length: 26 }, (_, i) => String(i))))).toMatchObject({ httpStatus: 400 });
+  });
+
+  it("voids a draft or confirmed order once", () => {
+    const { org, crm, customer } = newOrg();
+    const order = org.createSalesOrder(orderFor(customer.contact_id, crm.item_id), { ignoreAutoNumberGeneration: true });
+    org.confirmSalesOrder(order.salesorder_id);
+    expect(org.voidSalesOrder(order.salesorder_id).status).toBe("void");
+    expect(zohoErrorOf(() => org.voidSalesOrder(order.salesorder_id))).toMatchObject({ httpStatus: 400, code: 36015, message: "Sales order is already void." });
+    expect(zohoErrorOf(() => org.confirmSalesOrder(order.salesorder_id))).toMatchObject({ code: 36015 });
   });
 
   it("hands out copies, so a caller cannot change its records", () => {
@@ -148,5 +182,37 @@ describe("SandboxOrg sales orders", () => {
     const order = org.createSalesOrder(orderFor(customer.contact_id, crm.item_id), { ignoreAutoNumberGeneration: true });
     order.status = "confirmed";
     expect(org.getSalesOrder(order.salesorder_id).status).toBe("draft");
+  });
+});
+
+describe("SandboxOrg ids and state", () => {
+  const now = () => Date.parse("2026-03-01T10:00:00Z");
+
+  it("starts a fresh id sequence at the clock, so a restart without state never repeats an id", () => {
+    const before = new SandboxOrg({ currencyCode: "NGN", items, now, idSeed: clockSeededId(Date.parse("2026-03-01T10:00:00Z")) });
+    const contact = before.createContact({ contact_name: "Ada" });
+    const after = new SandboxOrg({ currencyCode: "NGN", items, now, idSeed: clockSeededId(Date.parse("2026-03-01T10:00:00.001Z")) });
+    expect(Number(after.createContact({ contact_name: "Ada" }).contact_id)).toBeGreaterThan(Number(contact.contact_id));
+    expect(Number.isSafeInteger(clockSeededId(Date.parse("2200-01-01T00:00:00Z")))).toBe(true);
+    expect(String(clockSeededId(Date.parse("2026-03-01T10:00:00Z")))).toHaveLength(16);
+  });
+
+  it("continues from a snapshot: same records, same item ids, ids that keep growing, and tells about each change", () => {
+    let changes = 0;
+    const first = new SandboxOrg({ currencyCode: "NGN", items, now, idSeed: 1_000, onChange: () => changes++ });
+    const crm = first.listItems({ sku: "ZOHO-CRM-STD" }, allPages).page[0]!;
+    const contact = first.createContact({ contact_name: "Ada" });
+    const order = first.createSalesOrder({ customer_id: contact.contact_id, line_items: [{ item_id: crm.item_id }] }, { ignoreAutoNumberGeneration: false });
+    first.confirmSalesOrder(order.salesorder_id);
+    expect(changes).toBe(3);
+
+    const saved = JSON.parse(JSON.stringify(first.snapshot()));
+    const second = new SandboxOrg({ currencyCode: "NGN", items, now, restore: saved, idSeed: 0 });
+    expect(second.listItems({ sku: "ZOHO-CRM-STD" }, allPages).page[0]!.item_id).toBe(crm.item_id);
+    expect(second.contacts()).toEqual(first.contacts());
+    expect(second.getSalesOrder(order.salesorder_id).status).toBe("confirmed");
+    const next = second.createContact({ contact_name: "Bola" });
+    expect(Number(next.contact_id)).toBe(saved.lastId + 1);
+    expect(second.createSalesOrder({ customer_id: next.contact_id, line_items: [{ item_id: crm.item_id }] }, { ignoreAutoNumberGeneration: false }).salesorder_number).toBe("SO-00002");
   });
 });

@@ -59,8 +59,8 @@ export interface LineItem {
   item_total: number;
 }
 
-/** [U] Only "draft" and "confirmed" are modelled; Zoho's full list is undocumented. */
-export type SalesOrderStatus = "draft" | "confirmed";
+/** [U] Only "draft", "confirmed" and "void" are modelled; Zoho's full list is undocumented. */
+export type SalesOrderStatus = "draft" | "confirmed" | "void";
 
 export interface SalesOrder {
   salesorder_id: string;
@@ -86,6 +86,39 @@ export interface ListPage<T> {
   readonly page_context: PageContext;
 }
 
+/** What a bulk status change did to each id: changed, or refused with Zoho's code and message. */
+export interface BulkOutcome {
+  readonly changed: string[];
+  readonly refused: { readonly id: string; readonly code: number; readonly message: string }[];
+}
+
+/** [U] Zoho documents no cap on salesorder_ids; the sandbox takes at most this many. */
+export const MAX_BULK_IDS = 25;
+
+/**
+ * Everything an organisation holds besides its seeded items, as kept in the
+ * sandbox's state file so that ids never repeat across restarts.
+ */
+export interface OrgSnapshot {
+  readonly lastId: number;
+  readonly lastAutoNumber: number;
+  /** SKU → item id, so items keep their ids when the catalogue is seeded again. */
+  readonly itemIds: Record<string, string>;
+  readonly contacts: Contact[];
+  readonly salesOrders: SalesOrder[];
+}
+
+/**
+ * Zoho ids are long numeric strings from one org-wide sequence. A fresh
+ * organisation starts the sequence at the clock (milliseconds × 1000, 16
+ * digits like Zoho's and below 2^53 until the year 2255), so a sandbox
+ * restarted without its state file never hands out an id it gave before,
+ * unless it made more than a thousand records per millisecond.
+ */
+export function clockSeededId(epochMs: number): number {
+  return Math.floor(epochMs) * 1000;
+}
+
 /** One Zoho Inventory organisation: its items, contacts and sales orders. */
 export class SandboxOrg {
   readonly currencyCode: string;
@@ -93,17 +126,37 @@ export class SandboxOrg {
   readonly #items: Item[];
   readonly #contacts = new Map<string, Contact>();
   readonly #salesOrders = new Map<string, SalesOrder>();
-  // Zoho ids are long numeric strings from one org-wide sequence. Ids keep
-  // growing across resets so a stale id never points at a new record.
-  #lastId = 4_815_000_000_044_000;
+  // Ids keep growing across resets and restarts, so a stale id never points at a new record.
+  #lastId: number;
   #lastAutoNumber = 0;
+  readonly #onChange: () => void;
 
-  constructor(options: { currencyCode: string; items: readonly SeedItem[]; now: Clock }) {
+  /**
+   * `restore` brings back a saved organisation (its id sequence, contacts,
+   * orders and item ids); `idSeed` is where a fresh id sequence starts
+   * (default: from the real clock, see clockSeededId). `onChange` is told
+   * after every change, e.g. to save the state file.
+   */
+  constructor(options: {
+    currencyCode: string;
+    items: readonly SeedItem[];
+    now: Clock;
+    restore?: OrgSnapshot;
+    idSeed?: number;
+    onChange?: () => void;
+  }) {
     this.currencyCode = options.currencyCode;
     this.#now = options.now;
+    this.#onChange = options.onChange ?? (() => undefined);
+    const restore = options.restore;
+    // Never below what was handed out before, nor below the clock.
+    this.#lastId = Math.max(restore?.lastId ?? 0, options.idSeed ?? clockSeededId(Date.now()));
+    this.#lastAutoNumber = restore?.lastAutoNumber ?? 0;
+    for (const contact of restore?.contacts ?? []) this.#contacts.set(contact.contact_id, structuredClone(contact));
+    for (const order of restore?.salesOrders ?? []) this.#salesOrders.set(order.salesorder_id, structuredClone(order));
     const created = this.#timestamp();
     this.#items = options.items.map((seed) => ({
-      item_id: this.#newId(),
+      item_id: restore?.itemIds[seed.sku] ?? this.#newId(),
       name: seed.name,
       sku: seed.sku,
       description: seed.description,
@@ -117,11 +170,23 @@ export class SandboxOrg {
     }));
   }
 
-  /** Forgets contacts and sales orders; the seeded items stay. */
+  /** Forgets contacts and sales orders; the seeded items and the id sequence stay. */
   reset(): void {
     this.#contacts.clear();
     this.#salesOrders.clear();
     this.#lastAutoNumber = 0;
+    this.#onChange();
+  }
+
+  /** What the state file keeps. */
+  snapshot(): OrgSnapshot {
+    return {
+      lastId: this.#lastId,
+      lastAutoNumber: this.#lastAutoNumber,
+      itemIds: Object.fromEntries(this.#items.map((item) => [item.sku, item.item_id])),
+      contacts: this.contacts(),
+      salesOrders: this.salesOrders(),
+    };
   }
 
   get itemCount(): number {
@@ -208,6 +273,7 @@ export class SandboxOrg {
       last_modified_time: created,
     };
     this.#contacts.set(contact.contact_id, contact);
+    this.#onChange();
     return structuredClone(contact);
   }
 
@@ -258,12 +324,23 @@ export class SandboxOrg {
       last_modified_time: created,
     };
     this.#salesOrders.set(order.salesorder_id, order);
+    this.#onChange();
     return structuredClone(order);
   }
 
-  /** [U] Newest first: Zoho's default order for this list is undocumented. */
-  listSalesOrders(paging: Paging): ListPage<ReturnType<typeof salesOrderSummary>> {
-    const newestFirst = [...this.#salesOrders.values()].reverse();
+  /**
+   * [U] Newest first: Zoho's default order for this list is undocumented.
+   * `salesorder_number` and `reference_number` match exactly: Books v3
+   * documents both filters [T]; Inventory's contract lists none ([U]).
+   */
+  listSalesOrders(
+    filter: { salesorderNumber?: string; referenceNumber?: string },
+    paging: Paging,
+  ): ListPage<ReturnType<typeof salesOrderSummary>> {
+    const newestFirst = [...this.#salesOrders.values()]
+      .reverse()
+      .filter((o) => filter.salesorderNumber === undefined || o.salesorder_number === filter.salesorderNumber)
+      .filter((o) => filter.referenceNumber === undefined || o.reference_number === filter.referenceNumber);
     const { page, page_context } = paginate(newestFirst, paging);
     return { page: page.map(salesOrderSummary), page_context };
   }
@@ -280,6 +357,38 @@ export class SandboxOrg {
     }
     order.status = "confirmed";
     order.last_modified_time = this.#timestamp();
+    this.#onChange();
+    return structuredClone(order);
+  }
+
+  /**
+   * Confirms each draft among `ids` and refuses the rest one by one, as the
+   * bulk endpoint's answer lists them ([U]: how Zoho treats a mix is
+   * undocumented). The list itself must hold 1 to MAX_BULK_IDS ids.
+   */
+  bulkConfirmSalesOrders(ids: readonly string[]): BulkOutcome {
+    if (ids.length === 0 || ids.some((id) => id === "")) throw invalidValue("Invalid value passed for salesorder_ids");
+    if (ids.length > MAX_BULK_IDS) throw invalidValue(`Invalid value passed for salesorder_ids: at most ${MAX_BULK_IDS} ids`);
+    const outcome: BulkOutcome = { changed: [], refused: [] };
+    for (const id of new Set(ids)) {
+      try {
+        this.confirmSalesOrder(id);
+        outcome.changed.push(id);
+      } catch (err) {
+        if (!(err instanceof ZohoError)) throw err;
+        outcome.refused.push({ id, code: err.code, message: err.message });
+      }
+    }
+    return outcome;
+  }
+
+  /** A draft or confirmed order can be voided once ([U]: Zoho's answer to voiding twice is undocumented; the sandbox refuses). */
+  voidSalesOrder(id: string): SalesOrder {
+    const order = this.#salesOrder(id);
+    if (order.status === "void") throw new ZohoError(400, ZohoCode.statusChangeNotAllowed, "Sales order is already void.");
+    order.status = "void";
+    order.last_modified_time = this.#timestamp();
+    this.#onChange();
     return structuredClone(order);
   }
 

@@ -1,7 +1,7 @@
 import type { SeedItem } from "./catalogue.js";
 import { FaultPlan, SandboxOperations, type Fault, type SandboxOperation } from "./faults.js";
-import { SandboxOrg, type Clock } from "./org.js";
-import { SlidingWindowRateLimiter } from "./rate-limit.js";
+import { SandboxOrg, type Clock, type OrgSnapshot } from "./org.js";
+import { ConcurrencyLimiter, SlidingWindowRateLimiter } from "./rate-limit.js";
 import { AccessTokens, type OAuthCredentials } from "./tokens.js";
 
 export interface SandboxSettings {
@@ -10,9 +10,21 @@ export interface SandboxSettings {
   readonly tokenTtlSeconds: number;
   /** Requests per minute per organisation; 0 turns the limit off. */
   readonly rateLimitPerMinute: number;
+  /** The rate limit's sliding window; Zoho's is a minute (the default). Shorter only for tests. */
+  readonly rateLimitWindowMs?: number;
+  /** Requests in flight at once per organisation; 0 (the default) turns the limit off. */
+  readonly maxConcurrent?: number;
   readonly currencyCode: string;
   readonly items: readonly SeedItem[];
   readonly now?: Clock;
+  /** A saved organisation to continue from (the state file). */
+  readonly restore?: OrgSnapshot;
+  /** Where a fresh id sequence starts; default from the real clock. */
+  readonly idSeed?: number;
+  /** Told after every change to the organisation, e.g. to save the state file. */
+  readonly onChange?: () => void;
+  /** For faults with a probability; default Math.random. */
+  readonly random?: () => number;
 }
 
 export interface RequestCount {
@@ -30,6 +42,8 @@ export interface SandboxSnapshot {
   readonly tokens: { issued: number; live: number };
   readonly faults: Fault[];
   readonly requests: Record<SandboxOperation, RequestCount>;
+  /** The limits enforced, calls in flight now and the most ever in flight at once (since the last reset). */
+  readonly limits: { ratePerMinute: number; maxConcurrent: number; inFlight: number; peakInFlight: number };
 }
 
 /** Everything the sandbox knows: the organisation, its tokens, planned faults, rate limit and request counts. */
@@ -39,14 +53,25 @@ export class ZohoSandboxState {
   readonly tokens: AccessTokens;
   readonly faults = new FaultPlan();
   readonly rateLimiter: SlidingWindowRateLimiter;
+  readonly concurrency: ConcurrencyLimiter;
+  readonly random: () => number;
   #requests = emptyCounts();
 
   constructor(settings: SandboxSettings) {
     const now = settings.now ?? Date.now;
     this.organizationId = settings.organizationId;
-    this.org = new SandboxOrg({ currencyCode: settings.currencyCode, items: settings.items, now });
+    this.org = new SandboxOrg({
+      currencyCode: settings.currencyCode,
+      items: settings.items,
+      now,
+      restore: settings.restore,
+      idSeed: settings.idSeed,
+      onChange: settings.onChange,
+    });
     this.tokens = new AccessTokens({ credentials: settings.credentials, ttlSeconds: settings.tokenTtlSeconds, now });
-    this.rateLimiter = new SlidingWindowRateLimiter({ limit: settings.rateLimitPerMinute, windowMs: 60_000, now });
+    this.rateLimiter = new SlidingWindowRateLimiter({ limit: settings.rateLimitPerMinute, windowMs: settings.rateLimitWindowMs ?? 60_000, now });
+    this.concurrency = new ConcurrencyLimiter(settings.maxConcurrent ?? 0);
+    this.random = settings.random ?? Math.random;
   }
 
   recordRequest(operation: SandboxOperation, httpStatus: number): void {
@@ -75,6 +100,12 @@ export class ZohoSandboxState {
       tokens: { issued: this.tokens.issuedCount, live: this.tokens.liveCount },
       faults: this.faults.list(),
       requests: structuredClone(this.#requests),
+      limits: {
+        ratePerMinute: this.rateLimiter.limit,
+        maxConcurrent: this.concurrency.limit,
+        inFlight: this.concurrency.inFlight(this.organizationId),
+        peakInFlight: this.concurrency.peak,
+      },
     };
   }
 
@@ -84,6 +115,7 @@ export class ZohoSandboxState {
     this.tokens.reset();
     this.faults.clear();
     this.rateLimiter.reset();
+    this.concurrency.resetPeak();
     this.#requests = emptyCounts();
   }
 }

@@ -1,10 +1,12 @@
 import type { Logger } from "@t2m/platform";
-import { ZohoApiError, type ZohoOperation } from "./errors.js";
-import { exchange, type ZohoHttpOptions, type ZohoRequestEvent } from "./http.js";
+import { CallBudget, InMemoryBudgetStore, type CallContext } from "../../domain/call-budget.js";
+import { isRateLimitAnswer, ZohoApiError, type ZohoOperation } from "./errors.js";
+import { exchange, type ZohoExchange, type ZohoHttpOptions, type ZohoRequestEvent } from "./http.js";
+import { defaultPausePolicy, rateLimitPauseMs, retryAfterMs, type PausePolicy } from "./rate-limit.js";
 import { ZohoAccessTokenProvider } from "./token-provider.js";
 import {
-  calendarDate,
   contactPayload,
+  parseBulkConfirmation,
   parseContacts,
   parseCreatedContact,
   parseEnvelope,
@@ -31,66 +33,65 @@ export interface ZohoCredentials {
   readonly refreshToken: string;
 }
 
+/**
+ * What every Inventory call goes through: the shared call budget (CallBudget
+ * in production), which holds a call until it may start, and pauses every
+ * call when Zoho says it is over its limit.
+ */
+export interface ZohoCallGate {
+  run<T>(ctx: CallContext, call: (slot: number) => Promise<T>, options?: { keepLease?: (err: unknown) => boolean }): Promise<T>;
+  /** No call starts for this long (from the gate's own clock). */
+  pauseFor(ms: number): Promise<void>;
+}
+
 export interface ZohoClientOptions extends ZohoCredentials {
   readonly logger: Logger;
   /** Per HTTP request, body included. Default 15 s. */
   readonly requestTimeoutMs?: number;
-  /** Called after every HTTP exchange, the token refresh included, e.g. to feed a histogram. */
+  /** Called after every HTTP exchange, the token refresh included, e.g. to feed metrics. */
   readonly onRequest?: (event: ZohoRequestEvent) => void;
+  /** Called when Zoho answers over its limit, before every call is paused. */
+  readonly onRateLimited?: (event: { operation: ZohoOperation; pauseMs: number }) => void;
+  /** Default: a budget with no limits of its own that still honours pauses. */
+  readonly budget?: ZohoCallGate;
+  /** How long to pause after a rate-limit answer. */
+  readonly pausePolicy?: PausePolicy;
+  /** The deadline of calls made without a context: this long from now. Default 20 s. */
+  readonly defaultMaxWaitMs?: number;
   /** Default: the global fetch. */
   readonly fetch?: typeof fetch;
-  /** Default: Date.now. */
+  /** The clock for tokens and order dates. Default: Date.now. */
   readonly now?: () => number;
-  /** How many pages of 200 (newest first) to search for an existing sales order number. Default 10. */
-  readonly salesOrderLookupMaxPages?: number;
-  /** The zone a sales order's date is taken in. Default Africa/Lagos (T2Mobile's). */
-  readonly timeZone?: string;
 }
 
-/** What provisioning asks for: one confirmed sales order for one T2Mobile order. */
-export interface ConfirmedSalesOrderRequest {
-  readonly orderId: string;
-  readonly customer: { readonly customerId: string; readonly name: string; readonly email: string; readonly phone: string };
-  readonly line: {
-    readonly sku: string;
-    readonly name: string;
-    readonly description: string;
-    /** Unit price in naira (major units). */
-    readonly rate: number;
-    readonly quantity: number;
-  };
-}
-
-export interface ConfirmedSalesOrder {
-  readonly salesOrderId: string;
-  readonly salesOrderNumber: string;
-  readonly zohoCustomerId: string;
-}
-
-const PER_PAGE = 200;
-
-/** Zoho Inventory v1, as far as fulfilment needs it. Each call is made once (a 401 aside); retrying is the caller's decision, guided by ZohoApiError.retryable. */
+/**
+ * Zoho Inventory v1, one method per call. Every call goes through the call
+ * budget; a rate-limit answer (HTTP 429, or code 45 on any status) pauses
+ * the budget as Zoho asks and the call is made again (never a failure); a
+ * 401 refreshes the token and tries once more. Anything else is the
+ * caller's to decide, guided by ZohoApiError.retryable.
+ */
 export class ZohoInventoryClient {
   readonly #apiUrl: string;
   readonly #organizationId: string;
   readonly #http: ZohoHttpOptions;
   readonly #tokens: ZohoAccessTokenProvider;
   readonly #logger: Logger;
-  readonly #now: () => number;
-  readonly #lookupMaxPages: number;
-  readonly #timeZone: string;
+  readonly #budget: ZohoCallGate;
+  readonly #pausePolicy: PausePolicy;
+  readonly #defaultMaxWaitMs: number;
+  readonly #onRateLimited: ZohoClientOptions["onRateLimited"];
   /** SKU → item; items are catalogue data that change rarely, and a miss is not cached. */
   readonly #itemsBySku = new Map<string, ZohoItem>();
-  /** Email → contact lookup-or-create in progress, so two orders of a new customer make one contact. */
-  readonly #contactsInFlight = new Map<string, Promise<ZohoContact>>();
 
   constructor(options: ZohoClientOptions) {
     this.#apiUrl = options.apiUrl.replace(/\/+$/, "");
     this.#organizationId = options.organizationId;
     this.#logger = options.logger.child({ component: "zoho" });
-    this.#now = options.now ?? Date.now;
-    this.#lookupMaxPages = options.salesOrderLookupMaxPages ?? 10;
-    this.#timeZone = options.timeZone ?? "Africa/Lagos";
+    this.#budget = options.budget ?? unlimitedGate();
+    this.#pausePolicy = options.pausePolicy ?? defaultPausePolicy;
+    this.#defaultMaxWaitMs = options.defaultMaxWaitMs ?? 20_000;
+    this.#onRateLimited = options.onRateLimited;
     this.#http = {
       fetch: options.fetch ?? globalThis.fetch,
       timeoutMs: options.requestTimeoutMs ?? 15_000,
@@ -104,179 +105,150 @@ export class ZohoInventoryClient {
       refreshToken: options.refreshToken,
       http: this.#http,
       logger: this.#logger,
-      now: this.#now,
+      now: options.now ?? Date.now,
       apiOrigin: new URL(this.#apiUrl).origin,
     });
   }
 
-  async findItemBySku(sku: string): Promise<ZohoItem | undefined> {
+  /** The item with this SKU, remembered once found. */
+  async findItemBySku(sku: string, ctx = this.#context()): Promise<ZohoItem | undefined> {
     const cached = this.#itemsBySku.get(sku);
     if (cached) return cached;
-    const body = await this.#call("listItems", "GET", "/items", { query: { sku } });
+    const body = await this.#call("listItems", "GET", "/items", { query: { sku } }, ctx);
     // The filter is Zoho's; checking the SKU again guards against a filter it ignored.
     const item = parseItems(body).find((i) => i.sku === sku);
     if (item) this.#itemsBySku.set(sku, item);
     return item;
   }
 
+  /** Forgets a remembered item, e.g. when Zoho says it no longer exists. */
+  forgetItem(sku: string): void {
+    this.#itemsBySku.delete(sku);
+  }
+
   /** A customer contact whose primary email is this one, ignoring case. */
-  async findContactByEmail(email: string): Promise<ZohoContact | undefined> {
-    const body = await this.#call("findContacts", "GET", "/contacts", { query: { email } });
+  async findContactByEmail(email: string, ctx = this.#context()): Promise<ZohoContact | undefined> {
+    const body = await this.#call("findContacts", "GET", "/contacts", { query: { email } }, ctx);
     const wanted = email.toLowerCase();
     return parseContacts(body).find((c) => c.email.toLowerCase() === wanted && (c.contactType === "" || c.contactType === "customer"));
   }
 
-  async createContact(contact: NewContact): Promise<ZohoContact> {
-    return parseCreatedContact(await this.#call("createContact", "POST", "/contacts", { body: contactPayload(contact) }));
+  async createContact(contact: NewContact, ctx = this.#context()): Promise<ZohoContact> {
+    return parseCreatedContact(await this.#call("createContact", "POST", "/contacts", { body: contactPayload(contact) }, ctx));
   }
 
-  /** Creates a draft numbered `salesorderNumber` (Zoho's own numbering is switched off for it). */
-  async createSalesOrder(order: NewSalesOrder): Promise<ZohoSalesOrder> {
-    const body = await this.#call("createSalesOrder", "POST", "/salesorders", {
-      query: { ignore_auto_number_generation: "true" },
-      body: salesOrderPayload(order),
-    });
+  /**
+   * Creates a draft numbered `salesorderNumber` (Zoho's own numbering is
+   * switched off for it). Zoho Inventory cannot create a sales order already
+   * confirmed: the create request has no status field, so confirming is a
+   * second call (batched by ConfirmBatcher).
+   */
+  async createSalesOrder(order: NewSalesOrder, ctx = this.#context()): Promise<ZohoSalesOrder> {
+    const body = await this.#call(
+      "createSalesOrder",
+      "POST",
+      "/salesorders",
+      { query: { ignore_auto_number_generation: "true" }, body: salesOrderPayload(order) },
+      ctx,
+    );
     return parseSalesOrder("createSalesOrder", body);
   }
 
   /**
-   * Searches the newest `salesOrderLookupMaxPages` pages of orders: the
-   * Inventory list filters by page only, and an order we look for is one we
-   * made recently.
+   * The sales order numbered `number`, found with the list's
+   * `salesorder_number` filter: documented for Books v3 [T], not in
+   * Inventory's contract [U]. The number is checked here again, so a filter
+   * Zoho ignored yields "not found" rather than another order; the newest
+   * orders are never paged through.
    */
-  async findSalesOrderByNumber(number: string): Promise<ZohoSalesOrder | undefined> {
-    for (let page = 1; page <= this.#lookupMaxPages; page++) {
-      const body = await this.#call("listSalesOrders", "GET", "/salesorders", { query: { page: String(page), per_page: String(PER_PAGE) } });
-      const { orders, hasMorePage } = parseSalesOrderPage(body);
-      const found = orders.find((o) => o.salesOrderNumber === number);
-      if (found) return found;
-      if (!hasMorePage) return undefined;
-    }
-    this.#logger.warn({ salesOrderNumber: number, pages: this.#lookupMaxPages }, "zoho sales order lookup gave up before the last page");
-    return undefined;
+  async findSalesOrderByNumber(number: string, ctx = this.#context()): Promise<ZohoSalesOrder | undefined> {
+    const body = await this.#call("listSalesOrders", "GET", "/salesorders", { query: { salesorder_number: number } }, ctx);
+    return parseSalesOrderPage(body).orders.find((o) => o.salesOrderNumber === number);
   }
 
-  async getSalesOrder(salesOrderId: string): Promise<ZohoSalesOrder> {
-    const body = await this.#call("getSalesOrder", "GET", `/salesorders/${encodeURIComponent(salesOrderId)}`, {});
+  async getSalesOrder(salesOrderId: string, ctx = this.#context()): Promise<ZohoSalesOrder> {
+    const body = await this.#call("getSalesOrder", "GET", `/salesorders/${encodeURIComponent(salesOrderId)}`, {}, ctx);
     return parseSalesOrder("getSalesOrder", body);
   }
 
-  async confirmSalesOrder(salesOrderId: string): Promise<void> {
-    await this.#call("confirmSalesOrder", "POST", `/salesorders/${encodeURIComponent(salesOrderId)}/status/confirmed`, {});
+  async confirmSalesOrder(salesOrderId: string, ctx = this.#context()): Promise<void> {
+    await this.#call("confirmSalesOrder", "POST", `/salesorders/${encodeURIComponent(salesOrderId)}/status/confirmed`, {}, ctx);
   }
 
-  /**
-   * The sales order for one T2Mobile order, created at most once however
-   * often this is retried: it is numbered with the order id, and when Zoho
-   * refuses that number because a crashed or timed-out attempt already made
-   * it, the existing order is taken over and confirmed if it is still a draft.
-   */
-  async createConfirmedSalesOrder(request: ConfirmedSalesOrderRequest): Promise<ConfirmedSalesOrder> {
-    const { orderId, customer, line } = request;
-    const item = await this.findItemBySku(line.sku);
-    if (!item) {
-      throw new ZohoApiError({
-        operation: "listItems",
-        kind: "missing-item",
-        retryable: false,
-        message: `Zoho has no item with SKU ${line.sku} (order ${orderId})`,
-      });
-    }
-    const contact = await this.#findOrCreateContact(customer);
-    const order = await this.#createOrTakeOver(orderId, {
-      salesorderNumber: orderId,
-      customerId: contact.contactId,
-      date: calendarDate(this.#now(), this.#timeZone),
-      referenceNumber: orderId,
-      lineItems: [{ itemId: item.itemId, name: line.name, description: line.description, rate: line.rate, quantity: line.quantity }],
-    });
-    if (order.status === "draft") await this.#confirm(order);
-    else if (order.status === "void") throw this.#conflict("createSalesOrder", `Zoho sales order ${orderId} exists but is void`);
-    return { salesOrderId: order.salesOrderId, salesOrderNumber: order.salesOrderNumber, zohoCustomerId: order.customerId };
+  /** Confirms several drafts in one call; says which ids Zoho reported confirmed and which not. */
+  async bulkConfirmSalesOrders(salesOrderIds: readonly string[], ctx = this.#context()): Promise<{ confirmed: string[]; unconfirmed: string[] }> {
+    const body = await this.#call("bulkConfirmSalesOrders", "POST", "/salesorders/status/confirmed", { query: { salesorder_ids: salesOrderIds.join(",") } }, ctx);
+    return parseBulkConfirmation(body, salesOrderIds);
   }
 
-  async #findOrCreateContact(customer: ConfirmedSalesOrderRequest["customer"]): Promise<ZohoContact> {
-    const key = customer.email.toLowerCase();
-    const inFlight = this.#contactsInFlight.get(key);
-    if (inFlight) return inFlight;
-    const lookup = this.#lookUpOrCreateContact(customer);
-    this.#contactsInFlight.set(key, lookup);
-    try {
-      return await lookup;
-    } finally {
-      this.#contactsInFlight.delete(key);
-    }
+  async voidSalesOrder(salesOrderId: string, ctx = this.#context()): Promise<void> {
+    await this.#call("voidSalesOrder", "POST", `/salesorders/${encodeURIComponent(salesOrderId)}/status/void`, {}, ctx);
   }
 
-  async #lookUpOrCreateContact(customer: ConfirmedSalesOrderRequest["customer"]): Promise<ZohoContact> {
-    const existing = await this.findContactByEmail(customer.email);
-    if (existing) return existing;
-    // The T2Mobile customer id in the notes lets support find the contact from either side.
-    return this.createContact({ name: customer.name, email: customer.email, phone: customer.phone, notes: `T2Mobile customer ${customer.customerId}` });
+  #context(): CallContext {
+    const now = Date.now();
+    return { priority: now, deadline: now + this.#defaultMaxWaitMs };
   }
 
-  async #createOrTakeOver(orderId: string, order: NewSalesOrder): Promise<ZohoSalesOrder> {
-    try {
-      const created = await this.createSalesOrder(order);
-      this.#logger.info({ orderId, salesOrderId: created.salesOrderId }, "zoho sales order created");
-      return created;
-    } catch (err) {
-      // Zoho documents no code for "number already exists", so any refusal
-      // (4xx) is checked against what Zoho holds under that number.
-      if (!(err instanceof ZohoApiError) || err.kind !== "http" || err.retryable) throw err;
-      const existing = await this.findSalesOrderByNumber(order.salesorderNumber);
-      if (!existing) throw err;
-      if (existing.customerId !== order.customerId) {
-        throw this.#conflict("createSalesOrder", `Zoho sales order ${order.salesorderNumber} exists for another customer (${existing.customerId})`);
-      }
-      this.#logger.warn({ orderId, salesOrderId: existing.salesOrderId, status: existing.status }, "zoho sales order already existed; taking it over");
-      return existing;
-    }
-  }
-
-  /** Confirms; if Zoho refuses because the order is no longer a draft (an earlier attempt confirmed it), that is success. */
-  async #confirm(order: ZohoSalesOrder): Promise<void> {
-    try {
-      await this.confirmSalesOrder(order.salesOrderId);
-    } catch (err) {
-      if (!(err instanceof ZohoApiError) || err.kind !== "http" || err.retryable) throw err;
-      const current = await this.getSalesOrder(order.salesOrderId);
-      if (current.status === "draft" || current.status === "void") throw err;
-      this.#logger.info({ salesOrderId: order.salesOrderId, status: current.status }, "zoho sales order was already confirmed");
-    }
-  }
-
-  #conflict(operation: ZohoOperation, message: string): ZohoApiError {
-    return new ZohoApiError({ operation, kind: "conflict", retryable: false, message });
-  }
-
-  /** One API call with organization_id and the access token; a 401 refreshes the token and tries once more. */
+  /** One API call with organization_id and the access token, within the budget. */
   async #call(
     operation: ZohoOperation,
     method: "GET" | "POST",
     path: string,
     request: { query?: Record<string, string>; body?: Record<string, unknown> },
+    ctx: CallContext,
   ): Promise<Record<string, unknown>> {
     const url = new URL(`${this.#apiUrl}${path}`);
     url.searchParams.set("organization_id", this.#organizationId);
     for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
-    for (let attempt = 1; ; attempt++) {
+    let refreshed = false;
+    for (;;) {
+      // The token first: a refresh must not hold a slot (the accounts server is not the Inventory API).
       const token = await this.#tokens.get();
-      const { status, json } = await exchange(this.#http, operation, url, {
-        method,
-        headers: {
-          authorization: `Zoho-oauthtoken ${token}`,
-          accept: "application/json",
-          ...(request.body ? { "content-type": "application/json" } : {}),
-        },
-        body: request.body ? JSON.stringify(request.body) : undefined,
-      });
-      if (status === 401 && attempt === 1) {
+      const answer: ZohoExchange = await this.#budget.run(
+        ctx,
+        () =>
+          exchange(this.#http, operation, url, {
+            method,
+            headers: {
+              authorization: `Zoho-oauthtoken ${token}`,
+              accept: "application/json",
+              ...(request.body ? { "content-type": "application/json" } : {}),
+            },
+            body: request.body ? JSON.stringify(request.body) : undefined,
+          }),
+        // A call we stopped waiting for may still be running at Zoho: it keeps its place until its lease runs out.
+        { keepLease: (err) => err instanceof ZohoApiError && err.kind === "timeout" },
+      );
+      const code = zohoCodeOf(answer.json);
+      if (isRateLimitAnswer(answer.status, code)) {
+        const pauseMs = rateLimitPauseMs(answer.headers, Date.now(), this.#pausePolicy);
+        this.#logger.warn({ operation, status: answer.status, code, pauseMs }, "zoho is over its rate limit; pausing every call, then trying again");
+        this.#onRateLimited?.({ operation, pauseMs });
+        await this.#budget.pauseFor(pauseMs);
+        continue;
+      }
+      if (answer.status === 401 && !refreshed) {
+        refreshed = true;
         this.#logger.info({ operation }, "zoho refused the access token; refreshing once");
         this.#tokens.invalidate(token);
         continue;
       }
-      return parseEnvelope(operation, status, json);
+      return parseEnvelope(operation, answer.status, answer.json, retryAfterMs(answer.headers, Date.now()));
     }
   }
+}
+
+function zohoCodeOf(json: unknown): number | undefined {
+  const code = typeof json === "object" && json !== null ? (json as { code?: unknown }).code : undefined;
+  return typeof code === "number" ? code : undefined;
+}
+
+/** A budget with no limits of its own: it only holds calls while a pause lasts. */
+export function unlimitedGate(): ZohoCallGate {
+  return new CallBudget({
+    store: new InMemoryBudgetStore(),
+    limits: { callsPerWindow: 0, windowMs: 60_000, marginMs: 0, maxConcurrent: 0, leaseMs: 0 },
+    holder: "local",
+  });
 }

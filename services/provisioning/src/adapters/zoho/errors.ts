@@ -7,7 +7,9 @@ export type ZohoOperation =
   | "createSalesOrder"
   | "listSalesOrders"
   | "getSalesOrder"
-  | "confirmSalesOrder";
+  | "confirmSalesOrder"
+  | "bulkConfirmSalesOrders"
+  | "voidSalesOrder";
 
 /**
  * What went wrong:
@@ -27,6 +29,10 @@ export interface ZohoApiErrorInit {
   readonly retryable: boolean;
   readonly httpStatus?: number;
   readonly zohoCode?: number;
+  /** Zoho's own message, e.g. `Sales Order "T2M-1" already exists.` */
+  readonly zohoMessage?: string;
+  /** When Zoho said to try again (Retry-After), in ms from the answer. */
+  readonly retryAfterMs?: number;
   readonly oauthError?: string;
   readonly cause?: unknown;
 }
@@ -42,6 +48,8 @@ export class ZohoApiError extends Error {
   readonly retryable: boolean;
   readonly httpStatus: number | undefined;
   readonly zohoCode: number | undefined;
+  readonly zohoMessage: string | undefined;
+  readonly retryAfterMs: number | undefined;
   readonly oauthError: string | undefined;
 
   constructor(init: ZohoApiErrorInit) {
@@ -52,11 +60,30 @@ export class ZohoApiError extends Error {
     this.retryable = init.retryable;
     this.httpStatus = init.httpStatus;
     this.zohoCode = init.zohoCode;
+    this.zohoMessage = init.zohoMessage;
+    this.retryAfterMs = init.retryAfterMs;
     this.oauthError = init.oauthError;
   }
 }
 
+/** Zoho's "Request Limit Exceeded" [T]. */
+export const ZOHO_RATE_LIMIT_CODE = 45;
+/** Zoho's "You are not authorized to perform this operation" [T]. */
+export const ZOHO_NOT_AUTHORIZED_CODE = 57;
+/** Zoho's "<Resource> does not exist." [C]. */
+export const ZOHO_DOES_NOT_EXIST_CODE = 1002;
+
 /** Statuses worth retrying: Zoho's rate limit, timeouts and its own failures. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
+}
+
+/** Zoho is over its limit: HTTP 429, or code 45 on whatever status carries it. */
+export function isRateLimitAnswer(status: number, zohoCode: number | undefined): boolean {
+  return status === 429 || zohoCode === ZOHO_RATE_LIMIT_CODE;
+}
+
+/** A refusal to create a sales order because its number is taken; Zoho documents no code for it, only words [U]. */
+export function isNumberTakenRefusal(err: ZohoApiError): boolean {
+  return err.kind === "http" && !err.retryable && /already exists|already been used|duplicate/i.test(err.zohoMessage ?? "");
 }

@@ -1,18 +1,34 @@
 import type { Logger } from "@t2m/platform";
-import { ZohoApiError, type ZohoOperation } from "./errors.js";
+import { isRateLimitAnswer, ZohoApiError, type ZohoOperation } from "./errors.js";
+
+/** How one call to Zoho ended, for metrics. */
+export type ZohoCallOutcome = "ok" | "rejected" | "rate_limited" | "unauthorised" | "server_error" | "timeout" | "network_error";
 
 /** One HTTP exchange with Zoho, reported after it ends (for metrics). */
 export interface ZohoRequestEvent {
   readonly operation: ZohoOperation;
   /** The HTTP status, or what happened instead of an answer. */
   readonly status: number | "timeout" | "network-error";
+  readonly outcome: ZohoCallOutcome;
   readonly durationMs: number;
 }
 
 export interface ZohoExchange {
   readonly status: number;
+  readonly headers: Headers;
   /** The parsed body, or undefined when it was not JSON (e.g. a proxy's error page). */
   readonly json: unknown;
+}
+
+/** The outcome of an answer: Zoho's envelope (code 0) or the token's, rate limits, refusals, failures. */
+export function outcomeOf(status: number, json: unknown): ZohoCallOutcome {
+  const body = typeof json === "object" && json !== null ? (json as Record<string, unknown>) : undefined;
+  const code = typeof body?.code === "number" ? body.code : undefined;
+  if (isRateLimitAnswer(status, code)) return "rate_limited";
+  if (status === 401) return "unauthorised";
+  if (status >= 500) return "server_error";
+  if (status >= 200 && status <= 299 && (code === 0 || (code === undefined && body !== undefined && !("error" in body)))) return "ok";
+  return "rejected";
 }
 
 export interface ZohoHttpOptions {
@@ -29,19 +45,20 @@ export interface ZohoHttpOptions {
  */
 export async function exchange(options: ZohoHttpOptions, operation: ZohoOperation, url: URL, init: RequestInit): Promise<ZohoExchange> {
   const started = performance.now();
-  const report = (status: ZohoRequestEvent["status"]) => {
+  const report = (status: ZohoRequestEvent["status"], outcome: ZohoCallOutcome) => {
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
-    options.logger.debug({ operation, method: init.method, path: url.pathname, status, durationMs }, "zoho request");
-    options.onRequest?.({ operation, status, durationMs });
+    options.logger.debug({ operation, method: init.method, path: url.pathname, status, outcome, durationMs }, "zoho request");
+    options.onRequest?.({ operation, status, outcome, durationMs });
   };
   try {
     const response = await options.fetch(url, { ...init, signal: AbortSignal.timeout(options.timeoutMs) });
     const text = await response.text();
-    report(response.status);
-    return { status: response.status, json: parseJson(text) };
+    const json = parseJson(text);
+    report(response.status, outcomeOf(response.status, json));
+    return { status: response.status, headers: response.headers, json };
   } catch (err) {
     const timedOut = err instanceof DOMException && (err.name === "TimeoutError" || err.name === "AbortError");
-    report(timedOut ? "timeout" : "network-error");
+    report(timedOut ? "timeout" : "network-error", timedOut ? "timeout" : "network_error");
     throw new ZohoApiError({
       operation,
       kind: timedOut ? "timeout" : "network",

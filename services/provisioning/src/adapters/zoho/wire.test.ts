@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { isRetryableStatus, ZohoApiError } from "./errors.js";
+import { outcomeOf } from "./http.js";
 import {
   calendarDate,
   contactPayload,
   parseCreatedContact,
+  parseBulkConfirmation,
   parseEnvelope,
   parseSalesOrder,
   parseSalesOrderPage,
@@ -63,6 +65,7 @@ describe("parseEnvelope", () => {
     [429, { code: 45, message: "Request Limit Exceeded" }, true],
     [500, { code: 1000, message: "Internal error" }, true],
     [503, undefined, true],
+    [400, { code: 45, message: "Request Limit Exceeded" }, true],
     [200, { code: 57, message: "You are not authorized to perform this operation" }, false],
   ])("turns HTTP %i %j into an error, retryable=%s", (status, body, retryable) => {
     const error = errorOf(() => parseEnvelope("createSalesOrder", status, body));
@@ -156,5 +159,36 @@ describe("helpers", () => {
   it("retries only what may pass with time", () => {
     expect([408, 429, 500, 503].every(isRetryableStatus)).toBe(true);
     expect([400, 401, 404, 405].some(isRetryableStatus)).toBe(false);
+  });
+});
+
+describe("parseBulkConfirmation", () => {
+  it("reads confirmed ids from data.email_success_info, one per entry or comma-separated", () => {
+    const body = {
+      code: 0,
+      data: {
+        email_success_info: [{ code: 0, message: "ok", ids: ["1", "2,3"] }],
+        email_error_info: [{ code: 36015, message: "Sales order is already confirmed.", ids: ["4"] }],
+      },
+    };
+    expect(parseBulkConfirmation(body, ["1", "2", "3", "4", "5"])).toEqual({ confirmed: ["1", "2", "3"], unconfirmed: ["4", "5"] });
+  });
+
+  it("takes code 0 without a data node as every id confirmed", () => {
+    expect(parseBulkConfirmation({ code: 0, message: "done" }, ["1", "2"])).toEqual({ confirmed: ["1", "2"], unconfirmed: [] });
+  });
+});
+
+describe("outcomeOf", () => {
+  it("names how a call ended, for metrics", () => {
+    expect(outcomeOf(200, { code: 0 })).toBe("ok");
+    expect(outcomeOf(201, { code: 0 })).toBe("ok");
+    expect(outcomeOf(200, { access_token: "x", expires_in: 3600 })).toBe("ok");
+    expect(outcomeOf(200, { error: "invalid_code" })).toBe("rejected");
+    expect(outcomeOf(429, { code: 45 })).toBe("rate_limited");
+    expect(outcomeOf(400, { code: 45 })).toBe("rate_limited");
+    expect(outcomeOf(401, { code: 57 })).toBe("unauthorised");
+    expect(outcomeOf(503, undefined)).toBe("server_error");
+    expect(outcomeOf(400, { code: 2 })).toBe("rejected");
   });
 });

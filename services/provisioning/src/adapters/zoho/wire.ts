@@ -1,4 +1,4 @@
-import { isRetryableStatus, ZohoApiError, type ZohoOperation } from "./errors.js";
+import { isRateLimitAnswer, isRetryableStatus, ZohoApiError, type ZohoOperation } from "./errors.js";
 
 // Zoho's wire format in and out, as small pure functions. Field names follow
 // shared/reference/zoho-api.md and the Inventory v1 OpenAPI contracts.
@@ -96,16 +96,21 @@ export function parseTokenResponse(httpStatus: number, json: unknown): AccessTok
   return { accessToken, expiresInSeconds: expires, apiDomain: typeof body?.api_domain === "string" ? body.api_domain : undefined };
 }
 
-/** Zoho's envelope: success is a 2xx status and `code` 0; anything else becomes a ZohoApiError. */
-export function parseEnvelope(operation: ZohoOperation, httpStatus: number, json: unknown): Record<string, unknown> {
+/**
+ * Zoho's envelope: success is a 2xx status and `code` 0; anything else
+ * becomes a ZohoApiError, retryable for 408, 429, 5xx and code 45 ("Request
+ * Limit Exceeded", whatever status carries it). `retryAfterMs` is what the
+ * answer's Retry-After said, if anything.
+ */
+export function parseEnvelope(operation: ZohoOperation, httpStatus: number, json: unknown, retryAfterMs?: number): Record<string, unknown> {
   const body = isRecord(json) ? json : undefined;
   const ok = httpStatus >= 200 && httpStatus <= 299;
   if (ok && body?.code === 0) return body;
   if (ok && !body) throw unexpected(operation, "the answer is not a JSON object");
-  throw httpError(operation, httpStatus, body);
+  throw httpError(operation, httpStatus, body, retryAfterMs);
 }
 
-function httpError(operation: ZohoOperation, httpStatus: number, body: Record<string, unknown> | undefined): ZohoApiError {
+function httpError(operation: ZohoOperation, httpStatus: number, body: Record<string, unknown> | undefined, retryAfterMs?: number): ZohoApiError {
   const zohoCode = typeof body?.code === "number" ? body.code : undefined;
   const zohoMessage = typeof body?.message === "string" ? body.message : undefined;
   const detail = [zohoCode === undefined ? undefined : `code ${zohoCode}`, zohoMessage].filter(Boolean).join(": ");
@@ -114,7 +119,9 @@ function httpError(operation: ZohoOperation, httpStatus: number, body: Record<st
     kind: "http",
     httpStatus,
     zohoCode,
-    retryable: isRetryableStatus(httpStatus),
+    zohoMessage,
+    retryAfterMs,
+    retryable: isRetryableStatus(httpStatus) || isRateLimitAnswer(httpStatus, zohoCode),
     message: `Zoho ${operation} failed with HTTP ${httpStatus}${detail ? ` (${detail})` : ""}`,
   });
 }
@@ -190,6 +197,29 @@ export function parseSalesOrderPage(body: Record<string, unknown>): { orders: Zo
   const orders = arrayField("listSalesOrders", body, "salesorders").map((raw) => salesOrderOf("listSalesOrders", raw));
   const context = isRecord(body.page_context) ? body.page_context : undefined;
   return { orders, hasMorePage: context?.has_more_page === true };
+}
+
+/**
+ * The bulk confirmation's answer, in the contract's shape: ids confirmed in
+ * data.email_success_info[].ids, refusals in data.email_error_info[] (whose
+ * shape the contract leaves open; ids are read when given). An id in a
+ * comma-separated string counts too (the contract's example). Without a
+ * data node, code 0 alone says every id was confirmed ([U]).
+ */
+export function parseBulkConfirmation(body: Record<string, unknown>, requested: readonly string[]): { confirmed: string[]; unconfirmed: string[] } {
+  const data = isRecord(body.data) ? body.data : undefined;
+  if (!data) return { confirmed: [...requested], unconfirmed: [] };
+  const idsIn = (list: unknown) =>
+    new Set(
+      (Array.isArray(list) ? list : [])
+        .filter(isRecord)
+        .flatMap((entry) => (Array.isArray(entry.ids) ? entry.ids : []))
+        .flatMap((id) => (typeof id === "string" ? id.split(",") : typeof id === "number" ? [String(id)] : []))
+        .map((id) => id.trim())
+        .filter((id) => id !== ""),
+    );
+  const succeeded = idsIn(data.email_success_info);
+  return { confirmed: requested.filter((id) => succeeded.has(id)), unconfirmed: requested.filter((id) => !succeeded.has(id)) };
 }
 
 /** "Ada Obi Eze" → ["Ada", "Obi Eze"]; a single name is all first name. */

@@ -1,0 +1,79 @@
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { BudgetObserver } from "../domain/call-budget.js";
+import type { ZohoOperation, ZohoRequestEvent } from "./zoho/index.js";
+
+/** Provisioning's own metrics, on the process's registry. */
+export function createProvisioningMetrics(registry: Registry) {
+  const registers = [registry];
+  const metrics = {
+    operations: new Counter({
+      name: "t2m_provisioning_operations_total",
+      help: "Sales orders, voids and licences, by operation and result (created, replayed, failed; none, voided, flagged)",
+      labelNames: ["operation", "result"],
+      registers,
+    }),
+    zohoSeconds: new Histogram({
+      name: "t2m_zoho_request_duration_seconds",
+      help: "Calls to Zoho (token refresh included), by operation and HTTP status",
+      labelNames: ["operation", "status"],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15],
+      registers,
+    }),
+    zohoCalls: new Counter({
+      name: "t2m_zoho_calls_total",
+      help: "Calls to Zoho by operation and outcome (ok, rejected, rate_limited, unauthorised, server_error, timeout, network_error)",
+      labelNames: ["operation", "outcome"],
+      registers,
+    }),
+    budgetWait: new Histogram({
+      name: "t2m_zoho_budget_wait_seconds",
+      help: "Time a Zoho call waited for the shared call budget, by outcome (granted, exhausted)",
+      labelNames: ["outcome"],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 20, 30, 60],
+      registers,
+    }),
+    rateLimitPauses: new Counter({
+      name: "t2m_zoho_rate_limit_pauses_total",
+      help: "Rate-limit answers from Zoho (HTTP 429 or code 45), each pausing every replica's calls, by operation",
+      labelNames: ["operation"],
+      registers,
+    }),
+    pausedUntil: new Gauge({
+      name: "t2m_zoho_budget_paused_until_seconds",
+      help: "Until when (Unix time) Zoho's call budget is paused after a rate-limit answer, as this replica last saw it; 0 when not paused",
+      registers,
+    }),
+    confirmBatchSize: new Histogram({
+      name: "t2m_zoho_confirm_batch_size",
+      help: "Sales orders per confirming call to Zoho (1: the single confirm; more: the bulk confirm)",
+      buckets: [1, 2, 3, 5, 10, 15, 20, 25],
+      registers,
+    }),
+    integrityErrors: new Counter({
+      name: "t2m_integrity_errors_total",
+      help: "Zoho answers that clash with another order's records (never retried), by kind",
+      labelNames: ["kind"],
+      registers,
+    }),
+    flagged: new Counter({
+      name: "t2m_zoho_sales_orders_flagged_total",
+      help: "Sales orders of failed orders that Zoho would not void, left for a person",
+      registers,
+    }),
+  };
+  return {
+    ...metrics,
+    /** Feeds the per-request metrics from the Zoho client. */
+    onZohoRequest: (e: ZohoRequestEvent) => {
+      metrics.zohoSeconds.observe({ operation: e.operation, status: String(e.status) }, e.durationMs / 1000);
+      metrics.zohoCalls.inc({ operation: e.operation, outcome: e.outcome });
+    },
+    onRateLimited: (e: { operation: ZohoOperation }) => metrics.rateLimitPauses.inc({ operation: e.operation }),
+    budgetObserver: {
+      waited: (ms, outcome) => metrics.budgetWait.observe({ outcome }, ms / 1000),
+      pausedUntil: (until) => metrics.pausedUntil.set(until / 1000),
+    } satisfies BudgetObserver,
+  };
+}
+
+export type ProvisioningMetrics = ReturnType<typeof createProvisioningMetrics>;
