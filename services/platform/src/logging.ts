@@ -4,10 +4,20 @@ import { pino, type Logger } from "pino";
 export type { Logger } from "pino";
 
 /**
+ * Where every logger writes: stdout, synchronously, shared. pino's default
+ * (an asynchronous stream per logger) flushes what it holds at exit with a
+ * loop that never ends once stdout's reader is gone (EPIPE), so a process
+ * whose parent died could not exit. A synchronous write that meets EPIPE
+ * makes the stream drop further lines instead, and nothing is lost on exit.
+ */
+let stdout: ReturnType<typeof pino.destination> | undefined;
+
+/**
  * JSON logs on stdout, one line per event. Anything that may carry a
  * credential is censored at the source so no call site can leak it.
  */
 export function createLogger(service: string, level = "info"): Logger {
+  stdout ??= pino.destination({ dest: 1, sync: true });
   return pino({
     name: service,
     level,
@@ -32,5 +42,5 @@ export function createLogger(service: string, level = "info"): Logger {
       ],
       censor: "[redacted]",
     },
-  });
+  }, stdout);
 }
