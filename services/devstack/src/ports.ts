@@ -44,6 +44,29 @@ export interface PortOwner {
   readonly pid: number;
   /** Its command line, shortened. */
   readonly command: string;
+  /** Its parent (1, or a subreaper's pid, once the process that started it is gone). */
+  readonly parentPid: number | undefined;
+  readonly parentCommand: string;
+}
+
+/** A command line fit for a message: a platform process as `node services/<name>/dist/main.js`, anything else cut at 100 characters. */
+export function shortCommand(argv: readonly string[]): string {
+  const entry = argv.find((a) => /(^|\/)services\/[^/]+\/dist\/main\.js$/.test(a));
+  if (entry && /(^|\/)node$/.test(argv[0] ?? "")) return `node ${entry}`;
+  const command = argv.join(" ");
+  return command.length > 100 ? `${command.slice(0, 97)}...` : command;
+}
+
+async function commandOf(pid: number | string): Promise<string> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  return shortCommand(cmdline.split("\0").filter(Boolean));
+}
+
+async function parentOf(pid: number | string): Promise<number | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  // pid (comm) state ppid …; comm may contain spaces and parentheses.
+  const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  return Number.isInteger(ppid) && ppid > 0 ? ppid : undefined;
 }
 
 /** Inodes of the sockets listening on `port` in /proc/net/tcp{,6}-formatted text (state 0A = LISTEN). */
@@ -75,9 +98,13 @@ export async function findPortOwners(port: number): Promise<PortOwner[]> {
       const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => "");
       const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
       if (inode && inodes.has(inode)) {
-        const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-        const command = cmdline.split("\0").filter(Boolean).join(" ");
-        owners.push({ pid: Number(pid), command: command.length > 120 ? `${command.slice(0, 117)}...` : command });
+        const parentPid = await parentOf(pid);
+        owners.push({
+          pid: Number(pid),
+          command: await commandOf(pid),
+          parentPid,
+          parentCommand: parentPid === undefined ? "" : await commandOf(parentPid),
+        });
         break;
       }
     }

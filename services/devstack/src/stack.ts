@@ -7,7 +7,7 @@ import { localUrl } from "@t2m/topology";
 import { childEnv, DEFAULT_SERVICE_PORTS, paths, REPO_ROOT, serviceEnv, type Environment, type StackTopology } from "./config.js";
 import { indentLines, LineBuffer } from "./lines.js";
 import { defaultSink } from "./output.js";
-import { findFreePorts, findPortOwners, isPortFree } from "./ports.js";
+import { findFreePorts, findPortOwners, isPortFree, type PortOwner } from "./ports.js";
 import {
   describeExit,
   isNonTerminating,
@@ -571,17 +571,29 @@ export function assertBuilt(services: readonly ServiceName[] = SERVICE_NAMES, re
   }
 }
 
-/** Ports in use, each with the process that holds it when it can be found: "4101 (catalogue; pid 1234: node services/catalogue/dist/main.js)". */
-async function describeBusyPorts(busy: ReadonlyArray<{ port: number; name: string }>): Promise<{ text: string; pids: number[] }> {
-  const pids: number[] = [];
+/** Ports in use, each with the process that holds it when it can be found: "4101 (catalogue: pid 1234, node services/catalogue/dist/main.js)". */
+async function describeBusyPorts(busy: ReadonlyArray<{ port: number; name: string }>): Promise<{ text: string; owners: PortOwner[] }> {
+  const owners: PortOwner[] = [];
   const parts = await Promise.all(
     busy.map(async ({ port, name }) => {
-      const owners = await findPortOwners(port).catch(() => []);
-      pids.push(...owners.map((o) => o.pid));
-      return owners.length > 0 ? `${port} (${name}; ${owners.map((o) => `pid ${o.pid}: ${o.command}`).join(", ")})` : `${port} (${name})`;
+      const found = await findPortOwners(port).catch(() => []);
+      owners.push(...found);
+      return found.length > 0 ? `${port} (${name}: ${found.map((o) => `pid ${o.pid}, ${o.command}`).join("; ")})` : `${port} (${name})`;
     }),
   );
-  return { text: parts.join(", "), pids: [...new Set(pids)] };
+  return { text: parts.join(", "), owners };
+}
+
+/** What to kill: the devstack that runs them all (it stops them in order), else each holder. */
+function whatToKill(owners: readonly PortOwner[]): string {
+  const parents = new Set(owners.map((o) => o.parentPid));
+  const [parent] = parents;
+  const owner = owners[0];
+  if (parents.size === 1 && parent !== undefined && parent !== 1 && owner?.parentCommand.includes("devstack/dist/main.js")) {
+    return `It runs under pid ${parent} (${owner.parentCommand}): stop that (kill ${parent}), or free the ports.`;
+  }
+  const pids = [...new Set(owners.map((o) => o.pid))];
+  return pids.length > 0 ? `Stop it (kill ${pids.join(" ")}) or free the ports.` : "Stop it or free the ports.";
 }
 
 /**
@@ -593,11 +605,10 @@ export async function assertPortsFree(wanted: ReadonlyArray<{ readonly name: str
   const busy = [];
   for (const entry of wanted) if (!(await isPortFree(entry.port))) busy.push(entry);
   if (busy.length === 0) return;
-  const { text, pids } = await describeBusyPorts(busy);
-  const plural = busy.length > 1 ? "s" : "";
+  const { text, owners } = await describeBusyPorts(busy);
   throw new Error(
-    `port${plural} ${text} already in use on 127.0.0.1 — is another \`npm start\` (or one left from an earlier run) still running? ` +
-      (pids.length > 0 ? `Stop it (kill ${pids.join(" ")}) or free the port${plural}.` : `Stop it or free the port${plural}.`),
+    `port${busy.length > 1 ? "s" : ""} ${text} already in use on 127.0.0.1 — is another \`npm start\` (or one left from an earlier run) still running? ` +
+      whatToKill(owners),
   );
 }
 
