@@ -9,14 +9,15 @@
 // time, after BENCH_WARMUP (default 20) warm-up orders: throughput, and
 // latency under a backlog.
 //
-// FerretDB runs on PostgreSQL when BENCH_POSTGRESQL_URL is set, or when a
-// server answers on 127.0.0.1:5432 (postgres://postgres@127.0.0.1:5432/postgres);
-// otherwise on SQLite. FerretDB's SQLite backend pushes down only _id
-// equality, so every other query scans the collection and it, not the
-// platform, sets the pace (see the report's "mongodbBackend").
+// The stack's servers are chosen as for the tests (startServers): real
+// MongoDB and NATS in containers where a Docker engine answers; otherwise
+// FerretDB on a PostgreSQL database of the stack's own (dropped afterwards)
+// when BENCH_POSTGRESQL_URL is set or PostgreSQL answers on 127.0.0.1:5432,
+// else on SQLite. FerretDB's SQLite backend pushes down only _id equality,
+// so every other query scans the collection and it, not the platform, sets
+// the pace (see the report's "mongodbBackend").
 import { readFileSync } from "node:fs";
-import { connect } from "node:net";
-import { startFerretDb, startStack, type FerretDb, type ServiceName, type Stack } from "@t2m/devstack";
+import { startStack, type ServiceName, type Stack } from "@t2m/devstack";
 
 const orders = Number(process.env.BENCH_ORDERS ?? 200);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -98,25 +99,11 @@ async function webhookArrivals(stack: Stack, expected: Set<string>, timeoutMs: n
   }
 }
 
-async function postgresqlUrl(): Promise<string | undefined> {
-  if (process.env.BENCH_POSTGRESQL_URL) return process.env.BENCH_POSTGRESQL_URL;
-  const open = await new Promise<boolean>((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port: 5432 });
-    socket.once("connect", () => resolve(true));
-    socket.once("error", () => resolve(false));
-    socket.setTimeout(1_000, () => resolve(false));
-  }).finally(() => undefined);
-  return open ? "postgres://postgres@127.0.0.1:5432/postgres" : undefined;
-}
-
 const run = Date.now().toString(36);
-const pg = await postgresqlUrl();
-let ferretDb: FerretDb | undefined;
-if (pg) ferretDb = await startFerretDb({ postgresqlUrl: pg });
 const stack = await startStack({
   ports: "random",
   logLevel: "warn",
-  ...(ferretDb ? { mongodbUrl: ferretDb.databaseUrl(`bench_${run}`) } : {}),
+  ...(process.env.BENCH_POSTGRESQL_URL ? { store: "postgresql" as const, postgresqlUrl: process.env.BENCH_POSTGRESQL_URL } : {}),
   env: { RATE_LIMIT_PER_MINUTE: "1000000", ZOHO_SANDBOX_RATE_LIMIT_PER_MINUTE: "0" },
 });
 try {
@@ -138,7 +125,7 @@ try {
   const totalSeconds = (Math.max(...arrivals.values()) - started) / 1000;
 
   const report = {
-    mongodbBackend: pg ? "FerretDB 1.24 on PostgreSQL" : "FerretDB 1.24 on SQLite",
+    mongodbBackend: stack.store.description,
     orders,
     concurrency,
     acceptedPerSecond: Math.round(orders / acceptSeconds),
@@ -153,5 +140,4 @@ try {
   console.log(JSON.stringify(report, null, 2));
 } finally {
   await stack.stop();
-  await ferretDb?.stop();
 }
