@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
+import { discardLogs } from "./logging.js";
 import type { Registry } from "prom-client";
 
 /** A dependency the process needs to do useful work, e.g. MongoDB. */
@@ -132,7 +133,8 @@ export function exitOnSignal(
   const stop = async (signal: NodeJS.Signals | "parent-gone") => {
     if (stopping) return;
     stopping = true;
-    if (signal === "parent-gone") logger.warn("stdin ended: the process that started this one is gone; shutting down");
+    // With the parent gone, so is whoever read stdout: nothing logged from here can be seen, or flushed at exit.
+    if (signal === "parent-gone") discardLogs();
     else logger.info({ signal }, "shutting down");
     const timer = setTimeout(() => {
       logger.error({ timeoutMs }, "shutdown timed out");
