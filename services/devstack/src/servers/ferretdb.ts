@@ -183,8 +183,7 @@ export async function startFerretDb(options: FerretDbOptions = {}): Promise<Ferr
         listen: `${host}:${port}`,
         output: again.output ?? options.output,
       });
-      // A temporary directory belongs to the first server: the last one removes it.
-      return temporary ? { ...next, stop: async () => (await next.stop(), await rm(dataDir, { recursive: true, force: true })) } : next;
+      return temporary ? removingOnStop(next, dataDir) : next;
     };
     return {
       url,
@@ -201,4 +200,16 @@ export async function startFerretDb(options: FerretDbOptions = {}): Promise<Ferr
     await cleanup();
     throw err;
   }
+}
+
+/** A temporary directory belongs to the first server started in it: whichever server runs there last removes it on stop(). */
+function removingOnStop(server: FerretDb, dir: string): FerretDb {
+  return {
+    ...server,
+    stop: async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    },
+    startAgain: async (options) => removingOnStop(await server.startAgain(options), dir),
+  };
 }

@@ -169,14 +169,25 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       if (portsFile) await rm(portsFile, { force: true });
       const monitorPort = Number(/:(\d+)\/?$/.exec(ports.monitorUrl)?.[1]);
       const next = await startNatsServer({ ...options, dataDir, port, monitorPort, output: again.output ?? options.output });
-      // A temporary directory belongs to the first server: the last one removes it.
-      return temporary ? { ...next, stop: async () => (await next.stop(), await rm(dataDir, { recursive: true, force: true })) } : next;
+      return temporary ? removingOnStop(next, dataDir) : next;
     };
     return { url: ports.url, port, monitorUrl: ports.monitorUrl, dataDir, process: child, serverPid, stop: cleanup, startAgain };
   } catch (err) {
     await cleanup();
     throw err;
   }
+}
+
+/** A temporary directory belongs to the first server started in it: whichever server runs there last removes it on stop(). */
+function removingOnStop(server: NatsServer, dir: string): NatsServer {
+  return {
+    ...server,
+    stop: async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+    startAgain: async (options) => removingOnStop(await server.startAgain(options), dir),
+  };
 }
 
 const describe = (child: ManagedProcess) =>
