@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -260,17 +261,17 @@ describe("a stack whose parent dies", () => {
     const script = `
       const { startStack } = await import(${JSON.stringify(index)});
       const stack = await startStack({ services: ["webhook-inbox", "catalogue"], servers: "local", supervise: true });
-      console.log("STACK=" + JSON.stringify({ pids: stack.pids(), database: stack.store.postgresqlDatabase ?? null }));
+      console.log("STACK=" + JSON.stringify({ pids: stack.pids(), database: stack.store.postgresqlDatabase ?? null, dataDir: stack.dataDir }));
       setInterval(() => {}, 1000);
     `;
     const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stderr.on("data", (c: Buffer) => (output += c.toString()));
-    const started = await new Promise<{ pids: number[]; database: string | null }>((resolve, reject) => {
+    const started = await new Promise<{ pids: number[]; database: string | null; dataDir: string }>((resolve, reject) => {
       child.stdout.on("data", (c: Buffer) => {
         output += c.toString();
         const line = /^STACK=(.*)$/m.exec(output)?.[1];
-        if (line) resolve(JSON.parse(line) as { pids: number[]; database: string | null });
+        if (line) resolve(JSON.parse(line) as { pids: number[]; database: string | null; dataDir: string });
       });
       child.once("exit", (code) => reject(new Error(`the stack's parent exited (${code}) first:\n${output}`)));
     });
@@ -279,6 +280,9 @@ describe("a stack whose parent dies", () => {
 
     child.kill("SIGKILL");
     await expect.poll(() => started.pids.filter(processExists), { timeout: 20_000, interval: 100 }).toEqual([]);
+    // A killed process cannot remove its temporary directory either.
+    expect(existsSync(started.dataDir)).toBe(true);
+    await rm(started.dataDir, { recursive: true, force: true });
 
     if (started.database) {
       // Its PostgreSQL database is left behind: the next stack's sweep drops it.
