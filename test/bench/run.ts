@@ -15,15 +15,14 @@
 //     sandbox's 429s and FAILED orders.
 //  4. Peak RSS of each service during 2 and 3.
 //
-// FerretDB runs on the machine's PostgreSQL (127.0.0.1:5432 or
-// BENCH_POSTGRESQL_URL), in a fresh database per stack; SQLite otherwise
-// (then FerretDB sets the pace: it pushes down only _id lookups).
+// Each section gets a fresh stack as the tests do: FerretDB on the machine's
+// PostgreSQL when one answers (DEVSTACK_POSTGRESQL_URL), in a database of its
+// own dropped on stop; SQLite otherwise (then FerretDB sets the pace).
 // BENCH_ONLY=intake,latency,burst runs a subset. Timings are never asserted
 // in tests; this is where they are measured.
 import { spawn } from "node:child_process";
-import { connect } from "node:net";
 import { join } from "node:path";
-import { REPO_ROOT, startFerretDb, startStack, type FerretDb, type Stack } from "@t2m/devstack";
+import { REPO_ROOT, startStack, type Stack } from "@t2m/devstack";
 import { closedLoop, cpuSeconds, openLoop, pidsMatching, sampleRss, summarise, type ClosedLoopResult, type Summary } from "./load.js";
 
 const env = process.env;
@@ -55,28 +54,13 @@ function orderBody(prefix: string, customers: number) {
   };
 }
 
-async function postgresqlUrl(): Promise<string | undefined> {
-  if (env.BENCH_POSTGRESQL_URL) return env.BENCH_POSTGRESQL_URL;
-  const open = await new Promise<boolean>((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port: 5432 });
-    socket.once("connect", () => (socket.destroy(), resolve(true)));
-    socket.once("error", () => resolve(false));
-    socket.setTimeout(1_000, () => (socket.destroy(), resolve(false)));
-  });
-  return open ? "postgres://postgres@127.0.0.1:5432/postgres" : undefined;
-}
+let backend = "";
 
-const pg = await postgresqlUrl();
-const ferretDb: FerretDb | undefined = pg ? await startFerretDb({ postgresqlUrl: pg }) : undefined;
-const backend = pg ? "FerretDB 1.24 on PostgreSQL" : "FerretDB 1.24 on SQLite";
-
-async function stackWith(name: string, extra: Record<string, string>): Promise<Stack> {
-  return startStack({
-    ports: "random",
-    logLevel: "warn",
-    ...(ferretDb ? { mongodbUrl: ferretDb.databaseUrl(`bench_${run}_${name}`) } : {}),
-    env: { RATE_LIMIT_PER_MINUTE: "1000000000", ...extra },
-  });
+/** A fresh stack as the tests get one: FerretDB on PostgreSQL when one answers (a database of its own, dropped on stop). */
+async function stackWith(extra: Record<string, string>): Promise<Stack> {
+  const stack = await startStack({ ports: "random", logLevel: "warn", env: { RATE_LIMIT_PER_MINUTE: "1000000000", ...extra } });
+  backend = stack.store.description;
+  return stack;
 }
 
 /** Every verified ORDER_FULFILLED/ORDER_FAILED webhook the inbox holds, by order id (first arrival). */
@@ -107,9 +91,10 @@ interface IntakeFigures {
 }
 
 async function intake(): Promise<IntakeFigures> {
-  const stack = await stackWith("intake", JSON.parse(env.BENCH_INTAKE_ENV ?? "{}") as Record<string, string>);
+  const stack = await stackWith(JSON.parse(env.BENCH_INTAKE_ENV ?? "{}") as Record<string, string>);
+  // The floor writes to the same store and NATS (its own collection and stream), so both are dropped with the stack.
   const floor = spawn(process.execPath, [join(REPO_ROOT, "test/dist/bench/floor-server.js")], {
-    env: { ...env, MONGODB_URL: ferretDb ? ferretDb.databaseUrl(`bench_${run}_floor`) : stack.mongodbUrl.replace(/\/[^/]*$/, `/bench_${run}_floor`), NATS_URL: stack.natsUrl, PORT: "0" },
+    env: { ...env, MONGODB_URL: stack.mongodbUrl, NATS_URL: stack.natsUrl, PORT: "0" },
     stdio: ["ignore", "pipe", "inherit"],
   });
   // Park Zoho calls (answers held back 5 minutes) so the workers wait, as
@@ -158,7 +143,7 @@ async function intake(): Promise<IntakeFigures> {
       gateway: stack.pid("gateway"),
       fulfilment: stack.pid("fulfilment"),
       floor: floor.pid,
-      ferretdb: ferretDb?.process.pid ?? stack.pid("ferretdb"),
+      ferretdb: stack.pid("ferretdb"),
       nats: stack.pid("nats"),
       postgresql: await pidsMatching("postgres: 15/main: postgres "),
       bench: process.pid,
@@ -192,7 +177,7 @@ interface LatencyFigures {
 }
 
 async function latency(): Promise<LatencyFigures> {
-  const stack = await stackWith("latency", { ZOHO_SANDBOX_RATE_LIMIT_PER_MINUTE: "0", ZOHO_BUDGET_CALLS_PER_MINUTE: "0", ZOHO_SANDBOX_MAX_CONCURRENT: "0", ZOHO_BUDGET_MAX_CONCURRENT: "0" });
+  const stack = await stackWith({ ZOHO_SANDBOX_RATE_LIMIT_PER_MINUTE: "0", ZOHO_BUDGET_CALLS_PER_MINUTE: "0", ZOHO_SANDBOX_MAX_CONCURRENT: "0", ZOHO_BUDGET_MAX_CONCURRENT: "0" });
   const rss = sampleRss(() => Object.fromEntries(SERVICES.map((s) => [s, stack.pid(s)])));
   try {
     // Warm up: a few orders through every hop.
@@ -240,7 +225,7 @@ interface BurstFigures {
 }
 
 async function burst(): Promise<BurstFigures> {
-  const stack = await stackWith("burst", {});
+  const stack = await stackWith({});
   const rss = sampleRss(() => Object.fromEntries(SERVICES.map((s) => [s, stack.pid(s)])));
   try {
     const started = Date.now();
@@ -265,9 +250,9 @@ async function burst(): Promise<BurstFigures> {
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "–");
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-try {
+{
   const rows: string[][] = [];
-  const report: Record<string, unknown> = { backend, connections, run };
+  const report: Record<string, unknown> = { connections, run };
   if (only.has("intake")) {
     const figures = await intake();
     report.intake = figures;
@@ -307,11 +292,10 @@ try {
     ]);
     rows.push(["Peak RSS in the burst", Object.entries(figures.rss).map(([s, m]) => `${s} ${m}`).join(", ") + " MiB", "≤ 120 MB each", Object.values(figures.rss).every((m) => m <= 114) ? "met" : "NOT met"]);
   }
+  report.backend = backend;
   console.log(`\nnpm run bench: ${backend}, ${connections} connections, ${new Date().toISOString()}\n`);
   console.log("| measure | result | target | |");
   console.log("|---|---|---|---|");
   for (const row of rows) console.log(`| ${row.join(" | ")} |`);
   console.log(`\n${JSON.stringify(report)}`);
-} finally {
-  await ferretDb?.stop();
 }

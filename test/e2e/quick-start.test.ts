@@ -1,14 +1,18 @@
 // The README's `npm start` program (services/devstack/dist/main.js, which
 // npm start runs after installing and building), used as T2Mobile would:
 // with its own API key, webhook secret and webhook receiver. It reuses the
-// NATS and MongoDB it is pointed at; here those are this test's own.
+// NATS and MongoDB it is pointed at; here those are this test's own
+// (startServers: containers where Docker answers, else local processes).
+// It also supervises its processes, refuses to start twice, and leaves
+// nothing behind when it is SIGKILLed.
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
-import { ManagedProcess, REPO_ROOT, startFerretDb, startNatsServer, type FerretDb, type NatsServer } from "@t2m/devstack";
+import { findPortOwners, isPortFree, ManagedProcess, processExists, REPO_ROOT, startServers, type Servers } from "@t2m/devstack";
+import { readdirSync, readFileSync } from "node:fs";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -24,39 +28,62 @@ const receiver = createServer((req, res) => {
   });
 });
 
-let nats: NatsServer;
-let ferretDb: FerretDb;
+let servers: Servers;
 let platform: ManagedProcess;
 let scratch: string;
 const gateway = "http://127.0.0.1:4000";
 
-beforeAll(async () => {
-  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
-  [nats, ferretDb] = await Promise.all([startNatsServer(), startFerretDb()]);
-  // The sandbox's state stays out of the repository's .data, like NATS's and FerretDB's.
-  scratch = await mkdtemp(join(tmpdir(), "t2m-quick-start-"));
-  platform = ManagedProcess.spawn({
-    name: "npm-start",
+/** `npm start`'s program, pointed at this test's servers and receiver. */
+function npmStart(name = "npm-start"): ManagedProcess {
+  return ManagedProcess.spawn({
+    name,
     command: process.execPath,
     args: ["services/devstack/dist/main.js"],
     cwd: REPO_ROOT,
     env: {
       ...process.env,
       NO_COLOR: "1",
-      NATS_URL: nats.url,
-      MONGODB_URL: ferretDb.databaseUrl("quick_start"),
+      NATS_URL: servers.natsUrl,
+      MONGODB_URL: servers.mongodbUrl,
       T2MOBILE_API_KEY: apiKey,
       T2MOBILE_WEBHOOK_SECRET: secret,
       T2MOBILE_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/t2mobile/webhooks`,
+      // The sandbox's state stays out of the repository's .data, like NATS's and FerretDB's.
       ZOHO_SANDBOX_STATE_FILE: join(scratch, "zoho-sandbox.json"),
     },
   });
+}
+
+/** The processes whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      const stat = (() => {
+        try {
+          return readFileSync(`/proc/${d}/stat`, "utf8");
+        } catch {
+          return "";
+        }
+      })();
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid;
+    })
+    .map(Number);
+}
+
+const PLATFORM_PORTS = [4000, 4101, 4102, 4103, 4104, 4105, 4106];
+
+beforeAll(async () => {
+  await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+  servers = await startServers({ database: "quick_start" });
+  scratch = await mkdtemp(join(tmpdir(), "t2m-quick-start-"));
+  platform = npmStart();
   await platform.waitForLine((line) => line.includes("platform is running"), 90_000, "its ready banner");
 }, 120_000);
 
 afterAll(async () => {
   await platform?.stop({ timeoutMs: 20_000 });
-  await Promise.all([nats?.stop(), ferretDb?.stop()]);
+  await servers?.stop();
   if (scratch) await rm(scratch, { recursive: true, force: true });
   receiver.closeAllConnections();
   await new Promise<void>((r) => receiver.close(() => r()));
@@ -105,9 +132,41 @@ describe("npm start, used by a T2Mobile-style client", () => {
     expect(order).toMatchObject({ orderId, status: "FULFILLED", zohoSalesOrderId: payload.data.zohoSalesOrderId });
   });
 
+  it("refuses a second npm start while the first holds the ports, naming the pid to stop", async () => {
+    const second = npmStart("second-npm-start");
+    expect(await second.exited).toEqual({ code: 1, signal: null });
+    const output = second.lastLines().join("\n");
+    expect(output).toContain("already in use on 127.0.0.1");
+    expect(output).toContain(`It runs under pid ${platform.pid} (node services/devstack/dist/main.js): stop that (kill ${platform.pid})`);
+    expect(output).toMatch(/4102 \(fulfilment: pid \d+, node services\/fulfilment\/dist\/main\.js\)/);
+  });
+
+  it("says so when fulfilment dies on its own, and restarts it on its port", async () => {
+    const [owner] = await findPortOwners(4102);
+    expect(owner?.parentPid).toBe(platform.pid);
+    process.kill(owner!.pid, "SIGKILL");
+    await platform.waitForLine((line) => /fulfilment is back \(pid \d+, restart #1\)/.test(line), 30_000, "fulfilment is back");
+    const output = platform.lastLines(200).join("\n");
+    expect(output).toContain("fulfilment killed by SIGKILL unexpectedly. Its last lines:");
+    expect(output).toContain("restarting fulfilment in 1 s (restart #1)");
+    expect((await fetch("http://127.0.0.1:4102/readyz")).status).toBe(200);
+  });
+
   it("stops everything cleanly on SIGTERM", async () => {
     const exit = await platform.stop({ timeoutMs: 20_000 });
     expect(exit).toEqual({ code: 0, signal: null });
     await expect(fetch(`${gateway}/t2mobile/health`)).rejects.toThrow();
   });
+});
+
+describe("npm start killed by SIGKILL", () => {
+  it("leaves none of its processes behind, and the next start finds the ports free", async () => {
+    const killed = npmStart("killed-npm-start");
+    await killed.waitForLine((line) => line.includes("platform is running"), 90_000, "its ready banner");
+    const children = childrenOf(killed.pid!);
+    expect(children).toHaveLength(7);
+    killed.kill("SIGKILL");
+    await expect.poll(() => children.filter(processExists), { timeout: 20_000, interval: 100 }).toEqual([]);
+    expect((await Promise.all(PLATFORM_PORTS.map((p) => isPortFree(p)))).every(Boolean)).toBe(true);
+  }, 120_000);
 });

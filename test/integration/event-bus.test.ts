@@ -4,7 +4,7 @@
 // (with heartbeats for what they hold), consumer state, and KV buckets.
 import { context, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
-import { startNatsServer, type NatsServer } from "@t2m/devstack";
+import { startServers, type Servers } from "@t2m/devstack";
 import {
   ack,
   createLogger,
@@ -32,15 +32,16 @@ const submittedConsumer = consumerFor("test-submitted", OrderEvents.submitted.su
 const outcomeConsumer = consumerFor("test-outcomes", "orders.outcome.>");
 const retryConsumer = consumerFor("test-retries", OrderEvents.retryDue.subject);
 
-let server: NatsServer;
+let server: Servers;
 let bus: EventBus;
 const metrics = createMetrics("event-bus-test");
 const ACK_WAIT_MS = 2_000;
 const retryImmediately = { concurrency: 4, errorDelayMs: () => 100 };
 
 beforeAll(async () => {
-  server = await startNatsServer();
-  bus = await EventBus.connect({ url: server.url, name: "test", logger: createLogger("test", "silent"), metrics, ackWaitMs: ACK_WAIT_MS });
+  // NATS 2.11 in a container where Docker answers, else nats-server here.
+  server = await startServers({ want: { mongodb: false } });
+  bus = await EventBus.connect({ url: server.natsUrl, name: "test", logger: createLogger("test", "silent"), metrics, ackWaitMs: ACK_WAIT_MS });
   await bus.declare({ streams: [stream], consumers: [submittedConsumer, outcomeConsumer, retryConsumer] });
 });
 

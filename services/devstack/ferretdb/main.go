@@ -8,6 +8,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -20,6 +21,9 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "TCP address to listen on; port 0 picks a free one")
 	sqliteDir := flag.String("sqlite-dir", "", "directory for the SQLite handler (created if missing)")
 	postgresURL := flag.String("postgresql-url", "", "use the PostgreSQL handler with this URL instead of SQLite")
+	exitWithParent := flag.Bool("exit-with-parent", false,
+		"shut down when stdin ends: the parent holds a pipe it never writes to, which closes when it dies (even by SIGKILL); "+
+			"do not use where stdin is /dev/null or closed")
 	flag.Parse()
 
 	conf := &ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: *listen}}
@@ -48,6 +52,14 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *exitWithParent {
+		go func() {
+			// Returns at EOF or on a read error: either way the parent is gone.
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			fmt.Fprintln(os.Stderr, "ferretdb: stdin ended (the parent process is gone); shutting down")
+			stop()
+		}()
+	}
 
 	done := make(chan struct{})
 	go func() {

@@ -1,9 +1,51 @@
 // The devstack as a library, for tests: start the platform (or parts of it)
 // with its own NATS and FerretDB on free ports, kill and restart processes.
-export { assertBuilt, startStack, type Stack, type StackOptions, type StackProcessName, type StackServerName, type StartServiceOptions } from "./stack.js";
+export {
+  assertBuilt,
+  assertPortsFree,
+  startStack,
+  type Stack,
+  type StackOptions,
+  type StackProcessName,
+  type StackServerName,
+  type StartServiceOptions,
+  type WaitUntilReadyOptions,
+} from "./stack.js";
+export {
+  consecutiveCrashes,
+  DEFAULT_RESTART_POLICY,
+  restartDelayMs,
+  restartPolicy,
+  type RestartPolicy,
+  type SupervisionEvent,
+} from "./supervisor.js";
+export {
+  dockerEngine,
+  LocalServers,
+  MONGODB_IMAGE,
+  NATS_IMAGE,
+  resolveStore,
+  startServers,
+  type LocalServerParts,
+  type Servers,
+  type ServersOptions,
+  type StoreInfo,
+} from "./servers/start-servers.js";
+export { chooseServers, chooseStore, serversSetting, storeSetting, type ServersChoice, type StoreChoice } from "./servers/choice.js";
+export {
+  createStackDatabase,
+  DEFAULT_POSTGRESQL_URL,
+  dropDatabase,
+  listDatabases,
+  probePostgres,
+  STACK_DATABASE_PREFIX,
+} from "./servers/postgres.js";
 export {
   describeExit,
+  EXIT_WITH_PARENT_VARIABLE,
   isServiceName,
+  killAllChildren,
+  processExists,
   ManagedProcess,
   ProcessError,
   SERVICE_NAMES,
@@ -44,6 +86,6 @@ export {
   type Environment,
   type StackTopology,
 } from "./config.js";
-export { findFreePorts, isPortFree } from "./ports.js";
+export { findFreePorts, findPortOwners, isPortFree, type PortOwner } from "./ports.js";
 export { createConsoleSink, type ConsoleSinkOptions } from "./output.js";
 export { formatLogLine } from "./log-format.js";

@@ -8,6 +8,7 @@ import { SandboxDefaults } from "@t2m/topology";
 import { renderBanner } from "./banner.js";
 import {
   DEFAULT_DATABASE,
+  DEFAULT_SERVICE_PORTS,
   DEFAULT_MONGODB_LISTEN,
   DEFAULT_NATS_URL,
   hostAndPort,
@@ -21,11 +22,14 @@ import {
 import { indentLines } from "./lines.js";
 import { formatLogLine, wantsColour } from "./log-format.js";
 import { createConsoleSink } from "./output.js";
-import { describeExit, ProcessError, type ManagedProcess } from "./processes.js";
+import { describeExit, killAllChildren, ProcessError, SERVICE_NAMES, type ExitInfo, type ManagedProcess } from "./processes.js";
+import { storeSetting } from "./servers/choice.js";
 import { startFerretDb, type FerretDb } from "./servers/ferretdb.js";
 import { probeMongo } from "./servers/mongo-probe.js";
 import { probeNats, startNatsServer, type NatsServer } from "./servers/nats.js";
-import { assertBuilt, startStack, type Stack } from "./stack.js";
+import { LocalServers, resolveStore, type StoreInfo } from "./servers/start-servers.js";
+import { assertBuilt, assertPortsFree, startStack, type Stack, type StackProcessName } from "./stack.js";
+import type { SupervisionEvent } from "./supervisor.js";
 
 const STOP_TIMEOUT_MS = 12_000;
 
@@ -46,10 +50,14 @@ let stack: Stack | undefined;
 let stopping: Promise<never> | undefined;
 
 async function stopEverything(): Promise<void> {
+  // The abort makes a startStack under way stop what it started and reject.
+  await starting?.catch(() => undefined);
   await stack?.stop();
-  await ferretDb?.stop();
-  await nats?.stop();
+  // Once handed to the stack, NATS and FerretDB are stopped by it (stopping them again is a no-op).
+  await (servers?.stop() ?? Promise.all([ferretDb?.stop(), nats?.stop()]));
 }
+let servers: LocalServers | undefined;
+let starting: Promise<Stack> | undefined;
 
 function shutdown(code: number): Promise<never> {
   stopping ??= (async () => {
@@ -64,9 +72,7 @@ function shutdown(code: number): Promise<never> {
 function onSignal(signal: NodeJS.Signals): void {
   if (stopping) {
     say(`${signal} again: killing everything now`);
-    for (const name of stack?.services ?? []) void stack?.kill(name, "SIGKILL").catch(() => undefined);
-    ferretDb?.process.kill("SIGKILL");
-    nats?.process.kill("SIGKILL");
+    killAllChildren("SIGKILL");
     setTimeout(() => process.exit(130), 200).unref();
     return;
   }
@@ -74,15 +80,35 @@ function onSignal(signal: NodeJS.Signals): void {
   void shutdown(0);
 }
 
-function onUnexpectedExit(name: string, exit: { code: number | null; signal: NodeJS.Signals | null }, lastLines: readonly string[]): void {
-  if (stopping) return;
+/** Before the stack exists (NATS or FerretDB while the rest starts): a death ends the start. */
+function onEarlyExit(name: string, exit: ExitInfo, lastLines: readonly string[]): void {
+  if (stopping || servers) return;
   say(`${name} ${describeExit(exit)} unexpectedly. Its last lines:\n${showLines(lastLines.slice(-25))}`);
   void shutdown(1);
 }
 
 function watch(name: string, proc: ManagedProcess): void {
-  void proc.exited.then((exit) => onUnexpectedExit(name, exit, proc.lastLines()));
+  void proc.exited.then((exit) => onEarlyExit(name, exit, proc.lastLines()));
 }
+
+/** Once running, the stack restarts a process that dies on its own (with backoff); say so. */
+function onUnexpectedExit(name: StackProcessName, exit: ExitInfo, lastLines: readonly string[]): void {
+  if (stopping) return;
+  say(`${name} ${describeExit(exit)} unexpectedly. Its last lines:\n${showLines(lastLines.slice(-25))}`);
+}
+
+function onSupervision(event: SupervisionEvent): void {
+  if (stopping) return;
+  if (event.type === "restarting") say(`restarting ${event.name} in ${formatDelay(event.delayMs)} (restart #${event.attempt})`);
+  else if (event.type === "restarted") say(`${event.name} is back (pid ${event.pid ?? "?"}, restart #${event.attempt})`);
+  else {
+    const error = event.error;
+    const detail = error instanceof ProcessError ? `${error.summary}\nIts last lines:\n${showLines(error.lastLines.slice(-15))}` : error.message;
+    say(`${event.name} did not come back: ${detail}`);
+  }
+}
+
+const formatDelay = (ms: number) => (ms < 1_000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`);
 
 function checkAborted(): void {
   if (controller.signal.aborted) throw controller.signal.reason;
@@ -131,10 +157,15 @@ async function mongoAnswers(url: string): Promise<string | undefined> {
   }
 }
 
-/** MONGODB_URL if it answers; else whatever answers MongoDB on 127.0.0.1:27017; else FerretDB started there. */
-async function resolveMongo(): Promise<{ url: string; note: string }> {
+/**
+ * MONGODB_URL if it answers; else whatever answers MongoDB on its address
+ * (127.0.0.1:27017 by default); else FerretDB started there, on PostgreSQL
+ * when one answers (see resolveStore), on SQLite in .data/ferretdb otherwise.
+ */
+async function resolveMongo(): Promise<{ url: string; note: string; store?: StoreInfo }> {
   const userUrl = env.MONGODB_URL || undefined;
   let database = DEFAULT_DATABASE;
+  let listen = DEFAULT_MONGODB_LISTEN;
   if (userUrl) {
     const problem = await mongoAnswers(userUrl);
     const named = mongoDatabaseName(userUrl);
@@ -143,27 +174,45 @@ async function resolveMongo(): Promise<{ url: string; note: string }> {
         ? { url: userUrl, note: "reused (MONGODB_URL)" }
         : { url: mongoUrlWithDatabase(userUrl, DEFAULT_DATABASE), note: `reused (MONGODB_URL, database ${DEFAULT_DATABASE})` };
     }
-    say(`MONGODB_URL=${redactUrl(userUrl)} does not answer (${problem}); starting FerretDB on ${DEFAULT_MONGODB_LISTEN} instead`);
+    // A loopback address that nothing answers on: start FerretDB right there, as for NATS_URL.
+    const address = hostAndPort(userUrl, 27017);
+    if (address && isLoopback(address.host) && /ECONNREFUSED/.test(problem)) listen = `${address.host}:${address.port}`;
+    say(`MONGODB_URL=${redactUrl(userUrl)} does not answer (${problem}); starting FerretDB on ${listen} instead`);
     if (named && /^[A-Za-z0-9_-]+$/.test(named)) database = named;
   }
-  const [host, port] = DEFAULT_MONGODB_LISTEN.split(":") as [string, string];
+  const [host, port] = listen.split(":") as [string, string];
   const probe = await probeMongo(host, Number(port));
   if (probe.kind === "mongodb") {
     return {
-      url: `mongodb://${DEFAULT_MONGODB_LISTEN}/${database}`,
+      url: `mongodb://${listen}/${database}`,
       note: "reused: something MongoDB-compatible already answers there (a FerretDB left from an earlier run?)",
     };
   }
   if (probe.kind === "other") {
     throw new UserError(
-      `${DEFAULT_MONGODB_LISTEN} is in use by something that does not answer the MongoDB protocol (${probe.detail}). ` +
+      `${listen} is in use by something that does not answer the MongoDB protocol (${probe.detail}). ` +
         "Stop it, or set MONGODB_URL to a MongoDB you want to use.",
     );
   }
+  const where = await resolveStore(storeSetting(env), env.DEVSTACK_POSTGRESQL_URL || undefined);
+  if (where.choice === "postgresql") {
+    ferretDb = await startFerretDb({ postgresqlUrl: where.postgresqlUrl, listen, output: sink, log: say });
+    watch("ferretdb", ferretDb.process);
+    const description = `FerretDB on PostgreSQL (${redactUrl(where.postgresqlUrl)}, schema ${database})`;
+    return {
+      url: ferretDb.databaseUrl(database),
+      note: `FerretDB started here on PostgreSQL: ${redactUrl(where.postgresqlUrl)}`,
+      store: { kind: "postgresql", description },
+    };
+  }
   const dataDir = join(paths().dataDir, "ferretdb");
-  ferretDb = await startFerretDb({ dataDir, listen: DEFAULT_MONGODB_LISTEN, output: sink, log: say });
+  ferretDb = await startFerretDb({ dataDir, listen, output: sink, log: say });
   watch("ferretdb", ferretDb.process);
-  return { url: ferretDb.databaseUrl(database), note: `FerretDB started here, SQLite data in ${dataDir}` };
+  return {
+    url: ferretDb.databaseUrl(database),
+    note: `FerretDB started here on SQLite (${where.reason}), data in ${dataDir}`,
+    store: { kind: "sqlite", sqliteDir: dataDir, description: `FerretDB on SQLite (${dataDir})` },
+  };
 }
 
 async function main(): Promise<void> {
@@ -176,6 +225,8 @@ async function main(): Promise<void> {
   });
   const started = Date.now();
   assertBuilt();
+  // Before starting anything: an older stack still holding the ports is the usual reason a start fails.
+  await assertPortsFree(SERVICE_NAMES.map((name) => ({ name, port: DEFAULT_SERVICE_PORTS[name] })));
 
   const natsInfo = await resolveNats();
   say(`NATS: ${natsInfo.url} (${natsInfo.note})`);
@@ -186,10 +237,18 @@ async function main(): Promise<void> {
 
   const overrides = userOverrides(env);
   say("starting the platform's processes…");
-  stack = await startStack({
+  // The stack owns NATS and FerretDB from here: it restarts them too if they die, on the same port with the same data.
+  servers = new LocalServers({
+    nats,
+    natsUrl: nats ? undefined : natsInfo.url,
+    ferretDb,
+    mongodbUrl: ferretDb ? undefined : mongo.url,
+    database: mongoDatabaseName(mongo.url),
+    store: mongo.store ?? { kind: "external", description: mongo.note },
+  });
+  starting = startStack({
     ports: "default",
-    nats: { url: natsInfo.url },
-    mongodbUrl: mongo.url,
+    servers,
     // Kept between runs with the rest of .data, so Zoho ids never repeat (ZOHO_SANDBOX_STATE_FILE overrides it).
     zohoSandboxStateFile: join(paths().dataDir, "zoho-sandbox", "state.json"),
     env: overrides,
@@ -197,9 +256,12 @@ async function main(): Promise<void> {
     output: sink,
     stopTimeoutMs: STOP_TIMEOUT_MS,
     signal: controller.signal,
+    supervise: true,
     onUnexpectedExit,
+    onSupervision,
     log: say,
   });
+  stack = await starting;
   checkAborted();
 
   const inboxWebhookUrl = `${stack.urls["webhook-inbox"]}/webhooks/t2mobile`;

@@ -7,6 +7,8 @@ import type { OutputSink } from "./processes.js";
  * disconnects. A panic is never noise.
  */
 export function isNoise(source: string, line: string): boolean {
+  // The nats-server wrapper's note of its child's pid, for the devstack.
+  if (source === "nats" && line.startsWith("NATS_SERVER_PID=")) return true;
   if (source !== "ferretdb" || !line.includes("level=WARN")) return false;
   if (line.includes('msg="Response ')) return true;
   return line.includes('msg="Connection stopped"') && !line.includes("error=panic");

@@ -62,6 +62,25 @@ describe("ManagedProcess", () => {
     expect(buffer.last()).toEqual(["first", "second"]);
   });
 
+  it("gives a child a stdin pipe that ends when this process goes (exitWithParent)", async () => {
+    const child = ManagedProcess.spawn({
+      name: "probe",
+      command: process.execPath,
+      args: ["-e", 'process.stdin.on("end", () => { console.log("stdin ended"); process.exit(0) }); process.stdin.resume(); console.log("up")'],
+      exitWithParent: true,
+    });
+    await child.waitForLine((l) => l === "up", 5_000);
+    // What the child sees when this process dies, without dying.
+    expect(child.closeStdin()).toBe(true);
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    expect(child.lastLines()).toContain("stdin ended");
+
+    const plain = node('process.stdin.on("end", () => console.log("end at once")); process.stdin.resume()');
+    expect(plain.closeStdin()).toBe(false);
+    expect(await plain.exited).toEqual({ code: 0, signal: null });
+    expect(plain.lastLines()).toContain("end at once");
+  });
+
   it("reports a command that cannot be started", async () => {
     const proc = ManagedProcess.spawn({ name: "ghost", command: "/nonexistent/binary" });
     const exit = await proc.exited;

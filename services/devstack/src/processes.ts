@@ -49,6 +49,14 @@ export interface ProcessOptions {
   readonly buffer?: LineBuffer;
   /** Sees every line as it arrives, before the sink (e.g. to read a port a server prints). */
   readonly onLine?: (line: string, stream: OutputStream) => void;
+  /**
+   * Give the child a stdin pipe that this process never writes to. The kernel
+   * closes it when this process dies in any way (SIGKILL included), so a child
+   * that exits when its stdin ends (the platform's processes with
+   * T2M_EXIT_WITH_PARENT=1, FerretDB with -exit-with-parent, nats-server under
+   * its wrapper) never outlives it. Default false: stdin is /dev/null.
+   */
+  readonly exitWithParent?: boolean;
 }
 
 export interface WaitReadyOptions {
@@ -73,6 +81,13 @@ export const isNonTerminating = (signal: NodeJS.Signals): boolean => NON_TERMINA
 const live = new Set<ManagedProcess>();
 let exitHookInstalled = false;
 
+/** Sends `signal` to every child still running (e.g. a second Ctrl-C); returns how many were signalled. */
+export function killAllChildren(signal: NodeJS.Signals = "SIGKILL"): number {
+  let count = 0;
+  for (const child of live) if (child.kill(signal)) count++;
+  return count;
+}
+
 function track(proc: ManagedProcess): void {
   live.add(proc);
   void proc.exited.then(() => live.delete(proc));
@@ -88,7 +103,8 @@ function track(proc: ManagedProcess): void {
  * A child process with its output captured line by line. It runs in its own
  * process group, so a Ctrl-C in the terminal reaches only the parent, which
  * then stops the children in order. Children still running when the parent
- * exits are killed (SIGKILL) on its way out.
+ * exits are killed (SIGKILL) on its way out; a parent that is killed has no
+ * way out, which is what `exitWithParent` is for.
  */
 export class ManagedProcess {
   readonly name: string;
@@ -103,9 +119,12 @@ export class ManagedProcess {
     this.child = spawn(options.command, options.args ?? [], {
       cwd: options.cwd,
       env: options.env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [options.exitWithParent ? "pipe" : "ignore", "pipe", "pipe"],
       detached: true,
     });
+    // Never written to; its only job is to close when this process dies. A
+    // child that exits closes its end, which must not become an error here.
+    this.child.stdin?.on("error", () => undefined);
     const record = (line: string, stream: OutputStream) => {
       this.buffer.push(line);
       options.onLine?.(line, stream);
@@ -154,6 +173,16 @@ export class ManagedProcess {
 
   lastLines(count = 40): string[] {
     return this.buffer.last(count);
+  }
+
+  /**
+   * Closes the child's stdin pipe (see `exitWithParent`): what the child sees
+   * when this process dies, without dying. False when it has no such pipe.
+   */
+  closeStdin(): boolean {
+    if (!this.child.stdin || this.child.stdin.destroyed) return false;
+    this.child.stdin.destroy();
+    return true;
   }
 
   /** Sends a signal to the process group; false when it has already exited. */
@@ -279,6 +308,9 @@ export const serviceEntry = (name: ServiceName): string => `services/${name}/dis
 /** Node's arguments for a platform process: the telemetry preload, then its entry. */
 export const serviceArgs = (name: ServiceName): string[] => ["--import", "@t2m/platform/telemetry-register", serviceEntry(name)];
 
+/** Set by the devstack for the platform's processes (read by @t2m/platform's runService); never set in a cluster. */
+export const EXIT_WITH_PARENT_VARIABLE = "T2M_EXIT_WITH_PARENT";
+
 export interface ServiceProcessOptions {
   readonly repoRoot: string;
   /** The complete environment of the child. */
@@ -298,9 +330,11 @@ export function spawnService(name: ServiceName, options: ServiceProcessOptions):
     command: process.execPath,
     args: serviceArgs(name),
     cwd: options.repoRoot,
-    env: options.env,
+    // runService exits when its stdin ends, i.e. when this process is gone.
+    env: { ...options.env, [EXIT_WITH_PARENT_VARIABLE]: "1" },
     output: options.output,
     buffer: options.buffer,
+    exitWithParent: true,
   });
 }
 

@@ -1,9 +1,19 @@
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "./config.js";
 import { ensureFerretDbBinary } from "./servers/ferretdb.js";
+import { probeMongo } from "./servers/mongo-probe.js";
+import { dropStaleStackDatabases, listDatabases } from "./servers/postgres.js";
+import { resolveStore } from "./servers/start-servers.js";
 import { startStack, type Stack, type StackProcessName } from "./stack.js";
 import type { ExitInfo } from "./processes.js";
 import { processExists } from "./processes.js";
+import type { SupervisionEvent } from "./supervisor.js";
 
 // The stack's mechanics, with the one process this package owns (webhook-inbox);
 // whole-platform stacks are exercised by the end-to-end tests under test/.
@@ -18,6 +28,8 @@ describe("startStack", () => {
     await ensureFerretDbBinary();
     stack = await startStack({
       services: ["webhook-inbox"],
+      // These tests stop and start NATS and FerretDB processes; containers have none.
+      servers: "local",
       env: { NATS_ACK_WAIT_MS: "2000" },
       onUnexpectedExit: (name, exit) => void unexpected.push({ name, exit }),
     });
@@ -36,6 +48,19 @@ describe("startStack", () => {
     expect(stack.env["webhook-inbox"].T2MOBILE_WEBHOOK_SECRET).toBe(stack.webhookSecret);
     expect(stack.webhookUrl).toBe(`${stack.urls["webhook-inbox"]}/webhooks/t2mobile`);
     expect(stack.env.fulfilment.NATS_ACK_WAIT_MS).toBe("2000");
+    expect(stack.serversKind).toBe("local");
+    expect(stack.supervised).toBe(false);
+  });
+
+  it("puts FerretDB on a PostgreSQL database of its own when PostgreSQL answers, else on SQLite", async () => {
+    const where = await resolveStore();
+    expect(stack.store.kind).toBe(where.choice);
+    if (where.choice === "postgresql") {
+      expect(stack.store.postgresqlDatabase).toMatch(/^t2m_stack_\d+_/);
+      expect(await listDatabases(where.postgresqlUrl)).toContain(stack.store.postgresqlDatabase);
+    } else {
+      expect(stack.store.sqliteDir).toBe(join(stack.dataDir, "ferretdb"));
+    }
   });
 
   it("survives a SIGKILL and starts the process again on the same port, keeping its log", async () => {
@@ -79,12 +104,39 @@ describe("startStack", () => {
     expect(unexpected).toHaveLength(1);
   });
 
-  it("stops everything, leaving no process and no temporary data behind", async () => {
-    const pids = (["nats", "ferretdb", "webhook-inbox"] as const).map((n) => stack.pid(n));
+  it("lets a crash of NATS or FerretDB be seen, and starts them again on request", async () => {
+    const { natsUrl, mongodbUrl } = stack;
+    await stack.crash("ferretdb");
+    await stack.crash("nats");
+    await expect.poll(() => unexpected.map((u) => u.name).slice(-2).sort()).toEqual(["ferretdb", "nats"]);
+    await stack.startServer("nats");
+    await stack.startServer("ferretdb");
+    expect([stack.natsUrl, stack.mongodbUrl]).toEqual([natsUrl, mongodbUrl]);
+    await stack.waitUntilReady("nats");
+    await stack.waitUntilReady("ferretdb");
+    unexpected.splice(1);
+  });
+
+  it("does not restart what dies when it is not supervised", async () => {
+    const before = unexpected.length;
+    expect(await stack.crash("webhook-inbox")).toEqual({ code: null, signal: "SIGKILL" });
+    await expect.poll(() => unexpected.length).toBe(before + 1);
+    await expect(stack.waitUntilReady("webhook-inbox")).rejects.toThrow(/webhook-inbox is not running and nothing will start it \(the stack does not supervise\)/);
+    await stack.start("webhook-inbox");
+    expect(stack.restarts("webhook-inbox")).toBe(0);
+  });
+
+  it("stops everything, leaving no process, no temporary data and no PostgreSQL database behind", async () => {
+    const pids = stack.pids();
+    expect(pids).toHaveLength(4); // webhook-inbox, the nats-server wrapper, nats-server, ferretdb
     expect(pids.every(processExists)).toBe(true);
     await stack.stop();
     expect(pids.some(processExists)).toBe(false);
     expect(existsSync(stack.dataDir)).toBe(false);
+    if (stack.store.kind === "postgresql") {
+      const where = await resolveStore();
+      expect(await listDatabases(where.postgresqlUrl)).not.toContain(stack.store.postgresqlDatabase);
+    }
     await stack.stop(); // idempotent
   });
 });
@@ -113,4 +165,131 @@ describe("startStack failures", () => {
       /not built yet: services\/gateway\/dist\/main\.js\. Run `npm run build` first/,
     );
   });
+});
+
+describe("a supervised stack", () => {
+  let stack: Stack;
+  const events: SupervisionEvent[] = [];
+  const unexpected: StackProcessName[] = [];
+
+  beforeAll(async () => {
+    await ensureFerretDbBinary();
+    stack = await startStack({
+      services: ["webhook-inbox"],
+      servers: "local",
+      // Short delays so the test does not wait; the defaults are 1 s doubling to 30 s.
+      supervise: { initialDelayMs: 50, maxDelayMs: 400 },
+      onSupervision: (event) => void events.push(event),
+      onUnexpectedExit: (name) => void unexpected.push(name),
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it("restarts a crashed process on the same port, with a backoff that doubles per crash in a row", async () => {
+    const url = stack.urls["webhook-inbox"];
+    const pids = [stack.pid("webhook-inbox")];
+    for (let crash = 1; crash <= 3; crash++) {
+      expect(await stack.crash("webhook-inbox")).toEqual({ code: null, signal: "SIGKILL" });
+      await stack.waitUntilReady("webhook-inbox");
+      expect(stack.urls["webhook-inbox"]).toBe(url);
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      pids.push(stack.pid("webhook-inbox"));
+      expect(stack.restarts("webhook-inbox")).toBe(crash);
+    }
+    expect(new Set(pids).size).toBe(4);
+    expect(unexpected).toEqual(["webhook-inbox", "webhook-inbox", "webhook-inbox"]);
+    expect(events.filter((e) => e.type === "restarting").map((e) => e.type === "restarting" && e.delayMs)).toEqual([50, 100, 200]);
+    expect(events.filter((e) => e.type === "restarted").map((e) => e.type === "restarted" && e.pid)).toEqual(pids.slice(1));
+  });
+
+  it("keeps trying while the process cannot start, and reports each failure", async () => {
+    const url = new URL(stack.urls["webhook-inbox"]);
+    const before = events.length;
+    await stack.crash("webhook-inbox");
+    // Take the port before the restart: it fails with EADDRINUSE until the port is free again.
+    const squatter = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => squatter.listen(Number(url.port), "127.0.0.1", resolve));
+    await expect.poll(() => events.slice(before).some((e) => e.type === "restart-failed"), { timeout: 10_000 }).toBe(true);
+    await new Promise<void>((resolve) => squatter.close(() => resolve()));
+    await stack.waitUntilReady("webhook-inbox");
+    const failed = events.slice(before).find((e) => e.type === "restart-failed");
+    expect(failed?.type === "restart-failed" && failed.error.message).toMatch(/webhook-inbox exited with code 1 before it was ready[\s\S]*EADDRINUSE/);
+    expect(stack.logs("webhook-inbox").some((l) => l.startsWith("[devstack] webhook-inbox did not start again"))).toBe(true);
+  });
+
+  it("leaves a process that a test killed down, until it is started again", async () => {
+    const restarts = stack.restarts("webhook-inbox");
+    expect(await stack.kill("webhook-inbox", "SIGKILL")).toEqual({ code: null, signal: "SIGKILL" });
+    await expect(stack.waitUntilReady("webhook-inbox", { timeoutMs: 2_000 })).rejects.toThrow(/nothing will start it/);
+    expect(stack.isRunning("webhook-inbox")).toBe(false);
+    await stack.start("webhook-inbox");
+    expect(stack.restarts("webhook-inbox")).toBe(restarts);
+  });
+
+  it("restarts NATS and FerretDB on the same ports with the same data", async () => {
+    const { natsUrl, natsMonitorUrl, mongodbUrl } = stack;
+    const ferretDbPort = Number(new URL(mongodbUrl).port);
+    await stack.crash("nats");
+    await stack.crash("ferretdb");
+    await stack.waitUntilReady("nats");
+    await stack.waitUntilReady("ferretdb");
+    expect([stack.natsUrl, stack.natsMonitorUrl, stack.mongodbUrl]).toEqual([natsUrl, natsMonitorUrl, mongodbUrl]);
+    expect((await fetch(`${natsMonitorUrl}/healthz?js-enabled-only=true`)).status).toBe(200);
+    expect(await probeMongo("127.0.0.1", ferretDbPort)).toEqual({ kind: "mongodb", ok: true });
+    expect(stack.restarts("nats")).toBe(1);
+    expect(stack.restarts("ferretdb")).toBe(1);
+    // The service reconnects by itself.
+    await expect.poll(async () => (await fetch(`${stack.urls["webhook-inbox"]}/readyz`)).status, { timeout: 20_000 }).toBe(200);
+  });
+
+  it("restarts nothing once it is stopping", async () => {
+    const pids = stack.pids();
+    await stack.stop();
+    expect(pids.some(processExists)).toBe(false);
+    expect(stack.isRunning("webhook-inbox")).toBe(false);
+  });
+});
+
+describe("a stack whose parent dies", () => {
+  it("leaves no process behind when the process that started it is SIGKILLed", async () => {
+    await ensureFerretDbBinary();
+    const index = pathToFileURL(join(REPO_ROOT, "services/devstack/dist/index.js")).href;
+    // The built package: a child process runs plain JavaScript.
+    const script = `
+      const { startStack } = await import(${JSON.stringify(index)});
+      const stack = await startStack({ services: ["webhook-inbox", "catalogue"], servers: "local", supervise: true });
+      console.log("STACK=" + JSON.stringify({ pids: stack.pids(), database: stack.store.postgresqlDatabase ?? null, dataDir: stack.dataDir }));
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+    const started = await new Promise<{ pids: number[]; database: string | null; dataDir: string }>((resolve, reject) => {
+      child.stdout.on("data", (c: Buffer) => {
+        output += c.toString();
+        const line = /^STACK=(.*)$/m.exec(output)?.[1];
+        if (line) resolve(JSON.parse(line) as { pids: number[]; database: string | null; dataDir: string });
+      });
+      child.once("exit", (code) => reject(new Error(`the stack's parent exited (${code}) first:\n${output}`)));
+    });
+    expect(started.pids).toHaveLength(5); // two services, the nats-server wrapper, nats-server, ferretdb
+    expect(started.pids.every(processExists)).toBe(true);
+
+    child.kill("SIGKILL");
+    await expect.poll(() => started.pids.filter(processExists), { timeout: 20_000, interval: 100 }).toEqual([]);
+    // A killed process cannot remove its temporary directory either.
+    expect(existsSync(started.dataDir)).toBe(true);
+    await rm(started.dataDir, { recursive: true, force: true });
+
+    if (started.database) {
+      // Its PostgreSQL database is left behind: the next stack's sweep drops it.
+      const where = await resolveStore();
+      expect(await listDatabases(where.postgresqlUrl)).toContain(started.database);
+      expect(await dropStaleStackDatabases(where.postgresqlUrl)).toContain(started.database);
+      expect(await listDatabases(where.postgresqlUrl)).not.toContain(started.database);
+    }
+  }, 120_000);
 });

@@ -1,22 +1,13 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { localUrl } from "@t2m/topology";
-import {
-  childEnv,
-  DEFAULT_DATABASE,
-  DEFAULT_SERVICE_PORTS,
-  mongoUrlWithDatabase,
-  paths,
-  REPO_ROOT,
-  serviceEnv,
-  type Environment,
-  type StackTopology,
-} from "./config.js";
+import { childEnv, DEFAULT_SERVICE_PORTS, paths, REPO_ROOT, serviceEnv, type Environment, type StackTopology } from "./config.js";
 import { indentLines, LineBuffer } from "./lines.js";
 import { defaultSink } from "./output.js";
-import { findFreePorts, isPortFree } from "./ports.js";
+import { findFreePorts, findPortOwners, isPortFree, type PortOwner } from "./ports.js";
 import {
   describeExit,
   isNonTerminating,
@@ -29,8 +20,9 @@ import {
   type OutputSink,
   type ServiceName,
 } from "./processes.js";
-import { startFerretDb, type FerretDb } from "./servers/ferretdb.js";
-import { startNatsServer, type NatsServer } from "./servers/nats.js";
+import type { ServersChoice, StoreChoice } from "./servers/choice.js";
+import { LocalServers, startServers, type Servers, type StoreInfo } from "./servers/start-servers.js";
+import { consecutiveCrashes, restartDelayMs, restartPolicy, type RestartPolicy, type SupervisionEvent } from "./supervisor.js";
 
 export type StackProcessName = ServiceName | "nats" | "ferretdb";
 
@@ -41,7 +33,25 @@ export interface StackOptions {
   readonly nats?: { readonly url: string };
   /** Reuse this MongoDB-wire server; the URL must name the database (mongodb://host:port/db). */
   readonly mongodbUrl?: string;
-  /** Database name when the stack starts FerretDB; "t2mobile". */
+  /**
+   * Where the stack's NATS and MongoDB come from when it starts them (see
+   * startServers): "auto" (the default, or DEVSTACK_SERVERS): real MongoDB 7
+   * and NATS 2.11 in containers where a Docker engine answers, else
+   * nats-server and FerretDB as local processes; "local"; "containers". Or
+   * servers already started (e.g. `npm start`'s, on fixed ports), which the
+   * stack owns from then on: it supervises and stops them.
+   */
+  readonly servers?: ServersChoice | Servers;
+  /**
+   * FerretDB's store when the stack starts it locally: "auto" (the default,
+   * or DEVSTACK_STORE): a PostgreSQL database of the stack's own when
+   * PostgreSQL answers (DEVSTACK_POSTGRESQL_URL, or the machine's on
+   * 127.0.0.1:5432), dropped on stop; SQLite otherwise.
+   */
+  readonly store?: StoreChoice;
+  /** The PostgreSQL server for store "postgresql"/"auto"; DEVSTACK_POSTGRESQL_URL or postgres://postgres@127.0.0.1:5432/postgres. */
+  readonly postgresqlUrl?: string;
+  /** Database name when the stack starts MongoDB; "t2mobile". */
   readonly database?: string;
   /** Where a started NATS and FerretDB keep their data (subfolders nats/, ferretdb/); a temp dir removed on stop() when omitted. */
   readonly dataDir?: string;
@@ -63,8 +73,18 @@ export interface StackOptions {
   readonly stopTimeoutMs?: number;
   /** Lines kept per process; 300. */
   readonly keepLines?: number;
-  /** Called when a process exits without the stack having asked it to (after startup). */
+  /**
+   * Restart a process (and a NATS or FerretDB the stack runs) that dies on
+   * its own, after startup, on the same port, as Kubernetes would: after 1 s,
+   * doubling per crash in a row up to 30 s, from 1 s again once it stayed
+   * ready for 60 s. `true` for those delays, or your own (tests use short
+   * ones). Off by default: a test that kills a process expects it to stay down.
+   */
+  readonly supervise?: boolean | Partial<RestartPolicy>;
+  /** Called when a process exits without the stack having asked it to (after startup); before any restart. */
   readonly onUnexpectedExit?: (name: StackProcessName, exit: ExitInfo, lastLines: readonly string[]) => void;
+  /** The supervisor's restarts: scheduled, done, failed. */
+  readonly onSupervision?: (event: SupervisionEvent) => void;
   /** Aborting during startup stops whatever was started and rejects. */
   readonly signal?: AbortSignal;
   /** Progress messages of the stack itself. */
@@ -75,6 +95,11 @@ export interface StackOptions {
 export interface StartServiceOptions {
   /** Extra env for this start only; a later start without it goes back to the stack's env. */
   readonly env?: Environment;
+}
+
+export interface WaitUntilReadyOptions {
+  /** 60 s: long enough for a restart after the longest backoff a test would use. */
+  readonly timeoutMs?: number;
 }
 
 /** The servers a stack may own. */
@@ -93,6 +118,10 @@ export interface Stack {
   readonly natsMonitorUrl: string | undefined;
   /** With the database name. */
   readonly mongodbUrl: string;
+  /** "local": nats-server and FerretDB processes; "containers": MongoDB 7 and NATS 2.11; "reused": both given. */
+  readonly serversKind: "local" | "containers" | "reused";
+  /** Where MongoDB keeps the data: FerretDB on PostgreSQL or SQLite, real MongoDB, or a reused server. */
+  readonly store: StoreInfo;
   readonly dataDir: string;
   /** The gateway's T2MOBILE_API_KEY. */
   readonly apiKey: string;
@@ -100,46 +129,82 @@ export interface Stack {
   readonly webhookSecret: string;
   /** Where notification sends webhooks (the inbox unless overridden). */
   readonly webhookUrl: string;
+  /** True when the stack restarts processes that die on their own. */
+  readonly supervised: boolean;
   isRunning(name: StackProcessName): boolean;
   pid(name: StackProcessName): number | undefined;
+  /** Every pid the stack's processes run as, nats-server's own included (for checks that nothing is left). */
+  pids(): number[];
   /** The last lines a process printed (across restarts). */
   logs(name: StackProcessName, lines?: number): string[];
   /** The last lines of every process, for a failing test's message. */
   recentOutput(lines?: number): string;
-  /** Starts a stopped or killed process on its port and waits for /readyz. */
+  /** Starts a stopped or killed process on its port and waits for /readyz (cancels a pending supervised restart). */
   start(name: ServiceName, options?: StartServiceOptions): Promise<void>;
   /** Stops (SIGTERM, then SIGKILL) and starts again. */
   restart(name: ServiceName, options?: StartServiceOptions): Promise<void>;
-  /** Stops NATS or FerretDB (one the stack started), keeping its data, e.g. to see readiness fail. */
+  /** Stops NATS or FerretDB (one the stack started), keeping its data, e.g. to see readiness fail. It stays down. */
   stopServer(name: StackServerName): Promise<void>;
   /** Starts a stopped server again on the same port with the same data; clients reconnect. */
   startServer(name: StackServerName): Promise<void>;
   /**
-   * Sends a signal (SIGTERM by default; SIGKILL to simulate a crash) and
-   * resolves with how it exited; resolves null at once for signals that do
-   * not end a process (SIGSTOP, SIGCONT).
+   * A test-requested kill: sends a signal (SIGTERM by default) and resolves
+   * with how it exited; the process stays down, supervised or not (a pending
+   * restart is cancelled). Resolves null at once for signals that do not end
+   * a process (SIGSTOP, SIGCONT).
    */
   kill(name: ServiceName, signal?: NodeJS.Signals): Promise<ExitInfo | null>;
+  /**
+   * A crash: SIGKILL, as if the process had died on its own. A supervised
+   * stack reports it and restarts it on the same port after its backoff (see
+   * waitUntilReady); an unsupervised one reports it. Resolves with how it exited.
+   */
+  crash(name: StackProcessName): Promise<ExitInfo>;
+  /**
+   * Resolves once the process runs and is ready (for a service: its /readyz
+   * answered 200), e.g. after a supervised restart; rejects after the timeout
+   * with the stack's recent output, or at once when it is down and nothing
+   * will start it.
+   */
+  waitUntilReady(name: StackProcessName, options?: WaitUntilReadyOptions): Promise<void>;
+  /** How many times the supervisor restarted the process. */
+  restarts(name: StackProcessName): number;
   /** Stops every process in reverse order, then FerretDB and NATS if it started them. Idempotent. */
   stop(): Promise<void>;
 }
 
+/** What the stack knows about one supervised name. */
+interface Slot {
+  /** Consecutive crashes (the backoff's exponent). */
+  crashes: number;
+  restarts: number;
+  /** When the current process became ready. */
+  readyAt: number | undefined;
+  /** The process that became ready last (the current one, unless it is being replaced). */
+  ready: ManagedProcess | undefined;
+  timer: NodeJS.Timeout | undefined;
+  /** A supervised restart under way. */
+  restarting: Promise<void> | undefined;
+  /** Bumped by anything that takes over from the supervisor (kill, start, stop…): a pending restart then does nothing. */
+  generation: number;
+}
+
 class StackImpl implements Stack {
   readonly env = {} as Record<ServiceName, Record<string, string>>;
-  natsUrl = "";
-  natsMonitorUrl: string | undefined;
-  mongodbUrl = "";
-  nats: NatsServer | undefined;
-  ferretDb: FerretDb | undefined;
+  servers: Servers | undefined;
   startupDone = false;
   /** Server starts still under way (an abort does not wait for them; stop() does). */
   readonly pendingServers: Promise<unknown>[] = [];
   private readonly processes = new Map<ServiceName, ManagedProcess>();
   private readonly buffers = new Map<StackProcessName, LineBuffer>();
   private readonly expected = new WeakSet<ManagedProcess>();
+  private readonly slots = new Map<StackProcessName, Slot>();
   private readonly overrides: Partial<Record<ServiceName, Environment>>;
   /** Env given to the current start of a process only. */
   private readonly startEnv: Partial<Record<ServiceName, Environment>> = {};
+  private readonly policy: RestartPolicy | undefined;
+  /** Aborted by stop(): supervised restarts under way give up. */
+  private readonly lifecycle = new AbortController();
   private stopping: Promise<void> | undefined;
 
   constructor(
@@ -151,10 +216,35 @@ class StackImpl implements Stack {
     private readonly repoRoot: string,
   ) {
     this.overrides = { ...options.serviceEnv };
+    this.policy = restartPolicy(options.supervise);
+  }
+
+  get supervised(): boolean {
+    return this.policy !== undefined;
   }
 
   get urls(): Record<ServiceName, string> {
     return Object.fromEntries(SERVICE_NAMES.map((n) => [n, localUrl(this.ports[n])])) as Record<ServiceName, string>;
+  }
+
+  get natsUrl(): string {
+    return this.options.nats?.url ?? this.servers?.natsUrl ?? "";
+  }
+  get natsMonitorUrl(): string | undefined {
+    return this.options.nats ? undefined : this.servers?.natsMonitorUrl;
+  }
+  get mongodbUrl(): string {
+    return this.options.mongodbUrl ?? this.servers?.mongodbUrl ?? "";
+  }
+  get serversKind(): "local" | "containers" | "reused" {
+    return this.servers?.kind ?? "reused";
+  }
+  get store(): StoreInfo {
+    return this.options.mongodbUrl || !this.servers ? { kind: "external", description: "a MongoDB the stack was given" } : this.servers.store;
+  }
+
+  private get localServers(): LocalServers | undefined {
+    return this.servers instanceof LocalServers ? this.servers : undefined;
   }
 
   /** Moves a process that has not started yet to another port (its URL changes for everyone). */
@@ -182,14 +272,11 @@ class StackImpl implements Stack {
     return buffer;
   }
 
-  /** Output sink that also fills the per-name buffer for servers (services fill theirs directly). */
-  serverSink(name: "nats" | "ferretdb"): OutputSink {
-    const buffer = this.buffer(name);
-    return (source, line, stream) => {
-      buffer.push(line);
-      this.options.output?.(source, line, stream);
-    };
-  }
+  /** Output sink for the servers: fills the per-name buffer (services fill theirs directly), then the stack's sink. */
+  readonly serverSink: OutputSink = (source, line, stream) => {
+    if (source === "nats" || source === "ferretdb") this.buffer(source).push(line);
+    this.options.output?.(source, line, stream);
+  };
 
   computeEnv(): void {
     const topology: StackTopology = {
@@ -205,12 +292,82 @@ class StackImpl implements Stack {
     }
   }
 
-  watch(name: StackProcessName, proc: ManagedProcess): void {
-    void proc.exited.then((exit) => {
-      if (this.expected.has(proc) || this.stopping || !this.startupDone) return;
-      if (this.processes.get(name as ServiceName) !== proc && name !== "nats" && name !== "ferretdb") return;
-      this.options.onUnexpectedExit?.(name, exit, proc.lastLines());
-    });
+  private slot(name: StackProcessName): Slot {
+    let slot = this.slots.get(name);
+    if (!slot) {
+      slot = { crashes: 0, restarts: 0, readyAt: undefined, ready: undefined, timer: undefined, restarting: undefined, generation: 0 };
+      this.slots.set(name, slot);
+    }
+    return slot;
+  }
+
+  /** Someone else takes over from the supervisor: a pending restart of `name` is cancelled. */
+  private takeOver(name: StackProcessName): void {
+    const slot = this.slot(name);
+    slot.generation++;
+    clearTimeout(slot.timer);
+    slot.timer = undefined;
+    slot.ready = undefined;
+  }
+
+  /** Watches a server the stack was handed or started, ready. */
+  watchServer(name: StackServerName, proc: ManagedProcess): void {
+    this.becameReady(name, proc);
+  }
+
+  /** Records that `proc` is ready and watches it for an exit nobody asked for. */
+  private becameReady(name: StackProcessName, proc: ManagedProcess): void {
+    const slot = this.slot(name);
+    slot.ready = proc;
+    slot.readyAt = Date.now();
+    void proc.exited.then((exit) => this.exitedOnItsOwn(name, proc, exit));
+  }
+
+  private exitedOnItsOwn(name: StackProcessName, proc: ManagedProcess, exit: ExitInfo): void {
+    if (this.expected.has(proc) || this.stopping || !this.startupDone) return;
+    if (this.processFor(name) !== proc) return;
+    const slot = this.slot(name);
+    this.options.onUnexpectedExit?.(name, exit, proc.lastLines());
+    if (!this.policy) return;
+    slot.crashes = consecutiveCrashes(slot.crashes, slot.readyAt === undefined ? undefined : Date.now() - slot.readyAt, this.policy);
+    slot.readyAt = undefined;
+    this.scheduleRestart(name, exit);
+  }
+
+  private scheduleRestart(name: StackProcessName, exit: ExitInfo): void {
+    const policy = this.policy;
+    if (!policy || this.stopping) return;
+    const slot = this.slot(name);
+    const delayMs = restartDelayMs(slot.crashes, policy);
+    const attempt = slot.restarts + 1;
+    const generation = slot.generation;
+    this.buffer(name).push(`[devstack] ${name} ${describeExit(exit)}; restarting in ${delayMs} ms (restart #${attempt})`);
+    this.options.onSupervision?.({ type: "restarting", name, exit, delayMs, attempt });
+    clearTimeout(slot.timer);
+    slot.timer = setTimeout(() => {
+      slot.timer = undefined;
+      if (this.stopping || slot.generation !== generation) return;
+      slot.restarting = this.supervisedStart(name, generation, attempt).finally(() => (slot.restarting = undefined));
+    }, delayMs);
+    slot.timer.unref?.();
+  }
+
+  private async supervisedStart(name: StackProcessName, generation: number, attempt: number): Promise<void> {
+    const slot = this.slot(name);
+    try {
+      if (name === "nats" || name === "ferretdb") await this.startServerProcess(name);
+      else await this.startProcess(name, this.lifecycle.signal);
+      slot.restarts++;
+      this.options.onSupervision?.({ type: "restarted", name, pid: this.pid(name), attempt });
+    } catch (err) {
+      if (this.stopping || slot.generation !== generation) return;
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.buffer(name).push(`[devstack] ${name} did not start again: ${error instanceof ProcessError ? error.summary : error.message}`);
+      this.options.onSupervision?.({ type: "restart-failed", name, error, attempt });
+      slot.crashes++;
+      const exit = this.processFor(name)?.exitInfo ?? { code: null, signal: null, error: error.message };
+      this.scheduleRestart(name, exit);
+    }
   }
 
   isRunning(name: StackProcessName): boolean {
@@ -222,9 +379,16 @@ class StackImpl implements Stack {
     return proc?.running ? proc.pid : undefined;
   }
 
+  pids(): number[] {
+    const names: StackProcessName[] = [...this.services, "nats", "ferretdb"];
+    const pids = names.map((n) => this.pid(n));
+    const nats = this.localServers?.nats;
+    if (nats?.process.running) pids.push(nats.serverPid);
+    return pids.filter((p): p is number => p !== undefined);
+  }
+
   private processFor(name: StackProcessName): ManagedProcess | undefined {
-    if (name === "nats") return this.nats?.process;
-    if (name === "ferretdb") return this.ferretDb?.process;
+    if (name === "nats" || name === "ferretdb") return this.localServers?.process(name);
     return this.processes.get(name);
   }
 
@@ -240,11 +404,18 @@ class StackImpl implements Stack {
 
   async start(name: ServiceName, options: StartServiceOptions = {}): Promise<void> {
     if (this.stopping) throw new Error(`the stack is stopping; cannot start ${name}`);
+    this.takeOver(name);
+    await this.slot(name).restarting;
     if (this.processes.get(name)?.running) throw new Error(`${name} is already running (pid ${this.pid(name)})`);
     if (options.env || this.startEnv[name]) {
       this.startEnv[name] = options.env;
       this.computeEnv();
     }
+    await this.startProcess(name, this.options.signal);
+  }
+
+  /** Spawns the process on its port and waits for /readyz; stops it again if it does not get ready. */
+  private async startProcess(name: ServiceName, signal: AbortSignal | undefined): Promise<void> {
     const buffer = this.buffer(name);
     const proc = spawnService(name, {
       repoRoot: this.repoRoot,
@@ -254,18 +425,20 @@ class StackImpl implements Stack {
     });
     buffer.push(`[devstack] started ${name} (pid ${proc.pid ?? "?"}) on ${this.urls[name]}`);
     this.processes.set(name, proc);
-    this.watch(name, proc);
     try {
-      await abortable(proc.waitReady(this.urls[name], { timeoutMs: this.options.readyTimeoutMs ?? 30_000 }), this.options.signal);
+      await abortable(proc.waitReady(this.urls[name], { timeoutMs: this.options.readyTimeoutMs ?? 30_000 }), signal);
     } catch (err) {
       this.expected.add(proc);
       await proc.stop({ timeoutMs: 2_000 });
       throw err;
     }
+    this.becameReady(name, proc);
     this.options.log?.(`${name} ready on ${this.urls[name]}`);
   }
 
   async restart(name: ServiceName, options: StartServiceOptions = {}): Promise<void> {
+    this.takeOver(name);
+    await this.slot(name).restarting;
     const proc = this.processes.get(name);
     if (proc?.running) {
       this.expected.add(proc);
@@ -281,34 +454,72 @@ class StackImpl implements Stack {
       proc.kill(signal);
       return null;
     }
+    this.takeOver(name);
     this.expected.add(proc);
     if (!proc.kill(signal)) return proc.exited;
     proc.kill("SIGCONT");
     return proc.exited;
   }
 
+  async crash(name: StackProcessName): Promise<ExitInfo> {
+    const proc = this.processFor(name);
+    if (!proc?.running) throw new Error(`${name} is not running in this stack, so it cannot crash`);
+    proc.kill("SIGKILL");
+    return proc.exited;
+  }
+
+  async waitUntilReady(name: StackProcessName, options: WaitUntilReadyOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const slot = this.slot(name);
+      const proc = this.processFor(name);
+      if (proc?.running && slot.ready === proc && !slot.timer && !slot.restarting) return;
+      const pending = slot.timer !== undefined || slot.restarting !== undefined;
+      // A crash is reported (and a restart scheduled) once its exit has been seen: give that a moment.
+      const justExited = proc?.exitInfo !== undefined && slot.ready === proc && this.supervised;
+      if (!proc?.running && !pending && !justExited) {
+        throw new Error(`${name} is not running and nothing will start it${this.supervised ? "" : " (the stack does not supervise)"}\n${this.recentOutput(20)}`);
+      }
+      if (this.stopping) throw new Error(`the stack is stopping; ${name} will not be ready`);
+      if (Date.now() > deadline) throw new Error(`${name} was not ready again within ${timeoutMs} ms\n${this.recentOutput(30)}`);
+      await sleep(25);
+    }
+  }
+
+  restarts(name: StackProcessName): number {
+    return this.slots.get(name)?.restarts ?? 0;
+  }
+
+  private requireLocal(name: StackServerName): LocalServers {
+    const servers = this.localServers;
+    if (!servers?.owns(name)) {
+      throw new Error(`this stack did not start ${name} as a local process (${this.servers ? `its servers are ${this.servers.kind}` : "it reuses one"}), so it cannot stop or start it`);
+    }
+    return servers;
+  }
+
   async stopServer(name: StackServerName): Promise<void> {
-    const server = name === "nats" ? this.nats : this.ferretDb;
-    if (!server) throw new Error(`this stack did not start ${name} (it reuses one), so it cannot stop it`);
-    this.expected.add(server.process);
-    await server.stop();
+    const servers = this.requireLocal(name);
+    this.takeOver(name);
+    await this.slot(name).restarting;
+    const proc = servers.process(name);
+    if (proc) this.expected.add(proc);
+    await servers.stopServer(name);
   }
 
   async startServer(name: StackServerName): Promise<void> {
     if (this.stopping) throw new Error(`the stack is stopping; cannot start ${name}`);
-    const server = name === "nats" ? this.nats : this.ferretDb;
-    if (!server) throw new Error(`this stack did not start ${name} (it reuses one)`);
-    if (server.process.running) throw new Error(`${name} is already running`);
-    const port = Number(/:(\d+)\/?$/.exec(server.url)?.[1]);
-    if (name === "nats") {
-      this.nats = await startNatsServer({ dataDir: server.dataDir, port, output: this.serverSink("nats") });
-      this.natsMonitorUrl = this.nats.monitorUrl;
-      this.watch("nats", this.nats.process);
-    } else {
-      this.ferretDb = await startFerretDb({ dataDir: server.dataDir, listen: `127.0.0.1:${port}`, output: this.serverSink("ferretdb") });
-      this.watch("ferretdb", this.ferretDb.process);
-    }
-    this.options.log?.(`${name} started again on ${server.url}`);
+    this.requireLocal(name);
+    this.takeOver(name);
+    await this.slot(name).restarting;
+    await this.startServerProcess(name);
+    this.options.log?.(`${name} started again on ${name === "nats" ? this.natsUrl : this.mongodbUrl}`);
+  }
+
+  private async startServerProcess(name: StackServerName): Promise<void> {
+    const proc = await this.requireLocal(name).startServer(name);
+    this.becameReady(name, proc);
   }
 
   stopTimeoutMs(): number {
@@ -322,7 +533,9 @@ class StackImpl implements Stack {
 
   private async stopAll(): Promise<void> {
     const timeoutMs = this.stopTimeoutMs();
-    await Promise.allSettled(this.pendingServers);
+    for (const slot of this.slots.values()) clearTimeout(slot.timer);
+    this.lifecycle.abort(new Error("the stack is stopping"));
+    await Promise.allSettled([...this.pendingServers, ...[...this.slots.values()].map((s) => s.restarting)]);
     for (const name of [...SERVICE_NAMES].reverse()) {
       const proc = this.processes.get(name);
       if (!proc?.running) continue;
@@ -330,14 +543,11 @@ class StackImpl implements Stack {
       const exit = await proc.stop({ timeoutMs });
       if (exit.signal === "SIGKILL") this.options.log?.(`${name} did not stop within ${timeoutMs} ms and was killed`);
     }
-    if (this.ferretDb) {
-      this.expected.add(this.ferretDb.process);
-      await this.ferretDb.stop();
+    for (const name of ["ferretdb", "nats"] as const) {
+      const proc = this.localServers?.process(name);
+      if (proc) this.expected.add(proc);
     }
-    if (this.nats) {
-      this.expected.add(this.nats.process);
-      await this.nats.stop();
-    }
+    await this.servers?.stop();
     if (this.ownsDataDir) await rm(this.dataDir, { recursive: true, force: true, maxRetries: 3 });
   }
 }
@@ -364,11 +574,53 @@ export function assertBuilt(services: readonly ServiceName[] = SERVICE_NAMES, re
   }
 }
 
+/** Ports in use, each with the process that holds it when it can be found: "4101 (catalogue: pid 1234, node services/catalogue/dist/main.js)". */
+async function describeBusyPorts(busy: ReadonlyArray<{ port: number; name: string }>): Promise<{ text: string; owners: PortOwner[] }> {
+  const owners: PortOwner[] = [];
+  const parts = await Promise.all(
+    busy.map(async ({ port, name }) => {
+      const found = await findPortOwners(port).catch(() => []);
+      owners.push(...found);
+      return found.length > 0 ? `${port} (${name}: ${found.map((o) => `pid ${o.pid}, ${o.command}`).join("; ")})` : `${port} (${name})`;
+    }),
+  );
+  return { text: parts.join(", "), owners };
+}
+
+/** What to kill: the devstack that runs them all (it stops them in order), else each holder. */
+function whatToKill(owners: readonly PortOwner[]): string {
+  const parents = new Set(owners.map((o) => o.parentPid));
+  const [parent] = parents;
+  const owner = owners[0];
+  if (parents.size === 1 && parent !== undefined && parent !== 1 && owner?.parentCommand.includes("devstack/dist/main.js")) {
+    return `It runs under pid ${parent} (${owner.parentCommand}): stop that (kill ${parent}), or free the ports.`;
+  }
+  const pids = [...new Set(owners.map((o) => o.pid))];
+  return pids.length > 0 ? `Stop it (kill ${pids.join(" ")}) or free the ports.` : "Stop it or free the ports.";
+}
+
 /**
- * Starts the platform: NATS and FerretDB (unless given), then zoho-sandbox,
- * webhook-inbox, catalogue, provisioning, fulfilment, notification and
- * gateway, each awaited on /readyz. If anything fails, whatever was started
- * is stopped again and the error says which process and shows its last lines.
+ * Throws, naming each busy port and the process holding it (when it can be
+ * found), if any of these ports is in use on 127.0.0.1: what an older
+ * `npm start` left running looks like.
+ */
+export async function assertPortsFree(wanted: ReadonlyArray<{ readonly name: string; readonly port: number }>): Promise<void> {
+  const busy = [];
+  for (const entry of wanted) if (!(await isPortFree(entry.port))) busy.push(entry);
+  if (busy.length === 0) return;
+  const { text, owners } = await describeBusyPorts(busy);
+  throw new Error(
+    `port${busy.length > 1 ? "s" : ""} ${text} already in use on 127.0.0.1 — is another \`npm start\` (or one left from an earlier run) still running? ` +
+      whatToKill(owners),
+  );
+}
+
+/**
+ * Starts the platform: NATS and MongoDB (unless given; see startServers),
+ * then zoho-sandbox, webhook-inbox, catalogue, provisioning, fulfilment,
+ * notification and gateway, each awaited on /readyz. If anything fails,
+ * whatever was started is stopped again and the error says which process and
+ * shows its last lines.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const repoRoot = options.repoRoot ?? REPO_ROOT;
@@ -376,49 +628,50 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const services = SERVICE_NAMES.filter((n) => wanted.has(n));
   const output = options.output ?? defaultSink();
   const opts: StackOptions = { ...options, output };
+  const given = typeof options.servers === "object" ? options.servers : undefined;
 
-  assertBuilt(services, repoRoot);
+  try {
+    assertBuilt(services, repoRoot);
+  } catch (err) {
+    await given?.stop();
+    throw err;
+  }
 
   const random = (options.ports ?? "random") === "random";
   const ports: Record<ServiceName, number> = { ...DEFAULT_SERVICE_PORTS };
   if (!random) {
-    const busy = [];
-    for (const n of services) if (!(await isPortFree(ports[n]))) busy.push(`${ports[n]} (${n})`);
-    if (busy.length > 0) {
-      throw new Error(
-        `port${busy.length > 1 ? "s" : ""} ${busy.join(", ")} already in use on 127.0.0.1 — is another \`npm start\` running? Stop it or free the port${busy.length > 1 ? "s" : ""}.`,
-      );
+    try {
+      await assertPortsFree(services.map((name) => ({ name, port: ports[name] })));
+    } catch (err) {
+      await given?.stop();
+      throw err;
     }
   }
 
-  const ownsDataDir = options.dataDir === undefined;
-  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), "t2m-stack-")));
+  const ownsDataDir = options.dataDir === undefined && !given;
+  const dataDir = options.dataDir ?? (given ? "" : await mkdtemp(join(tmpdir(), "t2m-stack-")));
   const stack = new StackImpl(services, ports, dataDir, ownsDataDir, opts, repoRoot);
   try {
-    if (options.nats) {
-      stack.natsUrl = options.nats.url;
-    } else {
-      const natsDir = join(dataDir, "nats");
-      await mkdir(natsDir, { recursive: true });
-      const starting = startNatsServer({ dataDir: natsDir, output: stack.serverSink("nats") });
-      stack.pendingServers.push(starting.then((n) => (stack.nats = n)).catch(() => undefined));
-      await abortable(starting, options.signal);
-      stack.nats = await starting;
-      stack.natsUrl = stack.nats.url;
-      stack.natsMonitorUrl = stack.nats.monitorUrl;
-      stack.watch("nats", stack.nats.process);
-      options.log?.(`NATS ready on ${stack.natsUrl}`);
+    if (given) {
+      stack.servers = given;
+    } else if (!options.nats || !options.mongodbUrl) {
+      const starting = startServers({
+        servers: typeof options.servers === "string" ? options.servers : undefined,
+        store: options.store,
+        postgresqlUrl: options.postgresqlUrl,
+        database: options.database,
+        dataDir,
+        want: { nats: !options.nats, mongodb: !options.mongodbUrl },
+        output: stack.serverSink,
+        log: options.log,
+      });
+      stack.pendingServers.push(starting.then((s) => (stack.servers = s)).catch(() => undefined));
+      stack.servers = await abortable(starting, options.signal);
+      options.log?.(`servers: ${stack.servers.description}`);
     }
-    if (options.mongodbUrl) {
-      stack.mongodbUrl = options.mongodbUrl;
-    } else {
-      const starting = startFerretDb({ dataDir: join(dataDir, "ferretdb"), output: stack.serverSink("ferretdb"), log: options.log });
-      stack.pendingServers.push(starting.then((f) => (stack.ferretDb = f)).catch(() => undefined));
-      await abortable(starting, options.signal);
-      stack.ferretDb = await starting;
-      stack.mongodbUrl = mongoUrlWithDatabase(stack.ferretDb.url, options.database ?? DEFAULT_DATABASE);
-      stack.watch("ferretdb", stack.ferretDb.process);
-      options.log?.(`FerretDB ready on ${stack.mongodbUrl}`);
+    for (const name of ["nats", "ferretdb"] as const) {
+      const proc = stack.servers instanceof LocalServers ? stack.servers.process(name) : undefined;
+      if (proc) stack.watchServer(name, proc);
     }
     if (random) {
       // Picked after NATS and FerretDB have their ports, so they cannot take one of these.

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
+import { discardLogs } from "./logging.js";
 import type { Registry } from "prom-client";
 
 /** A dependency the process needs to do useful work, e.g. MongoDB. */
@@ -100,17 +101,41 @@ export interface ShutdownStep {
   run(): Promise<void>;
 }
 
+export interface ExitOnSignalOptions {
+  /**
+   * Also shut down, the same way, when stdin ends: the devstack gives each
+   * child a pipe it never writes to, which the kernel closes when the devstack
+   * dies, even by SIGKILL. Opt-in (T2M_EXIT_WITH_PARENT=1), because stdin is
+   * /dev/null or closed in a container, where this would stop the process at once.
+   */
+  readonly exitWithParent?: boolean;
+  /** Where stdin is read from; process.stdin by default (tests pass a stream). */
+  readonly stdin?: NodeJS.ReadableStream;
+}
+
+/** True when the environment asks a process to exit once its stdin ends (T2M_EXIT_WITH_PARENT=1). */
+export const exitWithParentRequested = (env: Record<string, string | undefined> = process.env): boolean =>
+  env.T2M_EXIT_WITH_PARENT === "1" || env.T2M_EXIT_WITH_PARENT === "true";
+
 /**
- * Runs the steps in order on SIGTERM or SIGINT, then exits. A step that fails
- * or a shutdown that exceeds the timeout is logged and the process exits 1,
- * so an orchestrator never waits on a hung process.
+ * Runs the steps in order on SIGTERM or SIGINT (or when stdin ends, if asked),
+ * then exits. A step that fails or a shutdown that exceeds the timeout is
+ * logged and the process exits 1, so an orchestrator never waits on a hung
+ * process.
  */
-export function exitOnSignal(logger: Logger, steps: () => readonly ShutdownStep[], timeoutMs: number): void {
+export function exitOnSignal(
+  logger: Logger,
+  steps: () => readonly ShutdownStep[],
+  timeoutMs: number,
+  options: ExitOnSignalOptions = {},
+): void {
   let stopping = false;
-  const stop = async (signal: NodeJS.Signals) => {
+  const stop = async (signal: NodeJS.Signals | "parent-gone") => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, "shutting down");
+    // With the parent gone, so is whoever read stdout: nothing logged from here can be seen, or flushed at exit.
+    if (signal === "parent-gone") discardLogs();
+    else logger.info({ signal }, "shutting down");
     const timer = setTimeout(() => {
       logger.error({ timeoutMs }, "shutdown timed out");
       process.exit(1);
@@ -130,6 +155,16 @@ export function exitOnSignal(logger: Logger, steps: () => readonly ShutdownStep[
   };
   process.once("SIGTERM", (s) => void stop(s));
   process.once("SIGINT", (s) => void stop(s));
+  if (options.exitWithParent) {
+    const stdin = options.stdin ?? process.stdin;
+    const gone = () => void stop("parent-gone");
+    stdin.once("end", gone);
+    stdin.once("close", gone);
+    stdin.once("error", gone);
+    // Read (and drop) whatever arrives, so that "end" is seen.
+    stdin.on("data", () => undefined);
+    stdin.resume();
+  }
 }
 
 export type { IncomingMessage, RequestListener, Server, ServerResponse };

@@ -4,6 +4,7 @@ import {
   closeServer,
   createHttpServer,
   exitOnSignal,
+  exitWithParentRequested,
   listen,
   type ReadinessCheck,
   type RequestListener,
@@ -51,6 +52,12 @@ export interface ServiceOptions<N extends boolean, M extends boolean> {
    * should stay in its Service's endpoints.
    */
   readonly readyOnlyWithConnections?: boolean;
+  /**
+   * With handleSignals: also shut down when stdin ends (the parent died). By
+   * default only when T2M_EXIT_WITH_PARENT=1, which the devstack sets for its
+   * children; never in a cluster, where stdin is /dev/null.
+   */
+  readonly exitWithParent?: boolean;
 }
 
 export interface RunningService {
@@ -105,7 +112,9 @@ export async function runService<N extends boolean = false, M extends boolean = 
     ...(events ? [{ name: "nats", run: () => events.close() }] : []),
     ...(database ? [{ name: "mongodb", run: () => database.close() }] : []),
   ];
-  if (options.handleSignals !== false) exitOnSignal(logger, shutdownSteps, options.shutdownTimeoutMs);
+  if (options.handleSignals !== false) {
+    exitOnSignal(logger, shutdownSteps, options.shutdownTimeoutMs, { exitWithParent: options.exitWithParent ?? exitWithParentRequested() });
+  }
 
   return {
     url,

@@ -129,11 +129,16 @@ export interface FerretDb {
   readonly url: string;
   readonly host: string;
   readonly port: number;
+  /** SQLite's directory ("" on PostgreSQL). */
   readonly dataDir: string;
+  /** The PostgreSQL URL it runs on, or undefined on SQLite. */
+  readonly postgresqlUrl: string | undefined;
   readonly process: ManagedProcess;
   /** `url` with a database name, e.g. mongodb://127.0.0.1:41234/t2mobile */
   databaseUrl(database: string): string;
   stop(): Promise<void>;
+  /** Starts FerretDB again on the same port with the same data (after a crash or stop()). */
+  startAgain(options?: { readonly output?: OutputSink }): Promise<FerretDb>;
 }
 
 /** Starts the FerretDB wrapper and waits until it answers a MongoDB ping. */
@@ -144,10 +149,11 @@ export async function startFerretDb(options: FerretDbOptions = {}): Promise<Ferr
   const dataDir = options.dataDir ?? (temporary ? await mkdtemp(join(tmpdir(), "t2m-ferretdb-")) : "");
   const name = options.name ?? "ferretdb";
   const timeoutMs = options.readyTimeoutMs ?? 30_000;
-  const args = ["-listen", options.listen ?? "127.0.0.1:0"];
+  // -exit-with-parent: it shuts down when the stdin pipe closes, i.e. when this process dies.
+  const args = ["-listen", options.listen ?? "127.0.0.1:0", "-exit-with-parent"];
   if (options.postgresqlUrl) args.push("-postgresql-url", options.postgresqlUrl);
   else args.push("-sqlite-dir", dataDir);
-  const child = ManagedProcess.spawn({ name, command: bin, args, output: options.output });
+  const child = ManagedProcess.spawn({ name, command: bin, args, output: options.output, exitWithParent: true });
   const cleanup = async () => {
     await child.stop({ timeoutMs: 10_000 });
     if (temporary) await rm(dataDir, { recursive: true, force: true, maxRetries: 3 });
@@ -169,9 +175,41 @@ export async function startFerretDb(options: FerretDbOptions = {}): Promise<Ferr
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    return { url, host, port, dataDir, process: child, databaseUrl: (db) => mongoUrlWithDatabase(url, db), stop: cleanup };
+    const startAgain = async (again: { readonly output?: OutputSink } = {}): Promise<FerretDb> => {
+      const next = await startFerretDb({
+        ...options,
+        bin,
+        dataDir: options.postgresqlUrl ? undefined : dataDir,
+        listen: `${host}:${port}`,
+        output: again.output ?? options.output,
+      });
+      return temporary ? removingOnStop(next, dataDir) : next;
+    };
+    return {
+      url,
+      host,
+      port,
+      dataDir,
+      postgresqlUrl: options.postgresqlUrl,
+      process: child,
+      databaseUrl: (db) => mongoUrlWithDatabase(url, db),
+      stop: cleanup,
+      startAgain,
+    };
   } catch (err) {
     await cleanup();
     throw err;
   }
+}
+
+/** A temporary directory belongs to the first server started in it: whichever server runs there last removes it on stop(). */
+function removingOnStop(server: FerretDb, dir: string): FerretDb {
+  return {
+    ...server,
+    stop: async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    },
+    startAgain: async (options) => removingOnStop(await server.startAgain(options), dir),
+  };
 }

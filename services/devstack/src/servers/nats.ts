@@ -52,6 +52,8 @@ export interface NatsServerOptions {
   readonly dataDir?: string;
   /** Client port; -1 (the default) picks a free one. */
   readonly port?: number;
+  /** Monitoring port; -1 (the default) picks a free one. */
+  readonly monitorPort?: number;
   readonly host?: string;
   /** The binary; see resolveNatsServerBinary() when omitted. */
   readonly bin?: string;
@@ -64,13 +66,48 @@ export interface NatsServerOptions {
 export interface NatsServer {
   /** nats://127.0.0.1:<port> */
   readonly url: string;
+  readonly port: number;
   /** http://127.0.0.1:<port> (monitoring: /healthz, /varz, /jsz) */
   readonly monitorUrl: string;
   readonly dataDir: string;
+  /** The wrapper (`sh`) that runs nats-server and ends it when this process dies; signals go to both. */
   readonly process: ManagedProcess;
-  /** SIGTERM, then SIGKILL after a timeout; removes a temporary data directory. */
+  /** nats-server's own pid (a child of `process`). */
+  readonly serverPid: number;
+  /** SIGINT, then SIGKILL after a timeout; removes a temporary data directory. */
   stop(): Promise<void>;
+  /** Starts nats-server again on the same port with the same data (after a crash or stop()). */
+  startAgain(options?: { readonly output?: OutputSink }): Promise<NatsServer>;
 }
+
+/**
+ * nats-server is not ours to teach to watch its stdin, so it runs under this
+ * POSIX sh wrapper: it starts nats-server in the background, prints its pid,
+ * and a watcher subshell reads the stdin pipe (which this process never
+ * writes to) and sends nats-server SIGTERM when it ends, i.e. when the
+ * devstack dies, even by SIGKILL. SIGINT/SIGTERM sent to the wrapper reach
+ * nats-server (the whole process group is signalled; the traps forward them
+ * when only the wrapper is), and the wrapper exits with nats-server's status.
+ * The watcher is a subshell using the `read` builtin (no external process),
+ * with its output on /dev/null so it never holds the log pipes open.
+ */
+export const NATS_WRAPPER_SCRIPT = [
+  '"$@" &',
+  "pid=$!",
+  'echo "NATS_SERVER_PID=$pid"',
+  // The parent's pipe, kept on fd 3 (an asynchronous list gets /dev/null on fd 0).
+  "exec 3<&0",
+  '( while read -r _ <&3; do :; done; kill -TERM "$pid" 2>/dev/null ) >/dev/null 2>&1 &',
+  "watcher=$!",
+  "exec 3<&-",
+  `trap 'sig=1; kill -INT "$pid" 2>/dev/null' INT`,
+  `trap 'sig=1; kill -TERM "$pid" 2>/dev/null' TERM`,
+  "status=0",
+  // `wait` returns early when a trapped signal arrives: wait again until nats-server has exited.
+  'while :; do sig=; wait "$pid"; s=$?; [ "$s" = 127 ] || status=$s; [ -n "$sig" ] || break; done',
+  'kill "$watcher" 2>/dev/null',
+  'exit "$status"',
+].join("\n");
 
 /**
  * Starts nats-server with JetStream on loopback:
@@ -87,18 +124,29 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const timeoutMs = options.readyTimeoutMs ?? 20_000;
   const child = ManagedProcess.spawn({
     name,
-    command: bin,
-    args: ["-a", options.host ?? "127.0.0.1", "-p", String(options.port ?? -1), "-m", "-1", "-js", "-sd", dataDir, "--ports_file_dir", dataDir],
+    command: "/bin/sh",
+    args: [
+      "-c",
+      NATS_WRAPPER_SCRIPT,
+      "nats-server-wrapper",
+      bin,
+      ...["-a", options.host ?? "127.0.0.1", "-p", String(options.port ?? -1), "-m", String(options.monitorPort ?? -1), "-js", "-sd", dataDir, "--ports_file_dir", dataDir],
+    ],
     output: options.output,
+    exitWithParent: true,
   });
-  const portsFile = join(dataDir, `nats-server_${child.pid}.ports`);
+  let portsFile: string | undefined;
   const cleanup = async () => {
     // SIGINT: nats-server shuts down the same way as on SIGTERM, but exits 0 rather than 1.
     await child.stop({ signal: "SIGINT", timeoutMs: 10_000 });
-    await rm(temporary ? dataDir : portsFile, { recursive: true, force: true });
+    if (temporary) await rm(dataDir, { recursive: true, force: true });
+    else if (portsFile) await rm(portsFile, { force: true });
   };
   try {
     const deadline = Date.now() + timeoutMs;
+    const pidLine = await child.waitForLine((l) => l.startsWith("NATS_SERVER_PID="), timeoutMs, "NATS_SERVER_PID=…");
+    const serverPid = Number(pidLine.slice("NATS_SERVER_PID=".length));
+    portsFile = join(dataDir, `nats-server_${serverPid}.ports`);
     let ports: PortsFile | undefined;
     while (!ports) {
       if (child.exitInfo) throw new ProcessError(`nats-server stopped before it was ready (${describe(child)})`, name, child.lastLines());
@@ -116,11 +164,30 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       lastLines: () => child.lastLines(),
       accept: (body) => body.includes('"ok"'),
     });
-    return { url: ports.url, monitorUrl: ports.monitorUrl, dataDir, process: child, stop: cleanup };
+    const port = Number(/:(\d+)\/?$/.exec(ports.url)?.[1]);
+    const startAgain = async (again: { readonly output?: OutputSink } = {}): Promise<NatsServer> => {
+      if (portsFile) await rm(portsFile, { force: true });
+      const monitorPort = Number(/:(\d+)\/?$/.exec(ports.monitorUrl)?.[1]);
+      const next = await startNatsServer({ ...options, dataDir, port, monitorPort, output: again.output ?? options.output });
+      return temporary ? removingOnStop(next, dataDir) : next;
+    };
+    return { url: ports.url, port, monitorUrl: ports.monitorUrl, dataDir, process: child, serverPid, stop: cleanup, startAgain };
   } catch (err) {
     await cleanup();
     throw err;
   }
+}
+
+/** A temporary directory belongs to the first server started in it: whichever server runs there last removes it on stop(). */
+function removingOnStop(server: NatsServer, dir: string): NatsServer {
+  return {
+    ...server,
+    stop: async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+    startAgain: async (options) => removingOnStop(await server.startAgain(options), dir),
+  };
 }
 
 const describe = (child: ManagedProcess) =>
