@@ -68,6 +68,8 @@ export interface InboxMessage {
   readonly body: any;
   readonly rawBody: string;
   readonly headers: Record<string, string>;
+  /** What the inbox answered (a planned failure, e.g. 503, or 2xx). */
+  readonly responseStatus: number;
 }
 
 export async function inboxMessages(stack: Stack, orderId: string): Promise<InboxMessage[]> {
