@@ -11,3 +11,5 @@ export * from "./nats.js";
 export * from "./rpc.js";
 export * from "./rpc-errors.js";
 export * from "./service.js";
+export * from "./bulk-writer.js";
+export * from "./jobs.js";

@@ -7,9 +7,10 @@ import { startTelemetry } from "./telemetry.js";
 // ESM imports are only visible to instrumentations through this loader hook.
 register("@opentelemetry/instrumentation/hook.mjs", import.meta.url);
 
-// services/<name>/dist/main.js -> <name>, unless OTEL_SERVICE_NAME says otherwise.
+// services/<name>/dist/main.js (or a job, services/<name>/dist/jobs/<job>.js) -> <name>,
+// unless OTEL_SERVICE_NAME says otherwise.
 const entry = process.argv[1] ?? "service";
-const serviceName = basename(dirname(dirname(entry)));
+const serviceName = /services[\\/]([^\\/]+)[\\/]dist[\\/]/.exec(entry)?.[1] ?? basename(dirname(dirname(entry)));
 
 const sdk = startTelemetry({ serviceName });
 process.once("beforeExit", () => void sdk.shutdown());
