@@ -54,13 +54,15 @@ export const SERVICE_VARIABLES: Readonly<Record<ServiceName, readonly string[]>>
   notification: [
     "NATS_URL",
     "MONGODB_URL",
+    "FULFILMENT_URL",
     "T2MOBILE_WEBHOOK_URL",
     "T2MOBILE_WEBHOOK_SECRET",
+    "T2MOBILE_WEBHOOK_SECRETS",
     "WEBHOOK_RETRY_DELAYS_MS",
     "NATS_ACK_WAIT_MS",
   ],
   "zoho-sandbox": ["ZOHO_ORGANIZATION_ID", "ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN", "CATALOGUE_FILE"],
-  "webhook-inbox": ["T2MOBILE_WEBHOOK_SECRET"],
+  "webhook-inbox": ["T2MOBILE_WEBHOOK_SECRET", "T2MOBILE_WEBHOOK_SECRETS"],
 };
 
 /** Every variable of the platform's env contract. */
@@ -143,6 +145,7 @@ export function serviceEnv(name: ServiceName, topology: StackTopology, overrides
     notification: {
       NATS_URL: topology.natsUrl,
       MONGODB_URL: topology.mongodbUrl,
+      FULFILMENT_URL: url("fulfilment"),
       T2MOBILE_WEBHOOK_URL: pick("T2MOBILE_WEBHOOK_URL", `${url("webhook-inbox")}${WEBHOOK_INBOX_PATH}`),
       T2MOBILE_WEBHOOK_SECRET: webhookSecret,
     },
@@ -203,6 +206,7 @@ export { SERVICE_NAMES, type ServiceName };
 export const USER_VARIABLES = [
   "T2MOBILE_API_KEY",
   "T2MOBILE_WEBHOOK_SECRET",
+  "T2MOBILE_WEBHOOK_SECRETS",
   "T2MOBILE_WEBHOOK_URL",
   "ZOHO_ORGANIZATION_ID",
   "ZOHO_CLIENT_ID",

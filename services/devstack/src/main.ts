@@ -26,6 +26,7 @@ import { startFerretDb, type FerretDb } from "./servers/ferretdb.js";
 import { probeMongo } from "./servers/mongo-probe.js";
 import { probeNats, startNatsServer, type NatsServer } from "./servers/nats.js";
 import { assertBuilt, startStack, type Stack } from "./stack.js";
+import { startJobScheduler, type JobScheduler } from "./jobs.js";
 
 const STOP_TIMEOUT_MS = 12_000;
 
@@ -43,9 +44,11 @@ const controller = new AbortController();
 let nats: NatsServer | undefined;
 let ferretDb: FerretDb | undefined;
 let stack: Stack | undefined;
+let jobs: JobScheduler | undefined;
 let stopping: Promise<never> | undefined;
 
 async function stopEverything(): Promise<void> {
+  await jobs?.stop();
   await stack?.stop();
   await ferretDb?.stop();
   await nats?.stop();
@@ -218,6 +221,8 @@ async function main(): Promise<void> {
     ) + "\n",
   );
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  // The CronJobs' commands, on their schedules (services/devstack/src/jobs.ts).
+  jobs = startJobScheduler({ envFor: (service) => stack?.env[service as keyof Stack["env"]] ?? {}, output: sink, log: say });
 }
 
 main().catch((err: unknown) => {

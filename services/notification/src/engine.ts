@@ -107,6 +107,7 @@ export class DeliveryEngine {
     const before = blockedBy(entry, siblings);
     if (before) return { kind: "blocked", webhookId };
 
+    // The entry is written after the message, so a message read after its entry is at least as new.
     let message = known?.message ?? (await store.findMessage(webhookId));
     if (!message) {
       this.options.logger.warn({ webhookId }, "undelivered entry without a message; dropping the entry");
@@ -118,8 +119,8 @@ export class DeliveryEngine {
       return { kind: "gone", webhookId };
     }
 
-    // Claim the next attempt; a claim whose holder is gone (lease run out) is passed over.
-    let attempt = Math.max(entry.nextAttempt, message.attempts + 1);
+    // Claim the entry's next attempt; a claim whose holder is gone (lease run out) is passed over.
+    let attempt = entry.nextAttempt;
     let claim: AttemptRecord | undefined;
     for (let tries = 0; tries < 4; tries++) {
       const candidate = claimOf(message, attempt, now, this.options.leaseMs);
@@ -131,22 +132,25 @@ export class DeliveryEngine {
       if (!held) continue;
       // A recorded attempt's holder gets a lease's time to finish moving the message; an unrecorded one, its lease.
       const holdUntil = held.recordedAt ? held.recordedAt.getTime() + this.options.leaseMs : held.leaseUntil.getTime();
-      const lapsed = holdUntil < now.getTime();
+      if (holdUntil >= now.getTime()) return { kind: "busy", webhookId };
       if (held.outcome !== "IN_FLIGHT") {
-        if (!lapsed) return { kind: "busy", webhookId };
-        // Its holder recorded the attempt and stopped before moving the message: finish for it, from the log.
-        message = applyRecorded(message, held);
-        await this.project(message);
+        // Its holder recorded the attempt and stopped before moving the message: finish for it, from the log,
+        // unless a later attempt exists (then the message has moved on and belongs to that attempt's holder).
+        if (await store.findAttempt(webhookId, attempt + 1)) return { kind: "busy", webhookId };
+        const current = (await store.findMessage(webhookId)) ?? message;
+        if (current.attempts > held.attemptNumber) return { kind: "busy", webhookId };
+        await this.project(applyRecorded(current, held));
         this.options.logger.warn({ webhookId, attempt }, "finished an attempt's bookkeeping for a holder that stopped");
         return { kind: "repaired", webhookId };
       }
-      if (!lapsed) return { kind: "busy", webhookId };
       this.options.logger.warn({ webhookId, attempt, claimedAt: held.claimedAt }, "attempt abandoned by its holder; taking the message over");
       this.options.metrics.attempts.inc({ event_type: message.eventType, result: "abandoned" });
       attempt += 1;
     }
     if (!claim) return { kind: "busy", webhookId };
-    return this.run(message, claim);
+    // Holding the claim, this worker is now the message's only writer; read what it is now.
+    const held = (await store.findMessage(webhookId)) ?? message;
+    return this.run(held, claim);
   }
 
   private async run(claimed: WebhookMessage, claim: AttemptRecord): Promise<AttemptReport> {
@@ -167,10 +171,13 @@ export class DeliveryEngine {
     }
 
     const delivering = startAttempt(claimed, claim.attemptNumber, claim.claimedAt);
+    if (this.leaseLost(claim, log)) return { kind: "busy", webhookId };
     await store.saveMessage(delivering);
     const result = await this.options.sender.send(endpoint, claimed, claim.attemptNumber);
     metrics.attemptSeconds.observe({ event_type: claimed.eventType }, result.durationMs / 1000);
     const { record, decision } = recordSent(claim, delivering, result, this.options.schedule, this.clock(), this.random);
+    // Past its lease another worker may have taken the message over: then this one writes nothing more.
+    if (this.leaseLost(claim, log)) return { kind: "busy", webhookId };
     await store.record(record);
     const message = applyRecorded(delivering, record);
     await this.project(message);
@@ -195,6 +202,13 @@ export class DeliveryEngine {
         );
         return { kind: "dead", webhookId, attempt: claim.attemptNumber };
     }
+  }
+
+  private leaseLost(claim: AttemptRecord, log: Logger): boolean {
+    if (this.clock().getTime() <= claim.leaseUntil.getTime()) return false;
+    log.warn({ leaseUntil: claim.leaseUntil }, "attempt outlived its lease; leaving the message to whoever took it over");
+    this.options.metrics.attempts.inc({ event_type: claim.eventType, result: "abandoned" });
+    return true;
   }
 
   /** Writes the message and its working-set entry (deleted once delivered). */

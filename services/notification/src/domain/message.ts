@@ -3,7 +3,7 @@ import type { WebhookEventType } from "./webhook.js";
 /**
  * A webhook message's statuses and the only moves between them.
  *
- *   PENDING ──► DELIVERING ──► DELIVERED
+ *   PENDING ──► DELIVERING ──► DELIVERED     (DELIVERING ──► DELIVERING: taking over an abandoned attempt)
  *      │           │   ▲
  *      │           ▼   │
  *      │        RETRYING ─────► DEAD ──(replay)──► PENDING
@@ -18,7 +18,8 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 const ALLOWED: Readonly<Record<MessageStatus, readonly MessageStatus[]>> = {
   PENDING: ["DELIVERING", "DEAD"],
-  DELIVERING: ["DELIVERED", "RETRYING", "DEAD"],
+  // DELIVERING → DELIVERING: a later attempt takes over from one whose holder stopped (its lease ran out).
+  DELIVERING: ["DELIVERING", "DELIVERED", "RETRYING", "DEAD"],
   RETRYING: ["DELIVERING", "DEAD"],
   DELIVERED: [],
   // Only a replay, which starts a new attempt chain.
