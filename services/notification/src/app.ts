@@ -165,7 +165,14 @@ export async function createNotification(deps: NotificationDependencies) {
     logger,
     onDue: (id, dueAt) => timers?.at(id, dueAt),
   });
-  timers = new DueTimers((id) => engine.attempt(id).catch((err: unknown) => logger.warn({ err, webhookId: id }, "due attempt failed; the webhook-retry job will send it")));
+  timers = new DueTimers(async (id) => {
+    try {
+      const report = await engine.attempt(id);
+      if (report.kind === "not-due") timers?.at(id, report.dueAt);
+    } catch (err) {
+      logger.warn({ err, webhookId: id }, "due attempt failed; the webhook-retry job will send it");
+    }
+  });
 
   const handleOutcome = async (message: ReceivedMessage): Promise<Disposition> => {
     const outcome = outcomeOf(message);

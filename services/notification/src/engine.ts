@@ -32,8 +32,10 @@ export interface EngineOptions {
 export type AttemptReport =
   | { readonly kind: "delivered" | "dead" | "not-sent"; readonly webhookId: string; readonly attempt: number }
   | { readonly kind: "retry"; readonly webhookId: string; readonly attempt: number; readonly dueAt: Date }
-  /** Nothing sent: not due, waiting behind an earlier event of its order, another worker holds it, dead, or delivered already. */
-  | { readonly kind: "not-due" | "blocked" | "busy" | "dead-already" | "gone" | "repaired"; readonly webhookId: string };
+  /** Not due yet: nothing sent. */
+  | { readonly kind: "not-due"; readonly webhookId: string; readonly dueAt: Date }
+  /** Nothing sent: waiting behind an earlier event of its order, another worker holds it, dead, or delivered already. */
+  | { readonly kind: "blocked" | "busy" | "dead-already" | "gone" | "repaired"; readonly webhookId: string };
 
 export interface SweepReport {
   readonly undelivered: number;
@@ -102,7 +104,8 @@ export class DeliveryEngine {
     const entry = known?.entry ?? (await store.findEntry(webhookId));
     if (!entry) return { kind: "gone", webhookId };
     if (entry.status === "DEAD") return { kind: "dead-already", webhookId };
-    if (entry.dueAt && entry.dueAt.getTime() > now.getTime()) return { kind: "not-due", webhookId };
+    // A timer may fire a moment early; a few milliseconds do not make a retry early.
+    if (entry.dueAt && entry.dueAt.getTime() > now.getTime() + 20) return { kind: "not-due", webhookId, dueAt: entry.dueAt };
     const siblings = known?.siblings ?? (await store.entriesForOrder(entry.orderId));
     const before = blockedBy(entry, siblings);
     if (before) return { kind: "blocked", webhookId };
