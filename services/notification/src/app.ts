@@ -194,8 +194,8 @@ export async function createNotification(deps: NotificationDependencies) {
       log.warn({ reason: check.reason, detail: check.detail, streamSequence: message.streamSequence }, "outcome event refused: it disagrees with the stored order; nothing is sent");
       return ack();
     }
-    const { message: stored } = await engine.register(outcome);
-    if (stored.status !== "DELIVERED" && stored.status !== "DEAD") await engine.attempt(stored.webhookId, { message: stored });
+    const { message: stored, created } = await engine.register(outcome);
+    if (stored.status !== "DELIVERED" && stored.status !== "DEAD") await engine.attempt(stored.webhookId, created ? { message: stored, justRegistered: true } : {});
     // Registered and its first attempt recorded (or left to a timer or the sweep): the event is done with.
     return ack();
   };

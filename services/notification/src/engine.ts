@@ -10,6 +10,9 @@ import type { Endpoint, EndpointDirectory } from "./adapters/endpoints.js";
 import type { OutgoingWebhook } from "./adapters/webhook-sender.js";
 import type { NotificationMetrics } from "./metrics.js";
 
+/** Event types that are always an order's first webhook (an order has one outcome, and it precedes reminders and renewals). */
+const FIRST_OF_ORDER: ReadonlySet<string> = new Set(["ORDER_FULFILLED", "ORDER_FAILED"]);
+
 export interface EngineOptions {
   readonly store: DeliveryStore;
   readonly sender: { send(endpoint: Endpoint, message: OutgoingWebhook, attemptNumber: number): Promise<SendResult> };
@@ -98,17 +101,24 @@ export class DeliveryEngine {
   // ---- attempting
 
   /** Makes the message's next attempt if it is due and nothing earlier of its order waits. */
-  async attempt(webhookId: string, known?: { message?: WebhookMessage; entry?: UndeliveredEntry; siblings?: readonly UndeliveredEntry[] }): Promise<AttemptReport> {
+  async attempt(
+    webhookId: string,
+    known?: { message?: WebhookMessage; entry?: UndeliveredEntry; siblings?: readonly UndeliveredEntry[]; justRegistered?: boolean },
+  ): Promise<AttemptReport> {
     const { store } = this.options;
     const now = this.clock();
-    const entry = known?.entry ?? (await store.findEntry(webhookId));
+    // A message this worker has just registered: its entry is the one it wrote, and nothing else has touched it.
+    const fresh = known?.justRegistered === true && known.message !== undefined;
+    const entry = known?.entry ?? (fresh ? entryOf(known.message!) : await store.findEntry(webhookId));
     if (!entry) return { kind: "gone", webhookId };
     if (entry.status === "DEAD") return { kind: "dead-already", webhookId };
     // A timer may fire a moment early; a few milliseconds do not make a retry early.
     if (entry.dueAt && entry.dueAt.getTime() > now.getTime() + 20) return { kind: "not-due", webhookId, dueAt: entry.dueAt };
-    const siblings = known?.siblings ?? (await store.entriesForOrder(entry.orderId));
-    const before = blockedBy(entry, siblings);
-    if (before) return { kind: "blocked", webhookId };
+    // An order's outcome is its first webhook: nothing of the order can come before it.
+    if (!FIRST_OF_ORDER.has(entry.eventType)) {
+      const siblings = known?.siblings ?? (await store.entriesForOrder(entry.orderId));
+      if (blockedBy(entry, siblings)) return { kind: "blocked", webhookId };
+    }
 
     // The entry is written after the message, so a message read after its entry is at least as new.
     let message = known?.message ?? (await store.findMessage(webhookId));
@@ -151,8 +161,9 @@ export class DeliveryEngine {
       attempt += 1;
     }
     if (!claim) return { kind: "busy", webhookId };
-    // Holding the claim, this worker is now the message's only writer; read what it is now.
-    const held = (await store.findMessage(webhookId)) ?? message;
+    // Holding the claim, this worker is now the message's only writer; read what it is now
+    // (unless it registered the message itself and holds its first attempt: then it knows).
+    const held = fresh && claim.attemptNumber === 1 ? message : ((await store.findMessage(webhookId)) ?? message);
     return this.run(held, claim);
   }
 
@@ -181,16 +192,19 @@ export class DeliveryEngine {
     const { record, decision } = recordSent(claim, delivering, result, this.options.schedule, this.clock(), this.random);
     // Past its lease another worker may have taken the message over: then this one writes nothing more.
     if (this.leaseLost(claim, log)) return { kind: "busy", webhookId };
-    await store.record(record);
     const message = applyRecorded(delivering, record);
-    await this.project(message);
+    // The attempt's record, the message and its entry go together (one group-committed round trip);
+    // a reader that sees the new entry before the new message re-reads the message once it holds a claim.
+    await Promise.all([store.record(record), this.project(message)]);
 
     switch (decision.kind) {
       case "delivered":
         metrics.attempts.inc({ event_type: message.eventType, result: "delivered" });
         log.info({ httpStatus: record.httpStatus, durationMs: record.durationMs }, "webhook delivered");
         await this.changeHealth(message.endpointId, (h) => afterDelivered(h, record.recordedAt!), { trustCache: true });
-        await this.wakeLaterEvents(message);
+        // A later event of the order can only be waiting if this one waited (delivered at its very first
+        // attempt, it had no time to hold anything back; the sweep covers that sliver).
+        if (claim.attemptNumber > 1 || message.replays > 0 || !FIRST_OF_ORDER.has(message.eventType)) await this.wakeLaterEvents(message);
         return { kind: "delivered", webhookId, attempt: claim.attemptNumber };
       case "retry":
         metrics.attempts.inc({ event_type: message.eventType, result: "retry" });
@@ -216,10 +230,8 @@ export class DeliveryEngine {
 
   /** Writes the message and its working-set entry (deleted once delivered). */
   private async project(message: WebhookMessage): Promise<void> {
-    await this.options.store.saveMessage(message);
     const entry = entryOf(message);
-    if (entry) await this.options.store.putEntry(entry);
-    else await this.options.store.deleteEntry(message.webhookId);
+    await Promise.all([this.options.store.saveMessage(message), entry ? this.options.store.putEntry(entry) : this.options.store.deleteEntry(message.webhookId)]);
   }
 
   /** After a delivery, the next event of the same order may go. */

@@ -94,11 +94,13 @@ export class DeliveryStore {
 
   /** Stores a new message and its working-set entry; when the id exists, returns the stored message instead. */
   async register(message: WebhookMessage, entry: UndeliveredEntry): Promise<{ message: WebhookMessage; created: boolean }> {
-    const outcome = await this.messageWriter.insert({ _id: message.webhookId, createdHour: hourOf(message.createdAt), ...message });
-    if (outcome === "ok") {
-      await this.undeliveredWriter.insert({ _id: entry.webhookId, ...entry });
-      return { message, created: true };
-    }
+    // Both at once: when the message exists already (a redelivered event), the entry insert is a harmless
+    // duplicate, or re-creates the entry of a delivered message, which the next attempt or sweep drops.
+    const [outcome] = await Promise.all([
+      this.messageWriter.insert({ _id: message.webhookId, createdHour: hourOf(message.createdAt), ...message }),
+      this.undeliveredWriter.insert({ _id: entry.webhookId, ...entry }),
+    ]);
+    if (outcome === "ok") return { message, created: true };
     const stored = await this.findMessage(message.webhookId);
     if (!stored) throw new Error(`webhook ${message.webhookId} exists and cannot be read`);
     return { message: stored, created: false };
