@@ -7,8 +7,8 @@
 //    concurrency. The receiver is the webhook inbox (it verifies each
 //    signature), in this process for both runs.
 // 2. Sweep cost: one webhook-retry pass over 100 due messages with 100,000
-//    delivered messages (and their attempts) in the history, against the
-//    same pass with an empty history.
+//    delivered messages (their ids, claims and attempt records included) in
+//    the history, against the same pass with an empty history.
 // FerretDB runs on PostgreSQL when one answers (BENCH_POSTGRESQL_URL or
 // 127.0.0.1:5432) unless BENCH_BACKEND=sqlite, otherwise on SQLite. Env: BENCH_WEBHOOKS (2000),
 // BENCH_WEBHOOK_CONCURRENCY (16), BENCH_HISTORY (100000), BENCH_DUE (100).
@@ -188,8 +188,9 @@ export async function benchWebhooks(options: WebhookBenchOptions = {}): Promise<
     const full = await open("sweep_full");
     log(`storing ${history} delivered messages and their attempts…`);
     const insertStarted = performance.now();
-    const template = await warm.store.findMessage((await warm.store.allEntries())[0]?.webhookId ?? "") ?? (await warm.store.messages.findOne({}))!;
+    const template = (await warm.store.messages.findOne({}))!;
     const logTemplate = (await warm.store.logs.findOne({}))!;
+    const claimTemplate = (await warm.store.claims.findOne({}))!;
     for (let from = 0; from < history; from += 1_000) {
       const now = new Date();
       const batch = Array.from({ length: Math.min(1_000, history - from) }, (_, k) => {
@@ -205,6 +206,11 @@ export async function benchWebhooks(options: WebhookBenchOptions = {}): Promise<
         batch.map(({ id, orderId }) => ({ ...logTemplate, _id: `${id}#1`, webhookId: id, orderId }) as never),
         { ordered: false },
       );
+      await full.store.claims.insertMany(
+        batch.map(({ id, orderId }) => ({ ...claimTemplate, _id: `${id}#1`, webhookId: id, orderId }) as never),
+        { ordered: false },
+      );
+      await full.store.ids.insertMany(batch.map(({ id, orderId }) => ({ _id: id, orderId, createdAt: now })), { ordered: false });
     }
     const historyInsertSeconds = (performance.now() - insertStarted) / 1000;
     const idleFull = await sweepOnce(full.store);

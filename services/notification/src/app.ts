@@ -19,7 +19,7 @@ import {
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { AttemptOutcome, MessageStatus, NotificationService, type DeliveryAttemptSchema, type EndpointSchema, type WebhookMessageSchema } from "@t2m/proto/notification/v1/notification";
 import { Consumers, Jobs, OrderEvents } from "@t2m/topology";
-import { displayedOutcome, type AttemptRecord } from "./domain/attempt.js";
+import { displayedOutcome, messageOf, type AttemptRecord } from "./domain/attempt.js";
 import type { DisableRules, EndpointHealth } from "./domain/endpoint-health.js";
 import { checkOutcome } from "./domain/forgery.js";
 import { MESSAGE_STATUSES, type WebhookMessage } from "./domain/message.js";
@@ -264,11 +264,10 @@ export async function createNotification(deps: NotificationDependencies) {
         } else if (status === "DELIVERED" || status === undefined) {
           if (!after) throw invalidArgument([{ field: "created_after", description: "is required to list delivered messages (or give order_id)" }]);
           if (before.getTime() - after.getTime() > 7 * 24 * 3_600_000) throw invalidArgument([{ field: "created_before", description: "a time window may span at most 7 days" }]);
-          messages = status ? await store.messagesByStatusAndTime(status, after, before, limit) : [];
-          if (!status) for (const s of MESSAGE_STATUSES) messages.push(...(await store.messagesByStatusAndTime(s, after, before, limit)));
+          messages = await store.deliveredByTime(after, before, limit);
+          if (!status) messages.push(...(await store.allEntries()).filter((e) => e.createdAt >= after && e.createdAt < before).map(messageOf));
         } else {
-          const entries = (await store.allEntries()).filter((e) => e.status === status);
-          messages = (await Promise.all(entries.map((e) => store.findMessage(e.webhookId)))).filter((m): m is WebhookMessage => m !== undefined);
+          messages = (await store.allEntries()).filter((e) => e.status === status).map(messageOf);
         }
         messages = messages
           .filter((m) => (!status || m.status === status) && (!after || m.createdAt >= after) && m.createdAt < before)
@@ -278,9 +277,9 @@ export async function createNotification(deps: NotificationDependencies) {
       listDeadLetters: async (req) => {
         const limit = limitOf(req.limit);
         const since = dateOf(req.since);
-        const dead = (await store.allEntries()).filter((e) => e.status === "DEAD" && (!since || (e.deadAt && e.deadAt >= since)));
-        const messages = (await Promise.all(dead.map((e) => store.findMessage(e.webhookId))))
-          .filter((m): m is WebhookMessage => m !== undefined && m.status === "DEAD")
+        const messages = (await store.allEntries())
+          .filter((e) => e.status === "DEAD" && (!since || (e.deadAt && e.deadAt >= since)))
+          .map(messageOf)
           .sort((a, b) => (a.deadAt?.getTime() ?? 0) - (b.deadAt?.getTime() ?? 0));
         return { messages: messages.slice(0, limit).map(toMessageProto), truncated: messages.length > limit };
       },

@@ -1,5 +1,5 @@
 import type { Logger } from "@t2m/platform";
-import { applyRecorded, claimOf, entryOf, recordNotSent, recordSent, type AttemptRecord, type SendResult, type UndeliveredEntry } from "./domain/attempt.js";
+import { applyRecorded, claimOf, entryOf, messageOf, recordNotSent, recordSent, type AttemptRecord, type SendResult, type UndeliveredEntry } from "./domain/attempt.js";
 import { afterDead, afterDelivered, afterGone, enable, initialHealth, type DisableRules, type EndpointHealth, type HealthChange } from "./domain/endpoint-health.js";
 import { newMessage, replay, startAttempt, type WebhookMessage } from "./domain/message.js";
 import { blockedBy } from "./domain/ordering.js";
@@ -93,7 +93,7 @@ export class DeliveryEngine {
       },
       now,
     );
-    const result = await this.options.store.register(message, entryOf(message)!);
+    const result = await this.options.store.register(message);
     if (result.created) this.options.metrics.registered.inc({ event_type: type });
     return result;
   }
@@ -120,17 +120,9 @@ export class DeliveryEngine {
       if (blockedBy(entry, siblings)) return { kind: "blocked", webhookId };
     }
 
-    // The entry is written after the message, so a message read after its entry is at least as new.
-    let message = known?.message ?? (await store.findMessage(webhookId));
-    if (!message) {
-      this.options.logger.warn({ webhookId }, "undelivered entry without a message; dropping the entry");
-      await store.deleteEntry(webhookId);
-      return { kind: "gone", webhookId };
-    }
-    if (message.status === "DELIVERED") {
-      await store.deleteEntry(webhookId);
-      return { kind: "gone", webhookId };
-    }
+    // The working-set entry is the message (the sweep reads entries without their bodies).
+    let message = known?.message ?? (entry.payload !== undefined ? messageOf(entry) : await store.findMessage(webhookId));
+    if (!message || message.status === "DELIVERED") return { kind: "gone", webhookId };
 
     // Claim the entry's next attempt; a claim whose holder is gone (lease run out) is passed over.
     let attempt = entry.nextAttempt;
@@ -149,7 +141,7 @@ export class DeliveryEngine {
       if (held.outcome !== "IN_FLIGHT") {
         // Its holder recorded the attempt and stopped before moving the message: finish for it, from the log,
         // unless a later attempt exists (then the message has moved on and belongs to that attempt's holder).
-        if (await store.findAttempt(webhookId, attempt + 1)) return { kind: "busy", webhookId };
+        if (await store.claimed(webhookId, attempt + 1)) return { kind: "busy", webhookId };
         const current = (await store.findMessage(webhookId)) ?? message;
         if (current.attempts > held.attemptNumber) return { kind: "busy", webhookId };
         await this.project(applyRecorded(current, held));
@@ -164,6 +156,7 @@ export class DeliveryEngine {
     // Holding the claim, this worker is now the message's only writer; read what it is now
     // (unless it registered the message itself and holds its first attempt: then it knows).
     const held = fresh && claim.attemptNumber === 1 ? message : ((await store.findMessage(webhookId)) ?? message);
+    if (held.status === "DELIVERED" || held.attempts >= claim.attemptNumber) return { kind: "busy", webhookId };
     return this.run(held, claim);
   }
 
@@ -230,8 +223,7 @@ export class DeliveryEngine {
 
   /** Writes the message and its working-set entry (deleted once delivered). */
   private async project(message: WebhookMessage): Promise<void> {
-    const entry = entryOf(message);
-    await Promise.all([this.options.store.saveMessage(message), entry ? this.options.store.putEntry(entry) : this.options.store.deleteEntry(message.webhookId)]);
+    await this.options.store.saveMessage(message);
   }
 
   /** After a delivery, the next event of the same order may go. */

@@ -7,3 +7,4 @@ export { DeliveryEngine, type AttemptReport, type SweepReport } from "./engine.j
 export { createNotificationMetrics } from "./metrics.js";
 export { loadNotificationConfig, retryScheduleOf } from "./config.js";
 export { webhookRetry } from "./jobs/webhook-retry.js";
+export { newMessage, type WebhookMessage } from "./domain/message.js";

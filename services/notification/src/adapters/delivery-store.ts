@@ -1,11 +1,13 @@
-import { BulkWriter, isDuplicateKeyError, type Database, type IndexDefinition } from "@t2m/platform";
+import { BulkWriter, type Database, type IndexDefinition } from "@t2m/platform";
 import type { Collection } from "mongodb";
-import type { AttemptRecord, UndeliveredEntry } from "../domain/attempt.js";
+import { entryOf, messageOf, type AttemptRecord, type UndeliveredEntry } from "../domain/attempt.js";
 import type { EndpointHealth } from "../domain/endpoint-health.js";
 import type { MessageStatus, WebhookMessage } from "../domain/message.js";
 
-export const WEBHOOK_MESSAGES_COLLECTION = "webhook_messages";
+export const WEBHOOK_IDS_COLLECTION = "webhook_ids";
 export const WEBHOOK_UNDELIVERED_COLLECTION = "webhook_undelivered";
+export const WEBHOOK_MESSAGES_COLLECTION = "webhook_messages";
+export const WEBHOOK_CLAIMS_COLLECTION = "webhook_claims";
 export const WEBHOOK_LOGS_COLLECTION = "webhook_logs";
 export const WEBHOOK_ENDPOINTS_COLLECTION = "webhook_endpoints";
 export const WEBHOOK_REJECTED_COLLECTION = "webhook_rejected_events";
@@ -13,8 +15,13 @@ export const WEBHOOK_REJECTED_COLLECTION = "webhook_rejected_events";
 /** An hour bucket such as "2026-11-27T10": listing by time is equality on buckets, which every store filters cheaply. */
 export const hourOf = (date: Date): string => date.toISOString().slice(0, 13);
 
-type MessageDocument = WebhookMessage & { _id: string; createdHour: string };
+/** The claim of one attempt (webhook_claims); the attempt's full record follows in webhook_logs. */
+export type AttemptClaim = Pick<AttemptRecord, "webhookId" | "eventType" | "orderId" | "endpointId" | "attemptNumber" | "replay" | "claimedAt" | "leaseUntil">;
+
+type IdDocument = { _id: string; orderId: string; createdAt: Date };
 type UndeliveredDocument = UndeliveredEntry & { _id: string };
+type MessageDocument = WebhookMessage & { _id: string; createdHour: string };
+type ClaimDocument = AttemptClaim & { _id: string; hour: string };
 type AttemptDocument = AttemptRecord & { _id: string; hour: string };
 type HealthDocument = EndpointHealth & { _id: string };
 
@@ -37,47 +44,67 @@ const strip = <T extends { _id: string }>(doc: T | null): Omit<T, "_id"> | undef
   return rest;
 };
 
+const byTime = (a: AttemptRecord, b: AttemptRecord) => a.claimedAt.getTime() - b.claimedAt.getTime() || a.attemptNumber - b.attemptNumber;
+
 /**
- * Webhook state in MongoDB, in four collections:
- * - webhook_messages: every message ever registered (the history), by webhook id;
- * - webhook_undelivered: the working set, one entry per message not yet
- *   DELIVERED (dead ones included, so they keep later events of their order
- *   waiting); inserted on register, deleted on delivery. The sweep and the
- *   gauges read it whole, so their cost follows what is undelivered, never
- *   the history;
- * - webhook_logs: one document per attempt, `<webhookId>#<n>`; its insert is
- *   the attempt's claim;
- * - webhook_endpoints: each endpoint's health, one document per version.
- * Writes are group-committed (BulkWriter); every read the hot paths make is
- * by _id or a scalar equality.
+ * Webhook state in MongoDB. FerretDB's PostgreSQL backend uses no index for
+ * any read (an `_id` lookup is a sequential scan of the collection), so
+ * every collection that grows with history is written by inserts only, and
+ * everything a delivery reads or rewrites lives in one small collection:
+ * - webhook_undelivered: the working set, each message not yet DELIVERED
+ *   (dead ones included, so they hold later events of their order back),
+ *   whole; inserted on register, rewritten by the holder of its current
+ *   attempt, deleted on delivery. The sweep and the gauges read it whole.
+ * - webhook_ids: one insert per message ever registered; its unique _id
+ *   makes registering idempotent for good.
+ * - webhook_claims: one insert per attempt, `<webhookId>#<n>`; the insert
+ *   is the attempt's claim (atomic on MongoDB and FerretDB alike).
+ * - webhook_logs: one insert per attempt once it is recorded (the attempt log).
+ * - webhook_messages: delivered messages, inserted once on delivery (the history).
+ * - webhook_endpoints: each endpoint's health, one insert per version.
+ * Writes are group-committed (BulkWriter).
  */
 export class DeliveryStore {
-  readonly messages: Collection<MessageDocument>;
+  readonly ids: Collection<IdDocument>;
   readonly undelivered: Collection<UndeliveredDocument>;
+  readonly messages: Collection<MessageDocument>;
+  readonly claims: Collection<ClaimDocument>;
   readonly logs: Collection<AttemptDocument>;
   private readonly health: Collection<HealthDocument>;
   private readonly rejected: Collection<RejectedEvent>;
-  private readonly messageWriter: BulkWriter<MessageDocument>;
+  private readonly idWriter: BulkWriter<IdDocument>;
   private readonly undeliveredWriter: BulkWriter<UndeliveredDocument>;
+  private readonly messageWriter: BulkWriter<MessageDocument>;
+  private readonly claimWriter: BulkWriter<ClaimDocument>;
   private readonly logWriter: BulkWriter<AttemptDocument>;
 
   constructor(private readonly database: Database) {
-    this.messages = database.collection(WEBHOOK_MESSAGES_COLLECTION);
+    this.ids = database.collection(WEBHOOK_IDS_COLLECTION);
     this.undelivered = database.collection(WEBHOOK_UNDELIVERED_COLLECTION);
+    this.messages = database.collection(WEBHOOK_MESSAGES_COLLECTION);
+    this.claims = database.collection(WEBHOOK_CLAIMS_COLLECTION);
     this.logs = database.collection(WEBHOOK_LOGS_COLLECTION);
     this.health = database.collection(WEBHOOK_ENDPOINTS_COLLECTION);
     this.rejected = database.collection(WEBHOOK_REJECTED_COLLECTION);
-    this.messageWriter = new BulkWriter(this.messages);
+    this.idWriter = new BulkWriter(this.ids);
     this.undeliveredWriter = new BulkWriter(this.undelivered);
+    this.messageWriter = new BulkWriter(this.messages);
+    this.claimWriter = new BulkWriter(this.claims);
     this.logWriter = new BulkWriter(this.logs);
   }
 
+  /** For real MongoDB, which uses them; FerretDB accepts them (the PostgreSQL backend does not use them for reads). */
   static readonly indexes: Record<string, IndexDefinition[]> = {
+    [WEBHOOK_UNDELIVERED_COLLECTION]: [{ key: { orderId: 1 }, options: { name: "orderId" } }],
     [WEBHOOK_MESSAGES_COLLECTION]: [
       { key: { orderId: 1 }, options: { name: "orderId" } },
-      { key: { status: 1, createdHour: 1 }, options: { name: "status_createdHour" } },
+      { key: { createdHour: 1 }, options: { name: "createdHour" } },
     ],
-    [WEBHOOK_UNDELIVERED_COLLECTION]: [{ key: { orderId: 1 }, options: { name: "orderId" } }],
+    [WEBHOOK_CLAIMS_COLLECTION]: [
+      { key: { orderId: 1 }, options: { name: "orderId" } },
+      { key: { webhookId: 1 }, options: { name: "webhookId" } },
+      { key: { hour: 1 }, options: { name: "hour" } },
+    ],
     [WEBHOOK_LOGS_COLLECTION]: [
       { key: { orderId: 1 }, options: { name: "orderId" } },
       { key: { webhookId: 1 }, options: { name: "webhookId" } },
@@ -92,42 +119,52 @@ export class DeliveryStore {
 
   // ---- messages
 
-  /** Stores a new message and its working-set entry; when the id exists, returns the stored message instead. */
-  async register(message: WebhookMessage, entry: UndeliveredEntry): Promise<{ message: WebhookMessage; created: boolean }> {
-    // Both at once: when the message exists already (a redelivered event), the entry insert is a harmless
-    // duplicate, or re-creates the entry of a delivered message, which the next attempt or sweep drops.
-    const [outcome] = await Promise.all([
-      this.messageWriter.insert({ _id: message.webhookId, createdHour: hourOf(message.createdAt), ...message }),
-      this.undeliveredWriter.insert({ _id: entry.webhookId, ...entry }),
-    ]);
-    if (outcome === "ok") return { message, created: true };
+  /** Registers a new message; when its id was registered before, returns the stored message instead. */
+  async register(message: WebhookMessage): Promise<{ message: WebhookMessage; created: boolean }> {
+    const entry = entryOf(message)!;
+    if ((await this.idWriter.insert({ _id: message.webhookId, orderId: message.orderId, createdAt: message.createdAt })) === "ok") {
+      await this.undeliveredWriter.insert({ _id: entry.webhookId, ...entry });
+      return { message, created: true };
+    }
     const stored = await this.findMessage(message.webhookId);
-    if (!stored) throw new Error(`webhook ${message.webhookId} exists and cannot be read`);
-    return { message: stored, created: false };
+    if (stored) return { message: stored, created: false };
+    // Registered by a process that stopped before storing the message itself: store it now.
+    await this.undeliveredWriter.insert({ _id: entry.webhookId, ...entry });
+    return { message: (await this.findMessage(message.webhookId)) ?? message, created: false };
   }
 
+  /** The message, undelivered (the working set) or delivered (the history). */
   async findMessage(webhookId: string): Promise<WebhookMessage | undefined> {
+    const entry = await this.findEntry(webhookId);
+    if (entry) return messageOf(entry);
     const doc = strip(await this.messages.findOne({ _id: webhookId }));
     if (!doc) return undefined;
     const { createdHour: _, ...message } = doc;
     return message;
   }
 
-  /** Writes the message as its current holder made it. */
+  /** Stores the message as its current holder made it: in the working set, or once delivered, in the history. */
   async saveMessage(message: WebhookMessage): Promise<void> {
-    await this.messageWriter.run({ replaceOne: { filter: { _id: message.webhookId }, replacement: { createdHour: hourOf(message.createdAt), ...message } as never } });
+    const entry = entryOf(message);
+    if (entry) {
+      await this.undeliveredWriter.run({ replaceOne: { filter: { _id: entry.webhookId }, replacement: entry as never, upsert: true } });
+      return;
+    }
+    await this.messageWriter.insert({ _id: message.webhookId, createdHour: hourOf(message.createdAt), ...message });
+    await this.undeliveredWriter.run({ deleteOne: { filter: { _id: message.webhookId } } });
   }
 
   async messagesForOrder(orderId: string): Promise<WebhookMessage[]> {
-    const docs = await this.messages.find({ orderId }).toArray();
-    return docs.map(({ _id, createdHour, ...m }) => m).sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || a.createdAt.getTime() - b.createdAt.getTime());
+    const [undelivered, delivered] = await Promise.all([this.entriesForOrder(orderId), this.messages.find({ orderId }).toArray()]);
+    const all = [...undelivered.map(messageOf), ...delivered.map(({ _id, createdHour, ...m }) => m)];
+    return all.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || a.createdAt.getTime() - b.createdAt.getTime());
   }
 
-  /** Messages of one status created within [from, to), by hour bucket (equality), oldest first; at most `limit` + 1. */
-  async messagesByStatusAndTime(status: MessageStatus, from: Date, to: Date, limit: number): Promise<WebhookMessage[]> {
+  /** Delivered messages created within [from, to), by hour bucket (equality), oldest first; stops past `limit`. */
+  async deliveredByTime(from: Date, to: Date, limit: number): Promise<WebhookMessage[]> {
     const out: WebhookMessage[] = [];
     for (let hour = Date.parse(`${hourOf(from)}:00:00Z`); hour < to.getTime() && out.length <= limit; hour += 3_600_000) {
-      const docs = await this.messages.find({ status, createdHour: hourOf(new Date(hour)) }).toArray();
+      const docs = await this.messages.find({ createdHour: hourOf(new Date(hour)) }).toArray();
       for (const { _id, createdHour, ...m } of docs.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())) {
         if (m.createdAt >= from && m.createdAt < to) out.push(m);
       }
@@ -137,21 +174,17 @@ export class DeliveryStore {
 
   // ---- the working set
 
-  async putEntry(entry: UndeliveredEntry): Promise<void> {
-    await this.undeliveredWriter.run({ replaceOne: { filter: { _id: entry.webhookId }, replacement: entry as never, upsert: true } });
+  async findEntry(webhookId: string): Promise<UndeliveredEntry | undefined> {
+    return strip(await this.undelivered.findOne({ _id: webhookId }));
   }
 
   async deleteEntry(webhookId: string): Promise<void> {
     await this.undeliveredWriter.run({ deleteOne: { filter: { _id: webhookId } } });
   }
 
-  async findEntry(webhookId: string): Promise<UndeliveredEntry | undefined> {
-    return strip(await this.undelivered.findOne({ _id: webhookId }));
-  }
-
-  /** The whole working set (small: what is not delivered yet). */
+  /** The whole working set (small: what is not delivered yet), without the bodies. */
   async allEntries(): Promise<UndeliveredEntry[]> {
-    return (await this.undelivered.find({}).toArray()).map(({ _id, ...e }) => e);
+    return (await this.undelivered.find({}, { projection: { payload: 0 } }).toArray()).map(({ _id, ...e }) => e as UndeliveredEntry);
   }
 
   async entriesForOrder(orderId: string): Promise<UndeliveredEntry[]> {
@@ -162,42 +195,56 @@ export class DeliveryStore {
 
   /** Claims attempt `record.attemptNumber`; false when someone else claimed it first. */
   async claim(record: AttemptRecord): Promise<boolean> {
-    const outcome = await this.logWriter.insert({ _id: attemptId(record.webhookId, record.attemptNumber), hour: hourOf(record.claimedAt), ...record });
-    return outcome === "ok";
+    const { webhookId, eventType, orderId, endpointId, attemptNumber, replay, claimedAt, leaseUntil } = record;
+    const claim: AttemptClaim = { webhookId, eventType, orderId, endpointId, attemptNumber, replay, claimedAt, leaseUntil };
+    return (await this.claimWriter.insert({ _id: attemptId(webhookId, attemptNumber), hour: hourOf(claimedAt), ...claim })) === "ok";
   }
 
-  /** Records the claimed attempt's result (its claimant is the only writer). */
+  /** Records the claimed attempt's result: its one document in the attempt log. */
   async record(record: AttemptRecord): Promise<void> {
-    await this.logWriter.run({
-      replaceOne: { filter: { _id: attemptId(record.webhookId, record.attemptNumber) }, replacement: { hour: hourOf(record.claimedAt), ...record } as never },
-    });
+    await this.logWriter.insert({ _id: attemptId(record.webhookId, record.attemptNumber), hour: hourOf(record.claimedAt), ...record });
   }
 
+  /** The attempt: its record once recorded, else its claim (as IN_FLIGHT), else undefined. */
   async findAttempt(webhookId: string, attempt: number): Promise<AttemptRecord | undefined> {
-    const doc = strip(await this.logs.findOne({ _id: attemptId(webhookId, attempt) }));
-    if (!doc) return undefined;
-    const { hour: _, ...record } = doc;
-    return record;
+    const recorded = strip(await this.logs.findOne({ _id: attemptId(webhookId, attempt) }));
+    if (recorded) {
+      const { hour: _, ...record } = recorded;
+      return record;
+    }
+    const claim = strip(await this.claims.findOne({ _id: attemptId(webhookId, attempt) }));
+    return claim ? inFlight(claim) : undefined;
   }
 
-  private static order(records: AttemptRecord[]): AttemptRecord[] {
-    return records.sort((a, b) => a.claimedAt.getTime() - b.claimedAt.getTime() || a.attemptNumber - b.attemptNumber);
+  /** Whether attempt `attempt` was claimed. */
+  async claimed(webhookId: string, attempt: number): Promise<boolean> {
+    return (await this.claims.countDocuments({ _id: attemptId(webhookId, attempt) }, { limit: 1 })) > 0;
+  }
+
+  private static merge(claims: Array<ClaimDocument>, logs: Array<AttemptDocument>): AttemptRecord[] {
+    const recorded = new Map(logs.map(({ _id, hour, ...a }) => [_id, a as AttemptRecord]));
+    const out = [...recorded.values()];
+    for (const { _id, hour, ...claim } of claims) if (!recorded.has(_id)) out.push(inFlight(claim));
+    return out.sort(byTime);
   }
 
   async attemptsForOrder(orderId: string): Promise<AttemptRecord[]> {
-    return DeliveryStore.order((await this.logs.find({ orderId }).toArray()).map(({ _id, hour, ...a }) => a));
+    const [claims, logs] = await Promise.all([this.claims.find({ orderId }).toArray(), this.logs.find({ orderId }).toArray()]);
+    return DeliveryStore.merge(claims, logs);
   }
 
   async attemptsForWebhook(webhookId: string): Promise<AttemptRecord[]> {
-    return DeliveryStore.order((await this.logs.find({ webhookId }).toArray()).map(({ _id, hour, ...a }) => a));
+    const [claims, logs] = await Promise.all([this.claims.find({ webhookId }).toArray(), this.logs.find({ webhookId }).toArray()]);
+    return DeliveryStore.merge(claims, logs);
   }
 
   /** Attempts claimed within [from, to), hour bucket by hour bucket, oldest first; stops past `limit`. */
   async attemptsByTime(from: Date, to: Date, limit: number): Promise<AttemptRecord[]> {
     const out: AttemptRecord[] = [];
     for (let hour = Date.parse(`${hourOf(from)}:00:00Z`); hour < to.getTime() && out.length <= limit; hour += 3_600_000) {
-      const docs = (await this.logs.find({ hour: hourOf(new Date(hour)) }).toArray()).map(({ _id, hour: _h, ...a }) => a);
-      out.push(...DeliveryStore.order(docs).filter((a) => a.claimedAt >= from && a.claimedAt < to));
+      const bucket = hourOf(new Date(hour));
+      const [claims, logs] = await Promise.all([this.claims.find({ hour: bucket }).toArray(), this.logs.find({ hour: bucket }).toArray()]);
+      out.push(...DeliveryStore.merge(claims, logs).filter((a) => a.claimedAt >= from && a.claimedAt < to));
     }
     return out;
   }
@@ -211,13 +258,7 @@ export class DeliveryStore {
 
   /** Claims version `health.version`; false when another change took it first. */
   async claimHealth(health: EndpointHealth): Promise<boolean> {
-    try {
-      await this.health.insertOne({ _id: `${health.endpointId}#${health.version}`, ...health });
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+    return (await new BulkWriter(this.health).insert({ _id: `${health.endpointId}#${health.version}`, ...health })) === "ok";
   }
 
   // ---- the forgery guard's refusals
@@ -225,8 +266,21 @@ export class DeliveryStore {
   async recordRejected(event: RejectedEvent): Promise<void> {
     await this.rejected.insertOne({ ...event });
   }
+}
 
-  async rejectedForOrder(orderId: string): Promise<RejectedEvent[]> {
-    return (await this.rejected.find({ orderId }).toArray()).map(({ _id, ...e }) => e as RejectedEvent);
-  }
+/** A claim not recorded yet, as the attempt log shows it. */
+function inFlight(claim: AttemptClaim): AttemptRecord {
+  return {
+    ...claim,
+    payload: "",
+    outcome: "IN_FLIGHT",
+    attemptedAt: claim.claimedAt,
+    httpStatus: 0,
+    durationMs: 0,
+    error: null,
+    responseBody: "",
+    responseTruncated: false,
+    succeeded: false,
+    nextRetryAt: null,
+  };
 }

@@ -103,36 +103,32 @@ export function recordNotSent(claim: AttemptRecord, reason: string, at: Date): A
   return { ...claim, outcome: "NOT_SENT", recordedAt: at, error: `not sent: ${reason}`, deadReason: reason };
 }
 
-/** A message's entry in the working set of undelivered messages (webhook_undelivered). */
-export interface UndeliveredEntry {
-  readonly webhookId: string;
-  readonly orderId: string;
-  readonly eventType: WebhookEventType;
-  readonly endpointId: string;
-  readonly occurredAt: Date;
-  readonly createdAt: Date;
+/**
+ * A message not yet delivered, as kept in the working set
+ * (webhook_undelivered): the message itself, plus the number of the attempt
+ * to claim next and when it is due (null for a dead message).
+ */
+export type UndeliveredEntry = WebhookMessage & {
   readonly status: Exclude<MessageStatus, "DELIVERED">;
-  /** The number of the attempt to claim next. */
   readonly nextAttempt: number;
-  /** When it is due; null for a dead message. */
   readonly dueAt: Date | null;
-  readonly deadAt?: Date;
-}
+};
 
 export function entryOf(message: WebhookMessage): UndeliveredEntry | undefined {
   if (message.status === "DELIVERED") return undefined;
   return {
-    webhookId: message.webhookId,
-    orderId: message.orderId,
-    eventType: message.eventType,
-    endpointId: message.endpointId,
-    occurredAt: message.occurredAt,
-    createdAt: message.createdAt,
+    ...message,
     status: message.status,
-    nextAttempt: message.attempts + 1,
+    // While an attempt is in flight, the next to claim is that one: claiming it fails (busy) until its lease runs out.
+    nextAttempt: message.status === "DELIVERING" ? message.attempts : message.attempts + 1,
     dueAt: message.status === "DEAD" ? null : (message.nextAttemptAt ?? message.updatedAt),
-    ...(message.deadAt ? { deadAt: message.deadAt } : {}),
   };
+}
+
+/** The message of a working-set entry. */
+export function messageOf(entry: UndeliveredEntry): WebhookMessage {
+  const { nextAttempt: _n, dueAt: _d, ...message } = entry;
+  return message;
 }
 
 /**
