@@ -14,6 +14,8 @@ export interface JobProcessOptions {
   /** Extra arguments, e.g. ["--now", "2026-11-27T10:00:00Z"]. */
   readonly args?: readonly string[];
   readonly output?: OutputSink;
+  /** Aborting sends the job SIGTERM (it records the run as aborted and exits 143). */
+  readonly signal?: AbortSignal;
 }
 
 export interface JobProcessResult {
@@ -42,7 +44,10 @@ export async function runJobProcess(job: JobDefinition, options: JobProcessOptio
     output: options.output,
     onLine: (line) => void lines.push(line),
   });
+  const stop = () => proc.kill("SIGTERM");
+  options.signal?.addEventListener("abort", stop, { once: true });
   const exit = await proc.exited;
+  options.signal?.removeEventListener("abort", stop);
   return { job: job.name, exit, durationMs: Date.now() - started, lines };
 }
 
@@ -59,7 +64,7 @@ export interface JobSchedulerOptions {
 export interface JobScheduler {
   /** Each job's next start. */
   nextRuns(): Array<{ job: string; at: Date | null }>;
-  /** Stops scheduling and waits for runs in progress (SIGTERM'd). */
+  /** Stops scheduling, sends runs in progress SIGTERM and waits for them. */
   stop(): Promise<void>;
 }
 
@@ -71,6 +76,7 @@ export interface JobScheduler {
 export function startJobScheduler(options: JobSchedulerOptions): JobScheduler {
   const jobs = options.jobs ?? ALL_JOBS;
   const running = new Set<Promise<unknown>>();
+  const stopping = new AbortController();
   const crons = jobs.map(
     (job) =>
       new Cron(job.schedule, { name: job.name, timezone: job.timeZone, mode: "5-part", protect: () => options.log(`job ${job.name}: still running, this run is skipped`) }, async (self: Cron) => {
@@ -79,6 +85,7 @@ export function startJobScheduler(options: JobSchedulerOptions): JobScheduler {
           repoRoot: options.repoRoot,
           env: childEnv(process.env, definedOnly(options.envFor(job.service))),
           output: options.output,
+          signal: stopping.signal,
         });
         running.add(run);
         try {
@@ -96,6 +103,7 @@ export function startJobScheduler(options: JobSchedulerOptions): JobScheduler {
     nextRuns: () => crons.map((c) => ({ job: c.name ?? "", at: c.nextRun() })),
     stop: async () => {
       for (const cron of crons) cron.stop();
+      stopping.abort();
       await Promise.allSettled(running);
     },
   };
