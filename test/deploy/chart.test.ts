@@ -13,7 +13,10 @@ import { loadFulfilmentConfig } from "@t2m/fulfilment";
 import { loadGatewayConfig } from "@t2m/gateway";
 import { loadNotificationConfig } from "@t2m/notification";
 import { ConfigError } from "@t2m/platform";
-import { SandboxDefaults } from "@t2m/topology";
+import { ALL_JOBS, jobEntry, SandboxDefaults } from "@t2m/topology";
+import { Cron } from "croner";
+import { existsSync } from "node:fs";
+import type { ICronJob } from "kubernetes-models/batch/v1/CronJob";
 import { loadProvisioningConfig } from "@t2m/provisioning";
 import type { IConfigMap } from "kubernetes-models/v1/ConfigMap";
 import type { IContainer } from "kubernetes-models/v1/Container";
@@ -76,6 +79,15 @@ const EXPECTED_SECRETS: Record<DeployedService, readonly string[]> = {
   fulfilment: ["MONGODB_URL"],
   provisioning: ["MONGODB_URL", "ZOHO_ORGANIZATION_ID", "ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN"],
   notification: ["MONGODB_URL", "T2MOBILE_WEBHOOK_SECRET", "T2MOBILE_WEBHOOK_URL"],
+};
+
+/** Secrets a service reads only when the Secret has them (optional secretKeyRefs), e.g. the extra signing secrets of a rotation. */
+const OPTIONAL_SECRETS: Record<DeployedService, readonly string[]> = {
+  gateway: [],
+  catalogue: [],
+  fulfilment: [],
+  provisioning: [],
+  notification: ["T2MOBILE_WEBHOOK_SECRETS"],
 };
 
 const PRODUCTION_VALUES = join(FIXTURES, "values-production.yaml");
@@ -143,6 +155,10 @@ describe("helm lint --strict", () => {
     ["an unknown settings group in uses", "services:\n  gateway:\n    uses: [nats, redis]\n", /uses|redis/],
     ["an unknown secret in secretEnv", "services:\n  gateway:\n    secretEnv: [AWS_SECRET_ACCESS_KEY]\n", /secretEnv|AWS_SECRET_ACCESS_KEY/],
     ["a resources block without requests", "services:\n  gateway:\n    resources:\n      requests: null\n      limits: { memory: 1Gi }\n", /requests/],
+    ["a job schedule that is not cron", "jobs:\n  webhook-retry:\n    schedule: every five minutes\n", /schedule/],
+    ["a job schedule with six fields", "jobs:\n  webhook-retry:\n    schedule: \"0 */5 * * * *\"\n", /schedule/],
+    ["a job time zone that is not one", "jobs:\n  webhook-retry:\n    timeZone: lagos\n", /timeZone/],
+    ["a job of a service the chart does not deploy", "jobs:\n  webhook-retry:\n    service: webhook-inbox\n", /service/],
   ];
   it.each(bad)("fails on %s", async (_what, values, mentions) => {
     const file = join(scratch, `bad-${Math.random().toString(36).slice(2)}.yaml`);
@@ -290,6 +306,61 @@ describe("rendered objects", () => {
   });
 });
 
+describe("scheduled jobs (CronJobs)", () => {
+  const cronJobs = (objects: readonly K8sObject[]) => ofKind<ICronJob>(objects, "CronJob");
+  const jobNameOf = (c: ICronJob) => String(c.metadata!.labels!["app.kubernetes.io/component"]).replace(/^job-/, "");
+
+  it("one CronJob per job of the platform, on the schedule and time zone services/topology lists, never overlapping", () => {
+    for (const { name, objects } of renders) {
+      expect(cronJobs(objects).map(jobNameOf).sort(), name).toEqual(ALL_JOBS.map((j) => j.name).sort());
+      for (const cronJob of cronJobs(objects)) {
+        const job = ALL_JOBS.find((j) => j.name === jobNameOf(cronJob))!;
+        const spec = cronJob.spec!;
+        expect(spec, `${name}: ${job.name}`).toMatchObject({ schedule: job.schedule, timeZone: "Africa/Lagos", concurrencyPolicy: "Forbid" });
+        expect(job.timeZone).toBe("Africa/Lagos");
+        expect(spec.startingDeadlineSeconds).toBeGreaterThan(0);
+        expect(spec.successfulJobsHistoryLimit).toBeGreaterThanOrEqual(1);
+        expect(spec.failedJobsHistoryLimit).toBeGreaterThanOrEqual(1);
+        const jobSpec = spec.jobTemplate.spec!;
+        expect(jobSpec.backoffLimit).toBeDefined();
+        // A run ends before the next one is due (every 5 minutes: 300 s).
+        const next = new Cron(job.schedule, { timezone: job.timeZone, mode: "5-part" }).nextRuns(2);
+        const periodSeconds = (next[1]!.getTime() - next[0]!.getTime()) / 1000;
+        expect(jobSpec.activeDeadlineSeconds!).toBeLessThan(periodSeconds);
+        expect(jobSpec.template.spec!.restartPolicy).toBe("Never");
+      }
+    }
+  });
+
+  it("run the job's built command with its service's ConfigMap and secrets, hardened like the services", () => {
+    for (const { name, objects } of renders) {
+      for (const cronJob of cronJobs(objects)) {
+        const job = ALL_JOBS.find((j) => j.name === jobNameOf(cronJob))!;
+        const where = `${name}: ${job.name}`;
+        const pod = cronJob.spec!.jobTemplate.spec!.template.spec!;
+        expect(pod.containers).toHaveLength(1);
+        const container = pod.containers[0]!;
+        expect([...(container.command ?? []), ...(container.args ?? [])], where).toEqual(["node", "--import", "@t2m/platform/telemetry-register", jobEntry(job)]);
+        // The entry is built from services/<service>/src/jobs/<name>.ts.
+        expect(existsSync(join(REPO_ROOT, jobEntry(job).replace("/dist/", "/src/").replace(/\.js$/, ".ts"))), where).toBe(true);
+        const owner = deployments(objects).find((d) => serviceOf(d) === job.service)!;
+        expect(container.envFrom, where).toEqual(containerOf(owner).envFrom);
+        expect(container.env, where).toEqual(containerOf(owner).env);
+        expect(pod.securityContext, where).toEqual(owner.spec!.template.spec!.securityContext);
+        expect(container.securityContext, where).toEqual(containerOf(owner).securityContext);
+        expect(pod.automountServiceAccountToken, where).toBe(false);
+        expect(container.resources?.requests?.memory, where).toBeDefined();
+        expect(container.volumeMounts?.find((m) => m.mountPath === "/tmp"), where).toBeDefined();
+        // Its pods are not the service's: no Service, PodDisruptionBudget or Deployment selects them.
+        const labels = cronJob.spec!.jobTemplate.spec!.template.metadata!.labels!;
+        for (const d of deployments(objects)) {
+          expect(Object.entries(d.spec!.selector.matchLabels!).every(([k, v]) => labels[k] === v), where).toBe(false);
+        }
+      }
+    }
+  });
+});
+
 function configMapOf(objects: readonly K8sObject[], deployment: IDeployment): IConfigMap {
   const refs = containerOf(deployment).envFrom ?? [];
   expect(refs).toHaveLength(1);
@@ -309,11 +380,12 @@ describe("configuration and secrets", () => {
         const service = serviceOf(deployment);
         const env = containerOf(deployment).env ?? [];
         const fromSecrets = env.filter((e) => e.valueFrom?.secretKeyRef);
-        expect(fromSecrets.map((e) => e.name).sort(), `${name}: ${service}`).toEqual([...EXPECTED_SECRETS[service]].sort());
-        for (const e of fromSecrets) {
-          expect(e.valueFrom!.secretKeyRef, `${name}: ${service} ${e.name}`).toMatchObject({ name: values.existingSecret, key: e.name });
-          expect(e.valueFrom!.secretKeyRef!.optional ?? false).toBe(false);
-        }
+        const required = fromSecrets.filter((e) => !e.valueFrom!.secretKeyRef!.optional);
+        const optional = fromSecrets.filter((e) => e.valueFrom!.secretKeyRef!.optional);
+        expect(required.map((e) => e.name).sort(), `${name}: ${service}`).toEqual([...EXPECTED_SECRETS[service]].sort());
+        expect(optional.map((e) => e.name).sort(), `${name}: ${service} (optional)`).toEqual([...OPTIONAL_SECRETS[service]].sort());
+        for (const e of fromSecrets) expect(e.valueFrom!.secretKeyRef, `${name}: ${service} ${e.name}`).toMatchObject({ name: values.existingSecret, key: e.name });
+        for (const e of optional) expect(variablesRead(service), `${service} does not read ${e.name}`).toContain(e.name);
         // No secret as a literal value either.
         for (const e of env) if (SECRET_VARIABLES.includes(e.name as never)) expect(e.value, `${name}: ${service} ${e.name}`).toBeUndefined();
       }
@@ -474,7 +546,16 @@ describe("observability", () => {
       checkExpression(`alert ${r.alert}`, r.expr);
       alerts.set(r.alert!, [...(alerts.get(r.alert!) ?? []), r.expr]);
     }
-    expect(alerts.get("T2MobileWebhookGaveUp")?.[0]).toMatch(/t2m_webhook_attempts_total\{[^}]*result="gave-up"/);
+    expect(alerts.get("T2MobileWebhookDead")?.[0]).toMatch(/t2m_webhook_attempts_total\{[^}]*result="dead"/);
+    // Each webhook metric the issue names has its alert.
+    expect(alerts.get("T2MobileWebhookDeadMessages")?.[0]).toContain("t2m_webhook_dead_messages");
+    expect(alerts.get("T2MobileWebhookUndeliveredOld")?.[0]).toContain("t2m_webhook_oldest_undelivered_age_seconds");
+    expect(alerts.get("T2MobileWebhookEndpointDisabled")?.[0]).toContain("t2m_webhook_endpoint_disabled");
+    expect(alerts.get("T2MobileWebhookAttemptsFailing")?.[0]).toContain("t2m_webhook_attempts_total");
+    // One "not succeeding" alert per job, on its last success and its period plus a margin.
+    const jobAlerts = alerts.get("T2MobileJobNotSucceeding") ?? [];
+    expect(jobAlerts).toHaveLength(ALL_JOBS.length);
+    for (const job of ALL_JOBS) expect(jobAlerts.some((e) => e.includes(`job_name="${job.name}"`) && e.includes("t2m_job_last_success_timestamp_seconds"))).toBe(true);
     expect(alerts.get("T2MobileOrdersFailing")?.[0]).toMatch(/t2m_orders_finished_total\{[^}]*status="FAILED"/);
     expect(alerts.get("T2MobileFulfilmentSlow")?.[0]).toMatch(/histogram_quantile\(0\.95,.*t2m_order_fulfilment_seconds_bucket.*> 600/s);
     expect(alerts.get("T2MobileIntegrityError")?.[0]).toMatch(/increase\(t2m_integrity_errors_total\{[^}]*\}\[15m\]\)\) > 0/);
@@ -549,7 +630,7 @@ describe("kustomize overlays (k8s/)", () => {
     }
     for (const deployment of deployments(objects)) {
       const service = serviceOf(deployment);
-      const refs = (containerOf(deployment).env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => e.valueFrom!.secretKeyRef!);
+      const refs = (containerOf(deployment).env ?? []).filter((e) => e.valueFrom?.secretKeyRef && !e.valueFrom.secretKeyRef.optional).map((e) => e.valueFrom!.secretKeyRef!);
       expect(refs.map((r) => r.key).sort(), `${dir}: ${service}`).toEqual([...EXPECTED_SECRETS[service]].sort());
       for (const ref of refs) expect(ref.name, `${dir}: ${service}`).toBe(secret);
       expect(containerOf(deployment).securityContext?.readOnlyRootFilesystem).toBe(true);

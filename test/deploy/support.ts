@@ -10,6 +10,7 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Service } from "kubernetes-models/v1/Service";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
+import { CronJob } from "kubernetes-models/batch/v1/CronJob";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
 import { parseAllDocuments } from "yaml";
@@ -31,6 +32,7 @@ export const SECRET_VARIABLES = [
   "ZOHO_CLIENT_SECRET",
   "ZOHO_REFRESH_TOKEN",
   "T2MOBILE_WEBHOOK_SECRET",
+  "T2MOBILE_WEBHOOK_SECRETS",
   "T2MOBILE_WEBHOOK_URL",
 ] as const;
 
@@ -88,6 +90,7 @@ export function validateObject(object: K8sObject): void {
     "v1/Service": Service,
     "v1/ServiceAccount": ServiceAccount,
     "apps/v1/Deployment": Deployment,
+    "batch/v1/CronJob": CronJob,
     "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
     "networking.k8s.io/v1/Ingress": Ingress,
   };

@@ -99,3 +99,29 @@ export async function salesOrdersNumbered(stack: Stack, number: string): Promise
     (o) => o.salesorder_number === number,
   );
 }
+
+/** Runs one of the platform's jobs as its CronJob would, with its service's env from the stack. */
+export async function runStackJob(stack: Stack, name: string, args: readonly string[] = []) {
+  const { findJob, runJobProcess } = await import("@t2m/devstack");
+  const job = findJob(name);
+  if (!job) throw new Error(`no job ${name}`);
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...stack.env[job.service as keyof Stack["env"]] };
+  const result = await runJobProcess(job, { env, args });
+  if (result.exit.code !== 0) throw new Error(`job ${name} ${JSON.stringify(result.exit)}:\n${result.lines.slice(-20).join("\n")}`);
+  const finished = result.lines.map((l) => { try { return JSON.parse(l) as Record<string, unknown>; } catch { return undefined; } }).find((l) => l?.outcome === "succeeded");
+  return { ...result, counts: (finished?.counts ?? {}) as Record<string, number> };
+}
+
+/** Answers the inbox gives to the next deliveries (status, how many, Retry-After seconds). */
+export async function inboxRespondWith(stack: Stack, status: number, times: number, retryAfter?: number): Promise<void> {
+  const res = await fetch(`${stack.urls["webhook-inbox"]}/__inbox/responses`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ status, times, ...(retryAfter === undefined ? {} : { retryAfter }) }),
+  });
+  if (!res.ok) throw new Error(`inbox responses: HTTP ${res.status}`);
+}
+
+export async function inboxReset(stack: Stack): Promise<void> {
+  await fetch(`${stack.urls["webhook-inbox"]}/__inbox/responses`, { method: "DELETE" });
+}

@@ -63,7 +63,7 @@ app.kubernetes.io/component: {{ .name }}
 
 {{/* The variables that are secrets: they only ever come from .Values.existingSecret. */}}
 {{- define "t2m.secretNames" -}}
-T2MOBILE_API_KEY MONGODB_URL ZOHO_ORGANIZATION_ID ZOHO_CLIENT_ID ZOHO_CLIENT_SECRET ZOHO_REFRESH_TOKEN T2MOBILE_WEBHOOK_SECRET T2MOBILE_WEBHOOK_URL
+T2MOBILE_API_KEY MONGODB_URL ZOHO_ORGANIZATION_ID ZOHO_CLIENT_ID ZOHO_CLIENT_SECRET ZOHO_REFRESH_TOKEN T2MOBILE_WEBHOOK_SECRET T2MOBILE_WEBHOOK_SECRETS T2MOBILE_WEBHOOK_URL
 {{- end -}}
 
 {{/*
@@ -93,6 +93,13 @@ sorted). Usage: include "t2m.configData" (dict "root" $ "name" "gateway" "svc" $
 {{- $_ := set $data "ZOHO_BUDGET_MAX_WAIT_MS" (toString (int64 $v.zoho.budget.maxWaitMs)) -}}
 {{- else if eq $use "webhook" -}}
 {{- $_ := set $data "WEBHOOK_RETRY_DELAYS_MS" $v.webhook.retryDelaysMs -}}
+{{- if $v.webhook.retryDelaysByType -}}
+{{- $_ := set $data "WEBHOOK_RETRY_DELAYS_BY_TYPE" $v.webhook.retryDelaysByType -}}
+{{- end -}}
+{{- $_ := set $data "WEBHOOK_THROTTLE_FLOOR_MS" (toString (int64 $v.webhook.throttleFloorMs)) -}}
+{{- $_ := set $data "WEBHOOK_RETRY_AFTER_MAX_MS" (toString (int64 $v.webhook.retryAfterMaxMs)) -}}
+{{- $_ := set $data "WEBHOOK_ENDPOINT_DISABLE_AFTER_DEAD" (toString (int64 $v.webhook.disableAfterDead)) -}}
+{{- $_ := set $data "WEBHOOK_ENDPOINT_DISABLE_AFTER_MS" (toString (int64 $v.webhook.disableAfterMs)) -}}
 {{- $_ := set $data "WEBHOOK_TIMEOUT_MS" (toString (int64 $v.webhook.timeoutMs)) -}}
 {{- $_ := set $data "WEBHOOK_CONCURRENCY" (toString (int64 $v.webhook.concurrency)) -}}
 {{- else -}}
@@ -122,4 +129,60 @@ sorted). Usage: include "t2m.configData" (dict "root" $ "name" "gateway" "svc" $
 {{- define "t2m.terminationGracePeriodSeconds" -}}
 {{- $shutdown := div (add (int64 .Values.shutdownTimeoutMs) 999) 1000 -}}
 {{- add $shutdown (int64 .Values.preStopSleepSeconds) 5 -}}
+{{- end -}}
+
+{{/* The hardened pod securityContext every pod of the chart runs with (services and jobs). */}}
+{{- define "t2m.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 1000
+runAsGroup: 1000
+fsGroup: 1000
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* The hardened container securityContext (services and jobs). */}}
+{{- define "t2m.containerSecurityContext" -}}
+runAsNonRoot: true
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+privileged: false
+capabilities:
+  drop: ["ALL"]
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/*
+A service's env entries: pod identity for telemetry, then its secrets from
+existingSecret (secretEnv required, optionalSecretEnv optional). Usage:
+include "t2m.podEnv" (dict "root" $ "svc" $svc)
+*/}}
+{{- define "t2m.podEnv" -}}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: "k8s.pod.name=$(POD_NAME),k8s.namespace.name=$(POD_NAMESPACE),service.namespace=t2mobile"
+{{- $secret := required "existingSecret must name the Secret that holds the services' secrets" .root.Values.existingSecret }}
+{{- range $secretName := .svc.secretEnv }}
+- name: {{ $secretName }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ $secretName }}
+{{- end }}
+{{- range $secretName := (.svc.optionalSecretEnv | default list) }}
+- name: {{ $secretName }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ $secretName }}
+      optional: true
+{{- end }}
 {{- end -}}

@@ -58,8 +58,10 @@ export const SERVICE_VARIABLES: Readonly<Record<ServiceName, readonly string[]>>
   notification: [
     "NATS_URL",
     "MONGODB_URL",
+    "FULFILMENT_URL",
     "T2MOBILE_WEBHOOK_URL",
     "T2MOBILE_WEBHOOK_SECRET",
+    "T2MOBILE_WEBHOOK_SECRETS",
     "WEBHOOK_RETRY_DELAYS_MS",
     "NATS_ACK_WAIT_MS",
   ],
@@ -73,7 +75,7 @@ export const SERVICE_VARIABLES: Readonly<Record<ServiceName, readonly string[]>>
     "ZOHO_SANDBOX_RATE_LIMIT_PER_MINUTE",
     "ZOHO_SANDBOX_MAX_CONCURRENT",
   ],
-  "webhook-inbox": ["T2MOBILE_WEBHOOK_SECRET"],
+  "webhook-inbox": ["T2MOBILE_WEBHOOK_SECRET", "T2MOBILE_WEBHOOK_SECRETS"],
 };
 
 /** Every variable of the platform's env contract. */
@@ -159,6 +161,7 @@ export function serviceEnv(name: ServiceName, topology: StackTopology, overrides
     notification: {
       NATS_URL: topology.natsUrl,
       MONGODB_URL: topology.mongodbUrl,
+      FULFILMENT_URL: url("fulfilment"),
       T2MOBILE_WEBHOOK_URL: pick("T2MOBILE_WEBHOOK_URL", `${url("webhook-inbox")}${WEBHOOK_INBOX_PATH}`),
       T2MOBILE_WEBHOOK_SECRET: webhookSecret,
     },
@@ -223,6 +226,7 @@ export { SERVICE_NAMES, type ServiceName };
 export const USER_VARIABLES = [
   "T2MOBILE_API_KEY",
   "T2MOBILE_WEBHOOK_SECRET",
+  "T2MOBILE_WEBHOOK_SECRETS",
   "T2MOBILE_WEBHOOK_URL",
   "ZOHO_ORGANIZATION_ID",
   "ZOHO_CLIENT_ID",

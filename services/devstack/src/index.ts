@@ -89,3 +89,4 @@ export {
 export { findFreePorts, findPortOwners, isPortFree, type PortOwner } from "./ports.js";
 export { createConsoleSink, type ConsoleSinkOptions } from "./output.js";
 export { formatLogLine } from "./log-format.js";
+export { findJob, runJobProcess, startJobScheduler, type JobProcessOptions, type JobProcessResult, type JobScheduler, type JobSchedulerOptions } from "./jobs.js";

@@ -30,6 +30,7 @@ import { probeNats, startNatsServer, type NatsServer } from "./servers/nats.js";
 import { LocalServers, resolveStore, type StoreInfo } from "./servers/start-servers.js";
 import { assertBuilt, assertPortsFree, startStack, type Stack, type StackProcessName } from "./stack.js";
 import type { SupervisionEvent } from "./supervisor.js";
+import { startJobScheduler, type JobScheduler } from "./jobs.js";
 
 const STOP_TIMEOUT_MS = 12_000;
 
@@ -47,9 +48,11 @@ const controller = new AbortController();
 let nats: NatsServer | undefined;
 let ferretDb: FerretDb | undefined;
 let stack: Stack | undefined;
+let jobs: JobScheduler | undefined;
 let stopping: Promise<never> | undefined;
 
 async function stopEverything(): Promise<void> {
+  await jobs?.stop();
   // The abort makes a startStack under way stop what it started and reject.
   await starting?.catch(() => undefined);
   await stack?.stop();
@@ -282,6 +285,8 @@ async function main(): Promise<void> {
     ) + "\n",
   );
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  // The CronJobs' commands, on their schedules (services/devstack/src/jobs.ts).
+  jobs = startJobScheduler({ envFor: (service) => stack?.env[service as keyof Stack["env"]] ?? {}, output: sink, log: say });
 }
 
 main().catch((err: unknown) => {

@@ -1,21 +1,54 @@
-import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { ack, backoffDelay, decodeIf, invalidArgument, nak, term, type Database, type Disposition, type EventBus, type ReceivedMessage, type ServiceRuntime, unexpectedErrorBackoff } from "@t2m/platform";
-import { Consumers, OrderEvents } from "@t2m/topology";
-import { NotificationService } from "@t2m/proto/notification/v1/notification";
-import { Counter, Histogram } from "prom-client";
-import { deliverOutcome } from "./domain/deliver.js";
+import {
+  ack,
+  backoffDelay,
+  Code,
+  decodeIf,
+  exportJobMetrics,
+  invalidArgument,
+  reasonedError,
+  term,
+  type Database,
+  type Disposition,
+  type EventBus,
+  type ReceivedMessage,
+  type ServiceRuntime,
+  unexpectedErrorBackoff,
+} from "@t2m/platform";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { AttemptOutcome, MessageStatus, NotificationService, type DeliveryAttemptSchema, type EndpointSchema, type WebhookMessageSchema } from "@t2m/proto/notification/v1/notification";
+import { Consumers, Jobs, OrderEvents } from "@t2m/topology";
+import { displayedOutcome, messageOf, type AttemptRecord } from "./domain/attempt.js";
+import type { DisableRules, EndpointHealth } from "./domain/endpoint-health.js";
+import { checkOutcome } from "./domain/forgery.js";
+import { MESSAGE_STATUSES, type WebhookMessage } from "./domain/message.js";
+import type { RetrySchedule } from "./domain/retry-policy.js";
 import type { OrderOutcome } from "./domain/webhook.js";
 import { DeliveryStore } from "./adapters/delivery-store.js";
-import { WebhookSender } from "./adapters/webhook-sender.js";
+import { endpointHost, T2MOBILE_ENDPOINT_ID, type EndpointDirectory } from "./adapters/endpoints.js";
+import type { OrderLookup } from "./adapters/order-lookup.js";
+import type { WebhookSender } from "./adapters/webhook-sender.js";
+import { DeliveryEngine, ReplayRefused } from "./engine.js";
+import { createNotificationMetrics } from "./metrics.js";
+import { DueTimers } from "./timers.js";
+
+export interface NotificationSettings {
+  readonly schedule: RetrySchedule;
+  readonly disableRules: DisableRules;
+  readonly leaseMs: number;
+  readonly concurrency: number;
+  readonly statsIntervalMs: number;
+}
 
 export interface NotificationDependencies {
   readonly runtime: ServiceRuntime;
   readonly database: Database;
   readonly events: EventBus;
-  readonly sender: WebhookSender;
-  readonly retryDelaysMs: readonly number[];
-  readonly concurrency: number;
+  readonly sender: Pick<WebhookSender, "send">;
+  readonly endpoints: EndpointDirectory;
+  readonly orders: OrderLookup;
+  readonly settings: NotificationSettings;
 }
 
 /** The outcome carried by an OrderFulfilled or OrderFailed message; undefined for anything else. */
@@ -52,88 +85,269 @@ export function outcomeOf(message: { subject: string; data: Uint8Array }): Order
   return undefined;
 }
 
+const ts = (date: Date | undefined | null) => (date ? timestampFromDate(date) : undefined);
+const dateOf = (t: Timestamp | undefined) => (t ? timestampDate(t) : undefined);
+
+const STATUS_TO_PROTO: Record<WebhookMessage["status"], MessageStatus> = {
+  PENDING: MessageStatus.PENDING,
+  DELIVERING: MessageStatus.DELIVERING,
+  RETRYING: MessageStatus.RETRYING,
+  DELIVERED: MessageStatus.DELIVERED,
+  DEAD: MessageStatus.DEAD,
+};
+const OUTCOME_TO_PROTO = {
+  IN_FLIGHT: AttemptOutcome.IN_FLIGHT,
+  DELIVERED: AttemptOutcome.DELIVERED,
+  FAILED: AttemptOutcome.FAILED,
+  ABANDONED: AttemptOutcome.ABANDONED,
+  NOT_SENT: AttemptOutcome.NOT_SENT,
+} as const;
+
+export function toAttemptMessage(a: AttemptRecord, now: Date): MessageInitShape<typeof DeliveryAttemptSchema> {
+  return {
+    webhookId: a.webhookId,
+    eventType: a.eventType,
+    orderId: a.orderId,
+    attemptNumber: a.attemptNumber,
+    httpStatus: a.httpStatus,
+    durationMs: BigInt(a.durationMs),
+    error: a.error ?? "",
+    succeeded: a.succeeded,
+    attemptedAt: ts(a.attemptedAt),
+    nextRetryAt: ts(a.nextRetryAt),
+    outcome: OUTCOME_TO_PROTO[displayedOutcome(a, now)],
+    requestBody: a.payload,
+    responseBody: a.responseBody,
+    responseTruncated: a.responseTruncated,
+    replay: a.replay,
+    endpointId: a.endpointId,
+  };
+}
+
+export function toMessageProto(m: WebhookMessage): MessageInitShape<typeof WebhookMessageSchema> {
+  return {
+    webhookId: m.webhookId,
+    eventType: m.eventType,
+    orderId: m.orderId,
+    endpointId: m.endpointId,
+    status: STATUS_TO_PROTO[m.status],
+    attempts: m.attempts,
+    replays: m.replays,
+    occurredAt: ts(m.occurredAt),
+    createdAt: ts(m.createdAt),
+    updatedAt: ts(m.updatedAt),
+    nextAttemptAt: ts(m.nextAttemptAt),
+    deliveredAt: ts(m.deliveredAt),
+    deadAt: ts(m.deadAt),
+    lastError: m.lastError ?? m.deadReason ?? "",
+    lastHttpStatus: m.lastHttpStatus ?? 0,
+    payload: m.payload,
+  };
+}
+
+const limitOf = (requested: number) => Math.min(1_000, requested > 0 ? requested : 200);
+
 export async function createNotification(deps: NotificationDependencies) {
-  const { runtime, events } = deps;
+  const { runtime, events, settings } = deps;
   const logger = runtime.logger;
+  const metrics = createNotificationMetrics(runtime.metrics.registry);
   const store = new DeliveryStore(deps.database);
   await store.ensureIndexes();
-
-  const attempts = new Counter({
-    name: "t2m_webhook_attempts_total",
-    help: "Webhook delivery attempts, by event type and result (delivered, retry, gave-up)",
-    labelNames: ["event_type", "result"],
-    registers: [runtime.metrics.registry],
+  let timers: DueTimers | undefined;
+  const engine: DeliveryEngine = new DeliveryEngine({
+    store,
+    sender: deps.sender,
+    endpoints: deps.endpoints,
+    schedule: settings.schedule,
+    disableRules: settings.disableRules,
+    leaseMs: settings.leaseMs,
+    metrics,
+    logger,
+    onDue: (id, dueAt) => timers?.at(id, dueAt),
   });
-  const attemptSeconds = new Histogram({
-    name: "t2m_webhook_attempt_duration_seconds",
-    help: "Time T2Mobile's endpoint took to answer a webhook attempt",
-    labelNames: ["event_type"],
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30],
-    registers: [runtime.metrics.registry],
+  timers = new DueTimers(async (id) => {
+    try {
+      const report = await engine.attempt(id);
+      if (report.kind === "not-due") timers?.at(id, report.dueAt);
+    } catch (err) {
+      logger.warn({ err, webhookId: id }, "due attempt failed; the webhook-retry job will send it");
+    }
   });
 
   const handleOutcome = async (message: ReceivedMessage): Promise<Disposition> => {
     const outcome = outcomeOf(message);
     if (!outcome?.orderId) return term(`not an order outcome event: ${message.subject}`);
-    const result = await deliverOutcome(outcome, deps.retryDelaysMs, {
-      register: (m) => store.register(m),
-      send: async (m, attemptNumber) => {
-        const sent = await deps.sender.send(m, attemptNumber);
-        attemptSeconds.observe({ event_type: m.eventType }, sent.durationMs / 1000);
-        return sent;
-      },
-      record: (attempt, status) => store.record(attempt, status),
-      now: () => new Date(),
-    });
-    const log = logger.child({ orderId: outcome.orderId, eventType: outcome.type, webhookId: result.webhookId });
-    switch (result.kind) {
-      case "delivered":
-        attempts.inc({ event_type: outcome.type, result: "delivered" });
-        log.info("webhook delivered");
-        return ack();
-      case "already-finished":
-        return ack();
-      case "retry":
-        attempts.inc({ event_type: outcome.type, result: "retry" });
-        log.warn({ retryInMs: result.delayMs }, "webhook attempt failed; will retry");
-        return nak(result.delayMs);
-      case "gave-up":
-        attempts.inc({ event_type: outcome.type, result: "gave-up" });
-        log.error("webhook not delivered; retries exhausted");
-        return ack();
+    const log = logger.child({ orderId: outcome.orderId, eventType: outcome.type });
+    // The forgery guard: sign nothing the stored order does not confirm.
+    const check = checkOutcome(outcome, await deps.orders.get(outcome.orderId));
+    if (!check.ok) {
+      metrics.rejectedEvents.inc({ event_type: outcome.type, reason: check.reason });
+      await store.recordRejected({
+        eventType: outcome.type,
+        orderId: outcome.orderId,
+        reason: check.reason,
+        detail: check.detail,
+        event: JSON.stringify(outcome),
+        rejectedAt: new Date(),
+        streamSequence: message.streamSequence,
+      });
+      log.warn({ reason: check.reason, detail: check.detail, streamSequence: message.streamSequence }, "outcome event refused: it disagrees with the stored order; nothing is sent");
+      return ack();
     }
+    const { message: stored, created } = await engine.register(outcome);
+    if (stored.status !== "DELIVERED" && stored.status !== "DEAD") await engine.attempt(stored.webhookId, created ? { message: stored, justRegistered: true } : {});
+    // Registered and its first attempt recorded (or left to a timer or the sweep): the event is done with.
+    return ack();
+  };
+
+  const endpointMessage = async (endpointId: string, health?: EndpointHealth): Promise<MessageInitShape<typeof EndpointSchema>> => {
+    const endpoint = deps.endpoints.find(endpointId);
+    if (!endpoint) throw reasonedError(Code.NotFound, "ENDPOINT_NOT_FOUND", `no endpoint "${endpointId}"`);
+    const h = health ?? (await engine.currentHealth(endpointId, true));
+    return {
+      endpointId,
+      host: endpointHost(endpoint),
+      disabled: h.disabled,
+      disabledReason: h.disabledReason ?? "",
+      disabledAt: ts(h.disabledAt),
+      deadStreak: h.deadStreak,
+      failingSince: ts(h.failingSince),
+      signingSecrets: endpoint.secrets.length,
+    };
+  };
+
+  const replayError = (err: unknown) => {
+    if (err instanceof ReplayRefused) {
+      return reasonedError(err.reason === "NOT_FOUND" ? Code.NotFound : Code.FailedPrecondition, err.reason === "NOT_FOUND" ? "WEBHOOK_NOT_FOUND" : "WEBHOOK_NOT_DEAD", err.message);
+    }
+    return err;
   };
 
   const routes = (router: ConnectRouter) =>
     router.service(NotificationService, {
       listDeliveries: async (req) => {
         if (!req.orderId) throw invalidArgument([{ field: "order_id", description: "is required" }]);
-        const records = await store.attemptsForOrder(req.orderId);
-        return {
-          attempts: records.map((a) => ({
-            webhookId: a.webhookId,
-            eventType: a.eventType,
-            orderId: a.orderId,
-            attemptNumber: a.attemptNumber,
-            httpStatus: a.httpStatus,
-            durationMs: BigInt(a.durationMs),
-            error: a.error ?? "",
-            succeeded: a.succeeded,
-            attemptedAt: timestampFromDate(a.attemptedAt),
-            nextRetryAt: a.nextRetryAt ? timestampFromDate(a.nextRetryAt) : undefined,
-          })),
-        };
+        const now = new Date();
+        return { attempts: (await store.attemptsForOrder(req.orderId)).map((a) => toAttemptMessage(a, now)) };
+      },
+      listAttempts: async (req) => {
+        const limit = limitOf(req.limit);
+        const since = dateOf(req.since);
+        const until = dateOf(req.until) ?? new Date();
+        if (!req.orderId && !req.webhookId && !since) throw invalidArgument([{ field: "since", description: "is required unless order_id or webhook_id is given" }]);
+        if (since && !req.orderId && !req.webhookId && until.getTime() - since.getTime() > 7 * 24 * 3_600_000) {
+          throw invalidArgument([{ field: "until", description: "a time window may span at most 7 days" }]);
+        }
+        let records = req.webhookId
+          ? await store.attemptsForWebhook(req.webhookId)
+          : req.orderId
+            ? await store.attemptsForOrder(req.orderId)
+            : await store.attemptsByTime(since!, until, limit);
+        const now = new Date();
+        records = records.filter(
+          (a) =>
+            (!req.orderId || a.orderId === req.orderId) &&
+            (!since || a.claimedAt >= since) &&
+            a.claimedAt < until &&
+            (req.outcome === AttemptOutcome.UNSPECIFIED || OUTCOME_TO_PROTO[displayedOutcome(a, now)] === req.outcome),
+        );
+        return { attempts: records.slice(0, limit).map((a) => toAttemptMessage(a, now)), truncated: records.length > limit };
+      },
+      listMessages: async (req) => {
+        const limit = limitOf(req.limit);
+        const status = req.status === MessageStatus.UNSPECIFIED ? undefined : MESSAGE_STATUSES.find((s) => STATUS_TO_PROTO[s] === req.status);
+        const after = dateOf(req.createdAfter);
+        const before = dateOf(req.createdBefore) ?? new Date(Date.now() + 1);
+        let messages: WebhookMessage[];
+        if (req.orderId) {
+          messages = await store.messagesForOrder(req.orderId);
+        } else if (status === "DELIVERED" || status === undefined) {
+          if (!after) throw invalidArgument([{ field: "created_after", description: "is required to list delivered messages (or give order_id)" }]);
+          if (before.getTime() - after.getTime() > 7 * 24 * 3_600_000) throw invalidArgument([{ field: "created_before", description: "a time window may span at most 7 days" }]);
+          messages = await store.deliveredByTime(after, before, limit);
+          if (!status) messages.push(...(await store.allEntries()).filter((e) => e.createdAt >= after && e.createdAt < before).map(messageOf));
+        } else {
+          messages = (await store.allEntries()).filter((e) => e.status === status).map(messageOf);
+        }
+        messages = messages
+          .filter((m) => (!status || m.status === status) && (!after || m.createdAt >= after) && m.createdAt < before)
+          .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+        return { messages: messages.slice(0, limit).map(toMessageProto), truncated: messages.length > limit };
+      },
+      listDeadLetters: async (req) => {
+        const limit = limitOf(req.limit);
+        const since = dateOf(req.since);
+        const messages = (await store.allEntries())
+          .filter((e) => e.status === "DEAD" && (!since || (e.deadAt && e.deadAt >= since)))
+          .map(messageOf)
+          .sort((a, b) => (a.deadAt?.getTime() ?? 0) - (b.deadAt?.getTime() ?? 0));
+        return { messages: messages.slice(0, limit).map(toMessageProto), truncated: messages.length > limit };
+      },
+      replayMessage: async (req) => {
+        if (!req.webhookId) throw invalidArgument([{ field: "webhook_id", description: "is required" }]);
+        try {
+          return { message: toMessageProto(await engine.replay(req.webhookId)) };
+        } catch (err) {
+          throw replayError(err);
+        }
+      },
+      replayDeadLetters: async (req) => {
+        const since = dateOf(req.since);
+        if (!since) throw invalidArgument([{ field: "since", description: "is required" }]);
+        return { webhookIds: await engine.replayDeadSince(since) };
+      },
+      replayOrder: async (req) => {
+        if (!req.orderId) throw invalidArgument([{ field: "order_id", description: "is required" }]);
+        return { webhookIds: await engine.replayOrder(req.orderId) };
+      },
+      getEndpoint: async (req) => ({ endpoint: await endpointMessage(req.endpointId || T2MOBILE_ENDPOINT_ID) }),
+      enableEndpoint: async (req) => {
+        const endpointId = req.endpointId || T2MOBILE_ENDPOINT_ID;
+        await endpointMessage(endpointId);
+        const { health, replayed } = await engine.enableEndpoint(endpointId);
+        return { endpoint: await endpointMessage(endpointId, health), replayedWebhookIds: replayed };
       },
     });
 
+  /** Counts the working set and reads each endpoint's health for the gauges. */
+  const refreshGauges = async () => {
+    const stats = await engine.stats();
+    metrics.deadMessages.set(stats.dead);
+    for (const [status, count] of Object.entries(stats.byStatus)) metrics.undeliveredMessages.set({ status }, count);
+    metrics.oldestUndeliveredAge.set(stats.oldestUndeliveredAt ? Math.max(0, (Date.now() - stats.oldestUndeliveredAt.getTime()) / 1000) : 0);
+    for (const endpoint of deps.endpoints.all()) await engine.currentHealth(endpoint.id, true);
+  };
+
   return {
     routes,
-    startWorkers: async () => {
+    engine,
+    store,
+    metrics,
+    refreshGauges,
+    /** Starts the consumer, the gauges and the job metrics; returns what stops them. */
+    start: async () => {
       const consumer = await events.consume(Consumers.notificationOutcomes, handleOutcome, {
-        concurrency: deps.concurrency,
+        concurrency: settings.concurrency,
         errorDelayMs: (n) => backoffDelay(n, unexpectedErrorBackoff),
       });
-      return () => consumer.stop();
+      let stopped = false;
+      let gaugeTimer: NodeJS.Timeout | undefined;
+      const tick = () => {
+        refreshGauges()
+          .catch((err: unknown) => logger.warn({ err }, "could not refresh the webhook gauges"))
+          .finally(() => {
+            if (!stopped) gaugeTimer = setTimeout(tick, settings.statsIntervalMs).unref();
+          });
+      };
+      tick();
+      const jobMetrics = exportJobMetrics({ database: deps.database, registry: runtime.metrics.registry, jobs: [Jobs.webhookRetry.name], logger, intervalMs: settings.statsIntervalMs });
+      return async () => {
+        stopped = true;
+        clearTimeout(gaugeTimer);
+        jobMetrics.stop();
+        timers?.stop();
+        await consumer.stop();
+      };
     },
   };
 }

@@ -1,16 +1,16 @@
-import { connectHandler, runMain, runService, serveOptions } from "@t2m/platform";
+import { connectHandler, runMain, runService, serveOptions, serviceClient } from "@t2m/platform";
+import { FulfilmentService } from "@t2m/proto/fulfilment/v1/fulfilment";
 import { Consumers, OrdersStream } from "@t2m/topology";
+import { endpointHost, singleEndpoint } from "./adapters/endpoints.js";
+import { fulfilmentOrders } from "./adapters/order-lookup.js";
 import { WebhookSender } from "./adapters/webhook-sender.js";
 import { createNotification } from "./app.js";
-import { loadNotificationConfig } from "./config.js";
+import { loadNotificationConfig, retryScheduleOf } from "./config.js";
 
 runMain(async () => {
   const config = loadNotificationConfig();
-  const sender = new WebhookSender({
-    url: config.T2MOBILE_WEBHOOK_URL,
-    secret: config.T2MOBILE_WEBHOOK_SECRET,
-    timeoutMs: config.WEBHOOK_TIMEOUT_MS,
-  });
+  const endpoints = singleEndpoint(config.T2MOBILE_WEBHOOK_URL, config.T2MOBILE_WEBHOOK_SECRET, config.T2MOBILE_WEBHOOK_SECRETS);
+  const sender = new WebhookSender({ timeoutMs: config.WEBHOOK_TIMEOUT_MS });
   await runService<true, true>({
     name: "notification",
     ...serveOptions(config),
@@ -22,11 +22,22 @@ runMain(async () => {
         database: rt.database,
         events: rt.events,
         sender,
-        retryDelaysMs: config.WEBHOOK_RETRY_DELAYS_MS,
-        concurrency: config.WEBHOOK_CONCURRENCY,
+        endpoints,
+        orders: fulfilmentOrders(serviceClient(FulfilmentService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics, timeoutMs: 5_000 })),
+        settings: {
+          schedule: retryScheduleOf(config),
+          disableRules: { afterDeadInARow: config.WEBHOOK_ENDPOINT_DISABLE_AFTER_DEAD, afterFailingMs: config.WEBHOOK_ENDPOINT_DISABLE_AFTER_MS },
+          leaseMs: config.WEBHOOK_ATTEMPT_LEASE_MS,
+          concurrency: config.WEBHOOK_CONCURRENCY,
+          statsIntervalMs: config.WEBHOOK_STATS_INTERVAL_MS,
+        },
       });
-      rt.onShutdown({ name: "webhook worker", run: await notification.startWorkers() });
-      rt.logger.info({ webhookHost: new URL(config.T2MOBILE_WEBHOOK_URL).host, retryDelaysMs: config.WEBHOOK_RETRY_DELAYS_MS }, "webhooks configured");
+      const stop = await notification.start();
+      rt.onShutdown({ name: "webhook delivery", run: async () => (await stop(), await sender.close()) });
+      rt.logger.info(
+        { webhookHost: endpointHost(endpoints.all()[0]!), signingSecrets: endpoints.all()[0]!.secrets.length, retryDelaysMs: config.WEBHOOK_RETRY_DELAYS_MS },
+        "webhooks configured",
+      );
       return connectHandler(notification.routes, rt.logger, rt.metrics);
     },
   });

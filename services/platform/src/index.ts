@@ -12,3 +12,5 @@ export * from "./rpc.js";
 export * from "./rpc-errors.js";
 export * from "./service.js";
 export * from "./trace-context.js";
+export * from "./bulk-writer.js";
+export * from "./jobs.js";

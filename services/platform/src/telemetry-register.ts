@@ -11,9 +11,10 @@
 import { basename, dirname } from "node:path";
 import { startTelemetry } from "./telemetry.js";
 
-// services/<name>/dist/main.js -> <name>, unless OTEL_SERVICE_NAME says otherwise.
+// services/<name>/dist/main.js (or a job, services/<name>/dist/jobs/<job>.js) -> <name>,
+// unless OTEL_SERVICE_NAME says otherwise.
 const entry = process.argv[1] ?? "service";
-const serviceName = basename(dirname(dirname(entry)));
+const serviceName = /services[\\/]([^\\/]+)[\\/]dist[\\/]/.exec(entry)?.[1] ?? basename(dirname(dirname(entry)));
 
 const sdk = startTelemetry({ serviceName });
 process.once("beforeExit", () => void sdk.shutdown());

@@ -1,2 +1,3 @@
 export * from "./events.js";
 export * from "./local.js";
+export * from "./jobs.js";

@@ -1,11 +1,12 @@
 import { SandboxDefaults } from "@t2m/topology";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { loadInboxConfig } from "./config.js";
+import { inboxSecrets, loadInboxConfig } from "./config.js";
 import { startWebhookInbox, type WebhookInbox } from "./index.js";
 
 const secret = SandboxDefaults.t2mobileWebhookSecret;
 const otherSecret = "whsec_" + Buffer.alloc(32, 7).toString("base64");
+const rotatedSecret = "whsec_" + Buffer.alloc(32, 3).toString("base64");
 
 function signed(body: unknown, options: { id?: string; signWith?: string; at?: Date } = {}) {
   const payload = typeof body === "string" ? body : JSON.stringify(body);
@@ -38,7 +39,7 @@ describe("webhook inbox over HTTP", () => {
   };
 
   beforeAll(async () => {
-    inbox = await startWebhookInbox({ secret });
+    inbox = await startWebhookInbox({ secrets: [secret, rotatedSecret] });
   });
   afterAll(async () => {
     await inbox.close();
@@ -116,6 +117,18 @@ describe("webhook inbox over HTTP", () => {
     expect(json.messages.every((m) => m.verified === true && m.webhookId === "msg_same")).toBe(true);
   });
 
+  it("verifies a webhook signed with any of its secrets (a rotation's overlap)", async () => {
+    expect((await post("/webhooks/t2mobile", signed(envelope("T2M-8"), { signWith: rotatedSecret }))).status).toBe(200);
+    expect((await get("?orderId=T2M-8")).json.messages[0]).toMatchObject({ verified: true });
+  });
+
+  it("sends a planned Retry-After with the planned status", async () => {
+    inbox.respondWith(503, 1, 7);
+    const res = await post("/webhooks/t2mobile", signed(envelope("T2M-9")));
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("7");
+  });
+
   it("does not spend planned responses on rejected deliveries", async () => {
     inbox.respondWith(500, 1);
     expect((await post("/webhooks/t2mobile", signed(envelope("T2M-6"), { signWith: otherSecret }))).status).toBe(401);
@@ -166,5 +179,10 @@ describe("inbox configuration", () => {
     expect(() => loadInboxConfig({ NODE_ENV: "production" })).toThrow(/T2MOBILE_WEBHOOK_SECRET is required/);
     expect(() => loadInboxConfig({ T2MOBILE_WEBHOOK_SECRET: "plain-secret" })).toThrow(/whsec_/);
     expect(() => loadInboxConfig({ T2MOBILE_WEBHOOK_SECRET: "plain-secret" })).not.toThrow(/plain-secret/);
+    expect(() => loadInboxConfig({ T2MOBILE_WEBHOOK_SECRETS: "whsec_abc plain" })).toThrow(/T2MOBILE_WEBHOOK_SECRETS/);
+  });
+
+  it("verifies with T2MOBILE_WEBHOOK_SECRET and every one of T2MOBILE_WEBHOOK_SECRETS", () => {
+    expect(inboxSecrets(loadInboxConfig({ T2MOBILE_WEBHOOK_SECRETS: `${rotatedSecret} ${otherSecret}` }))).toEqual([secret, rotatedSecret, otherSecret]);
   });
 });

@@ -13,8 +13,12 @@ const MAX_CONTROL_BODY_BYTES = 64 * 1024;
 export const WEBHOOK_PATH_PREFIX = "/webhooks/";
 
 export interface InboxAppOptions {
-  /** The Standard Webhooks secret (`whsec_…`) senders sign with. */
-  readonly secret: string;
+  /**
+   * The Standard Webhooks secrets (`whsec_…`) a webhook may be signed with: it
+   * is verified when any one of its signatures matches any one of these (a
+   * receiver during a secret rotation).
+   */
+  readonly secrets: readonly string[];
   readonly store: InboxStore;
   readonly plan: ResponsePlan;
   readonly logger: Logger;
@@ -28,11 +32,13 @@ export interface InboxAppOptions {
  *   GET    /__inbox/messages      ?orderId= &type= &verified=true|false
  *   DELETE /__inbox/messages
  *   GET    /__inbox/responses     the planned status, if any
- *   POST   /__inbox/responses     {status, times}: answer the next `times` deliveries with `status`
+ *   POST   /__inbox/responses     {status, times, retryAfter?}: answer the next `times` deliveries with `status`
+ *                                  (and a Retry-After header of `retryAfter` seconds)
  *   DELETE /__inbox/responses
  */
 export function createInboxApp(options: InboxAppOptions): RequestListener {
-  const webhook = new Webhook(options.secret);
+  const verifiers = options.secrets.map((s) => new Webhook(s));
+  if (verifiers.length === 0) throw new Error("the inbox needs at least one secret");
   const maxBodyBytes = options.maxBodyBytes ?? MAX_WEBHOOK_BODY_BYTES;
   const now = options.now ?? (() => new Date());
   const { store, plan, logger } = options;
@@ -53,11 +59,15 @@ export function createInboxApp(options: InboxAppOptions): RequestListener {
     const body = parseBody(rawBody);
     let verified = false;
     let error: string | undefined;
-    try {
-      webhook.verify(read.body, headers, { jsonParse: false });
-      verified = true;
-    } catch (err) {
-      error = err instanceof WebhookVerificationError ? err.message : `verification failed: ${String(err)}`;
+    for (const verifier of verifiers) {
+      try {
+        verifier.verify(read.body, headers, { jsonParse: false });
+        verified = true;
+        error = undefined;
+        break;
+      } catch (err) {
+        error ??= err instanceof WebhookVerificationError ? err.message : `verification failed: ${String(err)}`;
+      }
     }
     if (!verified) {
       const stored = store.add({ webhookId, timestamp, body, rawBody, headers, verified, receivedAt, path, responseStatus: 401, error });
@@ -67,14 +77,18 @@ export function createInboxApp(options: InboxAppOptions): RequestListener {
       );
       return sendJson(res, 401, { error: `invalid webhook signature: ${error}` });
     }
-    const planned = plan.take();
+    const plannedResponse = plan.takeResponse();
+    const planned = plannedResponse?.status;
     const responseStatus = planned ?? 200;
     const stored = store.add({ webhookId, timestamp, body, rawBody, headers, verified, receivedAt, path, responseStatus });
     logger.info(
       { seq: stored.seq, webhookId, type: stored.type, orderId: stored.orderId, status: stored.status, responseStatus },
       `webhook ${describe(stored)} -> ${responseStatus}${planned === undefined ? "" : " (planned)"}`,
     );
-    if (planned !== undefined) return sendJson(res, planned, { planned: true, status: planned });
+    if (planned !== undefined) {
+      const extra: Record<string, string> = plannedResponse?.retryAfter === undefined ? {} : { "retry-after": String(plannedResponse.retryAfter) };
+      return sendJson(res, planned, { planned: true, status: planned }, extra);
+    }
     sendJson(res, 200, { received: true, seq: stored.seq });
   };
 
@@ -163,7 +177,8 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 
 function signatureHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const picked: Record<string, string> = {};
-  for (const name of ["webhook-id", "webhook-timestamp", "webhook-signature"]) {
+  // The signature headers, and the sender's attempt counter (which attempt of the message this is).
+  for (const name of ["webhook-id", "webhook-timestamp", "webhook-signature", "webhook-attempt"]) {
     const value = header(headers, name);
     if (value !== undefined) picked[name] = value;
   }

@@ -24,9 +24,18 @@ export function loadInboxConfig(env: Environment = process.env) {
         T2MOBILE_WEBHOOK_SECRET: secret(ctx, SandboxDefaults.t2mobileWebhookSecret).refine(isWebhookSecret, {
           message: "must be a Standard Webhooks secret: whsec_ followed by base64",
         }),
+        /** More secrets a webhook may be signed with (space- or comma-separated), as during a rotation. */
+        T2MOBILE_WEBHOOK_SECRETS: z
+          .string()
+          .default("")
+          .transform((raw) => raw.split(/[\s,]+/).filter(Boolean))
+          .refine((list) => list.every(isWebhookSecret), { message: "must be Standard Webhooks secrets separated by spaces" }),
       }),
     env,
   );
 }
 
 export type InboxConfig = ReturnType<typeof loadInboxConfig>;
+
+/** Every secret the inbox verifies with. */
+export const inboxSecrets = (config: InboxConfig): string[] => [...new Set([config.T2MOBILE_WEBHOOK_SECRET, ...config.T2MOBILE_WEBHOOK_SECRETS])];

@@ -5,7 +5,7 @@ import { InboxStore, type InboxFilter, type InboxMessage } from "./domain/inbox.
 import { parseResponseRule, ResponsePlan } from "./domain/responses.js";
 
 export { createInboxApp, describe, MAX_WEBHOOK_BODY_BYTES, parseFilter, type InboxAppOptions } from "./app.js";
-export { isWebhookSecret, loadInboxConfig, type InboxConfig } from "./config.js";
+export { inboxSecrets, isWebhookSecret, loadInboxConfig, type InboxConfig } from "./config.js";
 export { headerTimestamp, InboxStore, parseBody, summarise, type InboxFilter, type InboxMessage } from "./domain/inbox.js";
 export { parseResponseRule, ResponsePlan, type PlannedResponse, type ResponseRule } from "./domain/responses.js";
 
@@ -15,6 +15,8 @@ export interface WebhookInboxOptions {
   readonly host?: string;
   /** The Standard Webhooks secret senders sign with; defaults to the sandbox secret. */
   readonly secret?: string;
+  /** Several secrets, any of which verifies (a receiver during a rotation); replaces `secret`. */
+  readonly secrets?: readonly string[];
   /** pino level for the inbox's own log lines; "silent" by default in-process. */
   readonly logLevel?: string;
 }
@@ -27,8 +29,8 @@ export interface WebhookInbox {
   readonly store: InboxStore;
   readonly plan: ResponsePlan;
   messages(filter?: InboxFilter): InboxMessage[];
-  /** Answers the next `times` verified deliveries with `status`. */
-  respondWith(status: number, times?: number): void;
+  /** Answers the next `times` verified deliveries with `status` (and a Retry-After of `retryAfter` seconds). */
+  respondWith(status: number, times?: number, retryAfter?: number): void;
   clear(): void;
   close(): Promise<void>;
 }
@@ -37,7 +39,7 @@ export interface WebhookInbox {
 export async function startWebhookInbox(options: WebhookInboxOptions = {}): Promise<WebhookInbox> {
   const store = new InboxStore();
   const plan = new ResponsePlan();
-  const secret = options.secret ?? SandboxDefaults.t2mobileWebhookSecret;
+  const secrets = options.secrets ?? [options.secret ?? SandboxDefaults.t2mobileWebhookSecret];
   const running = await runService({
     name: "webhook-inbox",
     port: options.port ?? 0,
@@ -45,7 +47,7 @@ export async function startWebhookInbox(options: WebhookInboxOptions = {}): Prom
     logLevel: options.logLevel ?? "silent",
     shutdownTimeoutMs: 5_000,
     handleSignals: false,
-    start: async (rt) => createInboxApp({ secret, store, plan, logger: rt.logger }),
+    start: async (rt) => createInboxApp({ secrets, store, plan, logger: rt.logger }),
   });
   return {
     url: running.url,
@@ -53,8 +55,8 @@ export async function startWebhookInbox(options: WebhookInboxOptions = {}): Prom
     store,
     plan,
     messages: (filter) => store.list(filter),
-    respondWith: (status, times = 1) => {
-      const rule = parseResponseRule({ status, times });
+    respondWith: (status, times = 1, retryAfter) => {
+      const rule = parseResponseRule({ status, times, ...(retryAfter === undefined ? {} : { retryAfter }) });
       if (!rule.ok) throw new RangeError(rule.error);
       plan.set(rule.value);
     },

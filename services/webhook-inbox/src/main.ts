@@ -1,6 +1,6 @@
 import { runMain, runService, serveOptions } from "@t2m/platform";
 import { createInboxApp } from "./app.js";
-import { loadInboxConfig } from "./config.js";
+import { inboxSecrets, loadInboxConfig } from "./config.js";
 import { InboxStore } from "./domain/inbox.js";
 import { ResponsePlan } from "./domain/responses.js";
 
@@ -10,6 +10,6 @@ runMain(async () => {
     name: "webhook-inbox",
     ...serveOptions(config),
     start: async (rt) =>
-      createInboxApp({ secret: config.T2MOBILE_WEBHOOK_SECRET, store: new InboxStore(), plan: new ResponsePlan(), logger: rt.logger }),
+      createInboxApp({ secrets: inboxSecrets(config), store: new InboxStore(), plan: new ResponsePlan(), logger: rt.logger }),
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RETRY_DELAYS_MS, decideAfterAttempt, parseRetryAfter } from "./retry-policy.js";
+import { parseRetryAfter } from "./retry-policy.js";
 import { buildPayload, webhookId, type OrderOutcome } from "./webhook.js";
 import { fulfilledOutcome } from "./outcome.fixtures.js";
 
@@ -49,35 +49,6 @@ describe("webhookId", () => {
     expect(id).not.toBe(webhookId("ORDER_FAILED", "T2M1"));
     expect(id).not.toBe(webhookId("ORDER_FULFILLED", "T2M2"));
     expect(id).toMatch(/^msg_[A-Za-z0-9_-]{27}$/);
-  });
-});
-
-describe("decideAfterAttempt", () => {
-  const schedule = DEFAULT_RETRY_DELAYS_MS;
-
-  it("treats any 2xx as delivered", () => {
-    expect(decideAfterAttempt(1, { status: 204 }, schedule)).toEqual({ kind: "delivered" });
-  });
-
-  it("retries on the seed's schedule, then gives up after five retries", () => {
-    const delays = [1, 2, 3, 4, 5].map((n) => decideAfterAttempt(n, { status: 500 }, schedule));
-    expect(delays).toEqual(schedule.map((delayMs) => ({ kind: "retry", delayMs })));
-    expect(decideAfterAttempt(6, { status: 500 }, schedule)).toEqual({ kind: "give-up", reason: "no success after 6 attempts" });
-  });
-
-  it("retries network failures and redirects", () => {
-    expect(decideAfterAttempt(1, {}, schedule).kind).toBe("retry");
-    expect(decideAfterAttempt(1, { status: 301 }, schedule).kind).toBe("retry");
-  });
-
-  it("stops at 410 Gone", () => {
-    expect(decideAfterAttempt(1, { status: 410 }, schedule).kind).toBe("give-up");
-  });
-
-  it("waits at least as long as Retry-After asks, up to an hour", () => {
-    expect(decideAfterAttempt(1, { status: 429, retryAfterSeconds: 90 }, schedule)).toEqual({ kind: "retry", delayMs: 90_000 });
-    expect(decideAfterAttempt(1, { status: 503, retryAfterSeconds: 10 }, schedule)).toEqual({ kind: "retry", delayMs: 30_000 });
-    expect(decideAfterAttempt(1, { status: 429, retryAfterSeconds: 99_999 }, schedule)).toEqual({ kind: "retry", delayMs: 3_600_000 });
   });
 });
 

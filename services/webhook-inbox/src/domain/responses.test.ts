@@ -5,6 +5,7 @@ describe("parseResponseRule", () => {
   it("accepts status and times, with times defaulting to 1", () => {
     expect(parseResponseRule({ status: 503, times: 2 })).toEqual({ ok: true, value: { status: 503, times: 2 } });
     expect(parseResponseRule({ status: 500 })).toEqual({ ok: true, value: { status: 500, times: 1 } });
+    expect(parseResponseRule({ status: 429, retryAfter: 2 })).toEqual({ ok: true, value: { status: 429, times: 1, retryAfter: 2 } });
   });
 
   it.each([
@@ -19,6 +20,7 @@ describe("parseResponseRule", () => {
     [{ status: 503, times: MAX_TIMES + 1 }, /times must be/],
     [{ status: 503, times: "2" }, /times must be/],
     [{ status: 503, count: 2 }, /unknown field\(s\): count/],
+    [{ status: 503, retryAfter: -1 }, /retryAfter must be/],
   ])("rejects %j with a clear message", (input, message) => {
     const result = parseResponseRule(input);
     expect(result.ok).toBe(false);

@@ -2,8 +2,8 @@
 // @generated from file t2mobile/notification/v1/notification.proto (package t2mobile.notification.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2mobile/notification/v1/notification.proto.
  */
 export const file_t2mobile_notification_v1_notification: GenFile = /*@__PURE__*/
-  fileDesc("Cit0Mm1vYmlsZS9ub3RpZmljYXRpb24vdjEvbm90aWZpY2F0aW9uLnByb3RvEhh0Mm1vYmlsZS5ub3RpZmljYXRpb24udjEiKQoVTGlzdERlbGl2ZXJpZXNSZXF1ZXN0EhAKCG9yZGVyX2lkGAEgASgJIlUKFkxpc3REZWxpdmVyaWVzUmVzcG9uc2USOwoIYXR0ZW1wdHMYASADKAsyKS50Mm1vYmlsZS5ub3RpZmljYXRpb24udjEuRGVsaXZlcnlBdHRlbXB0IpQCCg9EZWxpdmVyeUF0dGVtcHQSEgoKd2ViaG9va19pZBgBIAEoCRISCgpldmVudF90eXBlGAIgASgJEhAKCG9yZGVyX2lkGAMgASgJEhYKDmF0dGVtcHRfbnVtYmVyGAQgASgFEhMKC2h0dHBfc3RhdHVzGAUgASgFEhMKC2R1cmF0aW9uX21zGAYgASgDEg0KBWVycm9yGAcgASgJEhEKCXN1Y2NlZWRlZBgIIAEoCBIwCgxhdHRlbXB0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDW5leHRfcmV0cnlfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wMooBChNOb3RpZmljYXRpb25TZXJ2aWNlEnMKDkxpc3REZWxpdmVyaWVzEi8udDJtb2JpbGUubm90aWZpY2F0aW9uLnYxLkxpc3REZWxpdmVyaWVzUmVxdWVzdBowLnQybW9iaWxlLm5vdGlmaWNhdGlvbi52MS5MaXN0RGVsaXZlcmllc1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Cit0Mm1vYmlsZS9ub3RpZmljYXRpb24vdjEvbm90aWZpY2F0aW9uLnByb3RvEhh0Mm1vYmlsZS5ub3RpZmljYXRpb24udjEiKQoVTGlzdERlbGl2ZXJpZXNSZXF1ZXN0EhAKCG9yZGVyX2lkGAEgASgJIlUKFkxpc3REZWxpdmVyaWVzUmVzcG9uc2USOwoIYXR0ZW1wdHMYASADKAsyKS50Mm1vYmlsZS5ub3RpZmljYXRpb24udjEuRGVsaXZlcnlBdHRlbXB0Ir0DCg9EZWxpdmVyeUF0dGVtcHQSEgoKd2ViaG9va19pZBgBIAEoCRISCgpldmVudF90eXBlGAIgASgJEhAKCG9yZGVyX2lkGAMgASgJEhYKDmF0dGVtcHRfbnVtYmVyGAQgASgFEhMKC2h0dHBfc3RhdHVzGAUgASgFEhMKC2R1cmF0aW9uX21zGAYgASgDEg0KBWVycm9yGAcgASgJEhEKCXN1Y2NlZWRlZBgIIAEoCBIwCgxhdHRlbXB0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDW5leHRfcmV0cnlfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjkKB291dGNvbWUYCyABKA4yKC50Mm1vYmlsZS5ub3RpZmljYXRpb24udjEuQXR0ZW1wdE91dGNvbWUSFAoMcmVxdWVzdF9ib2R5GAwgASgJEhUKDXJlc3BvbnNlX2JvZHkYDSABKAkSGgoScmVzcG9uc2VfdHJ1bmNhdGVkGA4gASgIEg4KBnJlcGxheRgPIAEoBRITCgtlbmRwb2ludF9pZBgQIAEoCSLbAQoTTGlzdEF0dGVtcHRzUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCRISCgp3ZWJob29rX2lkGAIgASgJEikKBXNpbmNlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgV1bnRpbBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOQoHb3V0Y29tZRgFIAEoDjIoLnQybW9iaWxlLm5vdGlmaWNhdGlvbi52MS5BdHRlbXB0T3V0Y29tZRINCgVsaW1pdBgGIAEoBSJmChRMaXN0QXR0ZW1wdHNSZXNwb25zZRI7CghhdHRlbXB0cxgBIAMoCzIpLnQybW9iaWxlLm5vdGlmaWNhdGlvbi52MS5EZWxpdmVyeUF0dGVtcHQSEQoJdHJ1bmNhdGVkGAIgASgIIp8ECg5XZWJob29rTWVzc2FnZRISCgp3ZWJob29rX2lkGAEgASgJEhIKCmV2ZW50X3R5cGUYAiABKAkSEAoIb3JkZXJfaWQYAyABKAkSEwoLZW5kcG9pbnRfaWQYBCABKAkSNwoGc3RhdHVzGAUgASgOMicudDJtb2JpbGUubm90aWZpY2F0aW9uLnYxLk1lc3NhZ2VTdGF0dXMSEAoIYXR0ZW1wdHMYBiABKAUSDwoHcmVwbGF5cxgHIAEoBRIvCgtvY2N1cnJlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY3JlYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPbmV4dF9hdHRlbXB0X2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxkZWxpdmVyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB2RlYWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmxhc3RfZXJyb3IYDiABKAkSGAoQbGFzdF9odHRwX3N0YXR1cxgPIAEoBRIPCgdwYXlsb2FkGBAgASgJItYBChNMaXN0TWVzc2FnZXNSZXF1ZXN0EjcKBnN0YXR1cxgBIAEoDjInLnQybW9iaWxlLm5vdGlmaWNhdGlvbi52MS5NZXNzYWdlU3RhdHVzEhAKCG9yZGVyX2lkGAIgASgJEjEKDWNyZWF0ZWRfYWZ0ZXIYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmNyZWF0ZWRfYmVmb3JlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBINCgVsaW1pdBgFIAEoBSJlChRMaXN0TWVzc2FnZXNSZXNwb25zZRI6CghtZXNzYWdlcxgBIAMoCzIoLnQybW9iaWxlLm5vdGlmaWNhdGlvbi52MS5XZWJob29rTWVzc2FnZRIRCgl0cnVuY2F0ZWQYAiABKAgiUgoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIpCgVzaW5jZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFbGltaXQYAiABKAUiaAoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USOgoIbWVzc2FnZXMYASADKAsyKC50Mm1vYmlsZS5ub3RpZmljYXRpb24udjEuV2ViaG9va01lc3NhZ2USEQoJdHJ1bmNhdGVkGAIgASgIIioKFFJlcGxheU1lc3NhZ2VSZXF1ZXN0EhIKCndlYmhvb2tfaWQYASABKAkiUgoVUmVwbGF5TWVzc2FnZVJlc3BvbnNlEjkKB21lc3NhZ2UYASABKAsyKC50Mm1vYmlsZS5ub3RpZmljYXRpb24udjEuV2ViaG9va01lc3NhZ2UiRQoYUmVwbGF5RGVhZExldHRlcnNSZXF1ZXN0EikKBXNpbmNlGAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIwChlSZXBsYXlEZWFkTGV0dGVyc1Jlc3BvbnNlEhMKC3dlYmhvb2tfaWRzGAEgAygJIiYKElJlcGxheU9yZGVyUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCSIqChNSZXBsYXlPcmRlclJlc3BvbnNlEhMKC3dlYmhvb2tfaWRzGAEgAygJIuoBCghFbmRwb2ludBITCgtlbmRwb2ludF9pZBgBIAEoCRIMCgRob3N0GAIgASgJEhAKCGRpc2FibGVkGAMgASgIEhcKD2Rpc2FibGVkX3JlYXNvbhgEIAEoCRIvCgtkaXNhYmxlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZGVhZF9zdHJlYWsYBiABKAUSMQoNZmFpbGluZ19zaW5jZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPc2lnbmluZ19zZWNyZXRzGAggASgFIikKEkdldEVuZHBvaW50UmVxdWVzdBITCgtlbmRwb2ludF9pZBgBIAEoCSJLChNHZXRFbmRwb2ludFJlc3BvbnNlEjQKCGVuZHBvaW50GAEgASgLMiIudDJtb2JpbGUubm90aWZpY2F0aW9uLnYxLkVuZHBvaW50IiwKFUVuYWJsZUVuZHBvaW50UmVxdWVzdBITCgtlbmRwb2ludF9pZBgBIAEoCSJsChZFbmFibGVFbmRwb2ludFJlc3BvbnNlEjQKCGVuZHBvaW50GAEgASgLMiIudDJtb2JpbGUubm90aWZpY2F0aW9uLnYxLkVuZHBvaW50EhwKFHJlcGxheWVkX3dlYmhvb2tfaWRzGAIgAygJKr4BCg1NZXNzYWdlU3RhdHVzEh4KGk1FU1NBR0VfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWTUVTU0FHRV9TVEFUVVNfUEVORElORxABEh0KGU1FU1NBR0VfU1RBVFVTX0RFTElWRVJJTkcQAhIbChdNRVNTQUdFX1NUQVRVU19SRVRSWUlORxADEhwKGE1FU1NBR0VfU1RBVFVTX0RFTElWRVJFRBAEEhcKE01FU1NBR0VfU1RBVFVTX0RFQUQQBSrIAQoOQXR0ZW1wdE91dGNvbWUSHwobQVRURU1QVF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASHQoZQVRURU1QVF9PVVRDT01FX0lOX0ZMSUdIVBABEh0KGUFUVEVNUFRfT1VUQ09NRV9ERUxJVkVSRUQQAhIaChZBVFRFTVBUX09VVENPTUVfRkFJTEVEEAMSHQoZQVRURU1QVF9PVVRDT01FX0FCQU5ET05FRBAEEhwKGEFUVEVNUFRfT1VUQ09NRV9OT1RfU0VOVBAFMp0IChNOb3RpZmljYXRpb25TZXJ2aWNlEnMKDkxpc3REZWxpdmVyaWVzEi8udDJtb2JpbGUubm90aWZpY2F0aW9uLnYxLkxpc3REZWxpdmVyaWVzUmVxdWVzdBowLnQybW9iaWxlLm5vdGlmaWNhdGlvbi52MS5MaXN0RGVsaXZlcmllc1Jlc3BvbnNlEm0KDExpc3RBdHRlbXB0cxItLnQybW9iaWxlLm5vdGlmaWNhdGlvbi52MS5MaXN0QXR0ZW1wdHNSZXF1ZXN0Gi4udDJtb2JpbGUubm90aWZpY2F0aW9uLnYxLkxpc3RBdHRlbXB0c1Jlc3BvbnNlEm0KDExpc3RNZXNzYWdlcxItLnQybW9iaWxlLm5vdGlmaWNhdGlvbi52MS5MaXN0TWVzc2FnZXNSZXF1ZXN0Gi4udDJtb2JpbGUubm90aWZpY2F0aW9uLnYxLkxpc3RNZXNzYWdlc1Jlc3BvbnNlEnYKD0xpc3REZWFkTGV0dGVycxIwLnQybW9iaWxlLm5vdGlmaWNhdGlvbi52MS5MaXN0RGVhZExldHRlcnNSZXF1ZXN0GjEudDJtb2JpbGUubm90aWZpY2F0aW9uLnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEnAKDVJlcGxheU1lc3NhZ2USLi50Mm1vYmlsZS5ub3RpZmljYXRpb24udjEuUmVwbGF5TWVzc2FnZVJlcXVlc3QaLy50Mm1vYmlsZS5ub3RpZmljYXRpb24udjEuUmVwbGF5TWVzc2FnZVJlc3BvbnNlEnwKEVJlcGxheURlYWRMZXR0ZXJzEjIudDJtb2JpbGUubm90aWZpY2F0aW9uLnYxLlJlcGxheURlYWRMZXR0ZXJzUmVxdWVzdBozLnQybW9iaWxlLm5vdGlmaWNhdGlvbi52MS5SZXBsYXlEZWFkTGV0dGVyc1Jlc3BvbnNlEmoKC1JlcGxheU9yZGVyEiwudDJtb2JpbGUubm90aWZpY2F0aW9uLnYxLlJlcGxheU9yZGVyUmVxdWVzdBotLnQybW9iaWxlLm5vdGlmaWNhdGlvbi52MS5SZXBsYXlPcmRlclJlc3BvbnNlEmoKC0dldEVuZHBvaW50EiwudDJtb2JpbGUubm90aWZpY2F0aW9uLnYxLkdldEVuZHBvaW50UmVxdWVzdBotLnQybW9iaWxlLm5vdGlmaWNhdGlvbi52MS5HZXRFbmRwb2ludFJlc3BvbnNlEnMKDkVuYWJsZUVuZHBvaW50Ei8udDJtb2JpbGUubm90aWZpY2F0aW9uLnYxLkVuYWJsZUVuZHBvaW50UmVxdWVzdBowLnQybW9iaWxlLm5vdGlmaWNhdGlvbi52MS5FbmFibGVFbmRwb2ludFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message t2mobile.notification.v1.ListDeliveriesRequest
@@ -53,7 +53,7 @@ export const ListDeliveriesResponseSchema: GenMessage<ListDeliveriesResponse> = 
  */
 export type DeliveryAttempt = Message<"t2mobile.notification.v1.DeliveryAttempt"> & {
   /**
-   * The Standard Webhooks message id; the same for every retry of a message.
+   * The Standard Webhooks message id; the same for every retry and replay of a message.
    *
    * @generated from field: string webhook_id = 1;
    */
@@ -72,6 +72,8 @@ export type DeliveryAttempt = Message<"t2mobile.notification.v1.DeliveryAttempt"
   orderId: string;
 
   /**
+   * Counts every attempt of the message, across replays (1-based).
+   *
    * @generated from field: int32 attempt_number = 4;
    */
   attemptNumber: number;
@@ -89,7 +91,7 @@ export type DeliveryAttempt = Message<"t2mobile.notification.v1.DeliveryAttempt"
   durationMs: bigint;
 
   /**
-   * Why the attempt failed; empty when it succeeded.
+   * Why the attempt failed (the HTTP status, or the network error); empty when it succeeded.
    *
    * @generated from field: string error = 7;
    */
@@ -111,6 +113,42 @@ export type DeliveryAttempt = Message<"t2mobile.notification.v1.DeliveryAttempt"
    * @generated from field: google.protobuf.Timestamp next_retry_at = 10;
    */
   nextRetryAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: t2mobile.notification.v1.AttemptOutcome outcome = 11;
+   */
+  outcome: AttemptOutcome;
+
+  /**
+   * The exact body that was signed and sent.
+   *
+   * @generated from field: string request_body = 12;
+   */
+  requestBody: string;
+
+  /**
+   * The receiver's answer, truncated to 20 KB.
+   *
+   * @generated from field: string response_body = 13;
+   */
+  responseBody: string;
+
+  /**
+   * @generated from field: bool response_truncated = 14;
+   */
+  responseTruncated: boolean;
+
+  /**
+   * 0 for the message's first attempt chain, n for its n-th replay.
+   *
+   * @generated from field: int32 replay = 15;
+   */
+  replay: number;
+
+  /**
+   * @generated from field: string endpoint_id = 16;
+   */
+  endpointId: string;
 };
 
 /**
@@ -121,13 +159,632 @@ export const DeliveryAttemptSchema: GenMessage<DeliveryAttempt> = /*@__PURE__*/
   messageDesc(file_t2mobile_notification_v1_notification, 2);
 
 /**
- * Webhooks sent to T2Mobile and the record of every delivery attempt.
+ * @generated from message t2mobile.notification.v1.ListAttemptsRequest
+ */
+export type ListAttemptsRequest = Message<"t2mobile.notification.v1.ListAttemptsRequest"> & {
+  /**
+   * Each set field narrows the list; at least one of order_id, webhook_id or since is required.
+   *
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: string webhook_id = 2;
+   */
+  webhookId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp since = 3;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * Defaults to now.
+   *
+   * @generated from field: google.protobuf.Timestamp until = 4;
+   */
+  until?: Timestamp | undefined;
+
+  /**
+   * @generated from field: t2mobile.notification.v1.AttemptOutcome outcome = 5;
+   */
+  outcome: AttemptOutcome;
+
+  /**
+   * At most this many (default 200, at most 1000).
+   *
+   * @generated from field: int32 limit = 6;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.ListAttemptsRequest.
+ * Use `create(ListAttemptsRequestSchema)` to create a new message.
+ */
+export const ListAttemptsRequestSchema: GenMessage<ListAttemptsRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 3);
+
+/**
+ * @generated from message t2mobile.notification.v1.ListAttemptsResponse
+ */
+export type ListAttemptsResponse = Message<"t2mobile.notification.v1.ListAttemptsResponse"> & {
+  /**
+   * @generated from field: repeated t2mobile.notification.v1.DeliveryAttempt attempts = 1;
+   */
+  attempts: DeliveryAttempt[];
+
+  /**
+   * True when more matched than `limit`.
+   *
+   * @generated from field: bool truncated = 2;
+   */
+  truncated: boolean;
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.ListAttemptsResponse.
+ * Use `create(ListAttemptsResponseSchema)` to create a new message.
+ */
+export const ListAttemptsResponseSchema: GenMessage<ListAttemptsResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 4);
+
+/**
+ * @generated from message t2mobile.notification.v1.WebhookMessage
+ */
+export type WebhookMessage = Message<"t2mobile.notification.v1.WebhookMessage"> & {
+  /**
+   * @generated from field: string webhook_id = 1;
+   */
+  webhookId: string;
+
+  /**
+   * @generated from field: string event_type = 2;
+   */
+  eventType: string;
+
+  /**
+   * @generated from field: string order_id = 3;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: string endpoint_id = 4;
+   */
+  endpointId: string;
+
+  /**
+   * @generated from field: t2mobile.notification.v1.MessageStatus status = 5;
+   */
+  status: MessageStatus;
+
+  /**
+   * Attempts made so far, across replays.
+   *
+   * @generated from field: int32 attempts = 6;
+   */
+  attempts: number;
+
+  /**
+   * How many times it was replayed.
+   *
+   * @generated from field: int32 replays = 7;
+   */
+  replays: number;
+
+  /**
+   * When the event happened.
+   *
+   * @generated from field: google.protobuf.Timestamp occurred_at = 8;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 9;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp updated_at = 10;
+   */
+  updatedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp next_attempt_at = 11;
+   */
+  nextAttemptAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp delivered_at = 12;
+   */
+  deliveredAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp dead_at = 13;
+   */
+  deadAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string last_error = 14;
+   */
+  lastError: string;
+
+  /**
+   * @generated from field: int32 last_http_status = 15;
+   */
+  lastHttpStatus: number;
+
+  /**
+   * The body sent on every attempt.
+   *
+   * @generated from field: string payload = 16;
+   */
+  payload: string;
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.WebhookMessage.
+ * Use `create(WebhookMessageSchema)` to create a new message.
+ */
+export const WebhookMessageSchema: GenMessage<WebhookMessage> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 5);
+
+/**
+ * @generated from message t2mobile.notification.v1.ListMessagesRequest
+ */
+export type ListMessagesRequest = Message<"t2mobile.notification.v1.ListMessagesRequest"> & {
+  /**
+   * @generated from field: t2mobile.notification.v1.MessageStatus status = 1;
+   */
+  status: MessageStatus;
+
+  /**
+   * @generated from field: string order_id = 2;
+   */
+  orderId: string;
+
+  /**
+   * Creation time window; required for DELIVERED (the history is large), optional otherwise.
+   *
+   * @generated from field: google.protobuf.Timestamp created_after = 3;
+   */
+  createdAfter?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_before = 4;
+   */
+  createdBefore?: Timestamp | undefined;
+
+  /**
+   * @generated from field: int32 limit = 5;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.ListMessagesRequest.
+ * Use `create(ListMessagesRequestSchema)` to create a new message.
+ */
+export const ListMessagesRequestSchema: GenMessage<ListMessagesRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 6);
+
+/**
+ * @generated from message t2mobile.notification.v1.ListMessagesResponse
+ */
+export type ListMessagesResponse = Message<"t2mobile.notification.v1.ListMessagesResponse"> & {
+  /**
+   * @generated from field: repeated t2mobile.notification.v1.WebhookMessage messages = 1;
+   */
+  messages: WebhookMessage[];
+
+  /**
+   * @generated from field: bool truncated = 2;
+   */
+  truncated: boolean;
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.ListMessagesResponse.
+ * Use `create(ListMessagesResponseSchema)` to create a new message.
+ */
+export const ListMessagesResponseSchema: GenMessage<ListMessagesResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 7);
+
+/**
+ * @generated from message t2mobile.notification.v1.ListDeadLettersRequest
+ */
+export type ListDeadLettersRequest = Message<"t2mobile.notification.v1.ListDeadLettersRequest"> & {
+  /**
+   * Only messages that died at or after this time.
+   *
+   * @generated from field: google.protobuf.Timestamp since = 1;
+   */
+  since?: Timestamp | undefined;
+
+  /**
+   * @generated from field: int32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.ListDeadLettersRequest.
+ * Use `create(ListDeadLettersRequestSchema)` to create a new message.
+ */
+export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 8);
+
+/**
+ * @generated from message t2mobile.notification.v1.ListDeadLettersResponse
+ */
+export type ListDeadLettersResponse = Message<"t2mobile.notification.v1.ListDeadLettersResponse"> & {
+  /**
+   * @generated from field: repeated t2mobile.notification.v1.WebhookMessage messages = 1;
+   */
+  messages: WebhookMessage[];
+
+  /**
+   * @generated from field: bool truncated = 2;
+   */
+  truncated: boolean;
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.ListDeadLettersResponse.
+ * Use `create(ListDeadLettersResponseSchema)` to create a new message.
+ */
+export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 9);
+
+/**
+ * @generated from message t2mobile.notification.v1.ReplayMessageRequest
+ */
+export type ReplayMessageRequest = Message<"t2mobile.notification.v1.ReplayMessageRequest"> & {
+  /**
+   * @generated from field: string webhook_id = 1;
+   */
+  webhookId: string;
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.ReplayMessageRequest.
+ * Use `create(ReplayMessageRequestSchema)` to create a new message.
+ */
+export const ReplayMessageRequestSchema: GenMessage<ReplayMessageRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 10);
+
+/**
+ * @generated from message t2mobile.notification.v1.ReplayMessageResponse
+ */
+export type ReplayMessageResponse = Message<"t2mobile.notification.v1.ReplayMessageResponse"> & {
+  /**
+   * @generated from field: t2mobile.notification.v1.WebhookMessage message = 1;
+   */
+  message?: WebhookMessage | undefined;
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.ReplayMessageResponse.
+ * Use `create(ReplayMessageResponseSchema)` to create a new message.
+ */
+export const ReplayMessageResponseSchema: GenMessage<ReplayMessageResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 11);
+
+/**
+ * @generated from message t2mobile.notification.v1.ReplayDeadLettersRequest
+ */
+export type ReplayDeadLettersRequest = Message<"t2mobile.notification.v1.ReplayDeadLettersRequest"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp since = 1;
+   */
+  since?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.ReplayDeadLettersRequest.
+ * Use `create(ReplayDeadLettersRequestSchema)` to create a new message.
+ */
+export const ReplayDeadLettersRequestSchema: GenMessage<ReplayDeadLettersRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 12);
+
+/**
+ * @generated from message t2mobile.notification.v1.ReplayDeadLettersResponse
+ */
+export type ReplayDeadLettersResponse = Message<"t2mobile.notification.v1.ReplayDeadLettersResponse"> & {
+  /**
+   * @generated from field: repeated string webhook_ids = 1;
+   */
+  webhookIds: string[];
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.ReplayDeadLettersResponse.
+ * Use `create(ReplayDeadLettersResponseSchema)` to create a new message.
+ */
+export const ReplayDeadLettersResponseSchema: GenMessage<ReplayDeadLettersResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 13);
+
+/**
+ * @generated from message t2mobile.notification.v1.ReplayOrderRequest
+ */
+export type ReplayOrderRequest = Message<"t2mobile.notification.v1.ReplayOrderRequest"> & {
+  /**
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.ReplayOrderRequest.
+ * Use `create(ReplayOrderRequestSchema)` to create a new message.
+ */
+export const ReplayOrderRequestSchema: GenMessage<ReplayOrderRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 14);
+
+/**
+ * @generated from message t2mobile.notification.v1.ReplayOrderResponse
+ */
+export type ReplayOrderResponse = Message<"t2mobile.notification.v1.ReplayOrderResponse"> & {
+  /**
+   * @generated from field: repeated string webhook_ids = 1;
+   */
+  webhookIds: string[];
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.ReplayOrderResponse.
+ * Use `create(ReplayOrderResponseSchema)` to create a new message.
+ */
+export const ReplayOrderResponseSchema: GenMessage<ReplayOrderResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 15);
+
+/**
+ * @generated from message t2mobile.notification.v1.Endpoint
+ */
+export type Endpoint = Message<"t2mobile.notification.v1.Endpoint"> & {
+  /**
+   * @generated from field: string endpoint_id = 1;
+   */
+  endpointId: string;
+
+  /**
+   * Scheme and host only (the path and query may carry credentials).
+   *
+   * @generated from field: string host = 2;
+   */
+  host: string;
+
+  /**
+   * @generated from field: bool disabled = 3;
+   */
+  disabled: boolean;
+
+  /**
+   * Why it was disabled, e.g. "410 Gone" or "20 messages dead in a row".
+   *
+   * @generated from field: string disabled_reason = 4;
+   */
+  disabledReason: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp disabled_at = 5;
+   */
+  disabledAt?: Timestamp | undefined;
+
+  /**
+   * Messages that died in a row since the last delivery.
+   *
+   * @generated from field: int32 dead_streak = 6;
+   */
+  deadStreak: number;
+
+  /**
+   * When the current run of failures started; unset while deliveries succeed.
+   *
+   * @generated from field: google.protobuf.Timestamp failing_since = 7;
+   */
+  failingSince?: Timestamp | undefined;
+
+  /**
+   * How many secrets sign each message (more than 1 during a rotation).
+   *
+   * @generated from field: int32 signing_secrets = 8;
+   */
+  signingSecrets: number;
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.Endpoint.
+ * Use `create(EndpointSchema)` to create a new message.
+ */
+export const EndpointSchema: GenMessage<Endpoint> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 16);
+
+/**
+ * @generated from message t2mobile.notification.v1.GetEndpointRequest
+ */
+export type GetEndpointRequest = Message<"t2mobile.notification.v1.GetEndpointRequest"> & {
+  /**
+   * "t2mobile" (the only endpoint until partners have their own).
+   *
+   * @generated from field: string endpoint_id = 1;
+   */
+  endpointId: string;
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.GetEndpointRequest.
+ * Use `create(GetEndpointRequestSchema)` to create a new message.
+ */
+export const GetEndpointRequestSchema: GenMessage<GetEndpointRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 17);
+
+/**
+ * @generated from message t2mobile.notification.v1.GetEndpointResponse
+ */
+export type GetEndpointResponse = Message<"t2mobile.notification.v1.GetEndpointResponse"> & {
+  /**
+   * @generated from field: t2mobile.notification.v1.Endpoint endpoint = 1;
+   */
+  endpoint?: Endpoint | undefined;
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.GetEndpointResponse.
+ * Use `create(GetEndpointResponseSchema)` to create a new message.
+ */
+export const GetEndpointResponseSchema: GenMessage<GetEndpointResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 18);
+
+/**
+ * @generated from message t2mobile.notification.v1.EnableEndpointRequest
+ */
+export type EnableEndpointRequest = Message<"t2mobile.notification.v1.EnableEndpointRequest"> & {
+  /**
+   * @generated from field: string endpoint_id = 1;
+   */
+  endpointId: string;
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.EnableEndpointRequest.
+ * Use `create(EnableEndpointRequestSchema)` to create a new message.
+ */
+export const EnableEndpointRequestSchema: GenMessage<EnableEndpointRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 19);
+
+/**
+ * @generated from message t2mobile.notification.v1.EnableEndpointResponse
+ */
+export type EnableEndpointResponse = Message<"t2mobile.notification.v1.EnableEndpointResponse"> & {
+  /**
+   * @generated from field: t2mobile.notification.v1.Endpoint endpoint = 1;
+   */
+  endpoint?: Endpoint | undefined;
+
+  /**
+   * The dead messages replayed because the endpoint came back.
+   *
+   * @generated from field: repeated string replayed_webhook_ids = 2;
+   */
+  replayedWebhookIds: string[];
+};
+
+/**
+ * Describes the message t2mobile.notification.v1.EnableEndpointResponse.
+ * Use `create(EnableEndpointResponseSchema)` to create a new message.
+ */
+export const EnableEndpointResponseSchema: GenMessage<EnableEndpointResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_notification_v1_notification, 20);
+
+/**
+ * @generated from enum t2mobile.notification.v1.MessageStatus
+ */
+export enum MessageStatus {
+  /**
+   * @generated from enum value: MESSAGE_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Registered; its next attempt has not started (waiting its turn behind an earlier event of its order, or about to be sent).
+   *
+   * @generated from enum value: MESSAGE_STATUS_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * An attempt is in flight.
+   *
+   * @generated from enum value: MESSAGE_STATUS_DELIVERING = 2;
+   */
+  DELIVERING = 2,
+
+  /**
+   * The last attempt failed; the next is due at next_attempt_at.
+   *
+   * @generated from enum value: MESSAGE_STATUS_RETRYING = 3;
+   */
+  RETRYING = 3,
+
+  /**
+   * The receiver answered 2xx. Final.
+   *
+   * @generated from enum value: MESSAGE_STATUS_DELIVERED = 4;
+   */
+  DELIVERED = 4,
+
+  /**
+   * Retries exhausted, 410 Gone, or the endpoint disabled. Only a replay moves it again.
+   *
+   * @generated from enum value: MESSAGE_STATUS_DEAD = 5;
+   */
+  DEAD = 5,
+}
+
+/**
+ * Describes the enum t2mobile.notification.v1.MessageStatus.
+ */
+export const MessageStatusSchema: GenEnum<MessageStatus> = /*@__PURE__*/
+  enumDesc(file_t2mobile_notification_v1_notification, 0);
+
+/**
+ * @generated from enum t2mobile.notification.v1.AttemptOutcome
+ */
+export enum AttemptOutcome {
+  /**
+   * @generated from enum value: ATTEMPT_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Claimed and not yet recorded.
+   *
+   * @generated from enum value: ATTEMPT_OUTCOME_IN_FLIGHT = 1;
+   */
+  IN_FLIGHT = 1,
+
+  /**
+   * @generated from enum value: ATTEMPT_OUTCOME_DELIVERED = 2;
+   */
+  DELIVERED = 2,
+
+  /**
+   * @generated from enum value: ATTEMPT_OUTCOME_FAILED = 3;
+   */
+  FAILED = 3,
+
+  /**
+   * Claimed by a worker that stopped before recording it (its lease ran out).
+   *
+   * @generated from enum value: ATTEMPT_OUTCOME_ABANDONED = 4;
+   */
+  ABANDONED = 4,
+
+  /**
+   * Claimed but not sent, because the endpoint was disabled.
+   *
+   * @generated from enum value: ATTEMPT_OUTCOME_NOT_SENT = 5;
+   */
+  NOT_SENT = 5,
+}
+
+/**
+ * Describes the enum t2mobile.notification.v1.AttemptOutcome.
+ */
+export const AttemptOutcomeSchema: GenEnum<AttemptOutcome> = /*@__PURE__*/
+  enumDesc(file_t2mobile_notification_v1_notification, 1);
+
+/**
+ * Webhooks sent to T2Mobile: every message, every delivery attempt, dead
+ * letters and their replay, and the health of the receiving endpoint.
  *
  * @generated from service t2mobile.notification.v1.NotificationService
  */
 export const NotificationService: GenService<{
   /**
-   * The webhook attempts for one order, oldest first.
+   * The webhook attempts for one order, oldest first (every chain, replays included).
    *
    * @generated from rpc t2mobile.notification.v1.NotificationService.ListDeliveries
    */
@@ -135,6 +792,87 @@ export const NotificationService: GenService<{
     methodKind: "unary";
     input: typeof ListDeliveriesRequestSchema;
     output: typeof ListDeliveriesResponseSchema;
+  },
+  /**
+   * Attempts by order, by message, by outcome and by time, oldest first.
+   *
+   * @generated from rpc t2mobile.notification.v1.NotificationService.ListAttempts
+   */
+  listAttempts: {
+    methodKind: "unary";
+    input: typeof ListAttemptsRequestSchema;
+    output: typeof ListAttemptsResponseSchema;
+  },
+  /**
+   * Messages by status (and optionally order and creation time), oldest first.
+   *
+   * @generated from rpc t2mobile.notification.v1.NotificationService.ListMessages
+   */
+  listMessages: {
+    methodKind: "unary";
+    input: typeof ListMessagesRequestSchema;
+    output: typeof ListMessagesResponseSchema;
+  },
+  /**
+   * Dead messages (retries exhausted, 410 Gone, or the endpoint disabled), oldest first.
+   *
+   * @generated from rpc t2mobile.notification.v1.NotificationService.ListDeadLetters
+   */
+  listDeadLetters: {
+    methodKind: "unary";
+    input: typeof ListDeadLettersRequestSchema;
+    output: typeof ListDeadLettersResponseSchema;
+  },
+  /**
+   * Starts a new attempt chain for one dead message, with the same webhook id.
+   * FAILED_PRECONDITION unless the message is DEAD; NOT_FOUND for an unknown id.
+   *
+   * @generated from rpc t2mobile.notification.v1.NotificationService.ReplayMessage
+   */
+  replayMessage: {
+    methodKind: "unary";
+    input: typeof ReplayMessageRequestSchema;
+    output: typeof ReplayMessageResponseSchema;
+  },
+  /**
+   * Replays every message that died at or after `since`.
+   *
+   * @generated from rpc t2mobile.notification.v1.NotificationService.ReplayDeadLetters
+   */
+  replayDeadLetters: {
+    methodKind: "unary";
+    input: typeof ReplayDeadLettersRequestSchema;
+    output: typeof ReplayDeadLettersResponseSchema;
+  },
+  /**
+   * Replays every dead message of one order, in the order's event order.
+   *
+   * @generated from rpc t2mobile.notification.v1.NotificationService.ReplayOrder
+   */
+  replayOrder: {
+    methodKind: "unary";
+    input: typeof ReplayOrderRequestSchema;
+    output: typeof ReplayOrderResponseSchema;
+  },
+  /**
+   * The receiving endpoint's health: enabled or disabled, and why.
+   *
+   * @generated from rpc t2mobile.notification.v1.NotificationService.GetEndpoint
+   */
+  getEndpoint: {
+    methodKind: "unary";
+    input: typeof GetEndpointRequestSchema;
+    output: typeof GetEndpointResponseSchema;
+  },
+  /**
+   * Enables a disabled endpoint and replays what died since it started failing.
+   *
+   * @generated from rpc t2mobile.notification.v1.NotificationService.EnableEndpoint
+   */
+  enableEndpoint: {
+    methodKind: "unary";
+    input: typeof EnableEndpointRequestSchema;
+    output: typeof EnableEndpointResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_t2mobile_notification_v1_notification, 0);

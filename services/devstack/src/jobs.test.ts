@@ -1,0 +1,24 @@
+import { ALL_JOBS } from "@t2m/topology";
+import { describe, expect, it } from "vitest";
+import { findJob, startJobScheduler } from "./jobs.js";
+
+describe("the local job scheduler", () => {
+  it("knows the platform's jobs by name", () => {
+    expect(findJob("webhook-retry")).toMatchObject({ service: "notification", schedule: "*/5 * * * *", timeZone: "Africa/Lagos" });
+    expect(findJob("nope")).toBeUndefined();
+  });
+
+  it("schedules each job on its cron in its time zone and says when it first runs", async () => {
+    const lines: string[] = [];
+    const scheduler = startJobScheduler({ envFor: () => ({}), log: (l) => lines.push(l) });
+    const next = scheduler.nextRuns();
+    await scheduler.stop();
+    expect(next.map((n) => n.job)).toEqual(ALL_JOBS.map((j) => j.name));
+    const webhookRetry = next.find((n) => n.job === "webhook-retry")!.at!;
+    // Every five minutes: on a minute divisible by 5 (Lagos is a whole hour from UTC), within five minutes from now.
+    expect(webhookRetry.getUTCMinutes() % 5).toBe(0);
+    expect(webhookRetry.getUTCSeconds()).toBe(0);
+    expect(webhookRetry.getTime() - Date.now()).toBeLessThanOrEqual(5 * 60_000);
+    expect(lines.some((l) => l.startsWith('job webhook-retry: scheduled "*/5 * * * *" (Africa/Lagos)'))).toBe(true);
+  });
+});
