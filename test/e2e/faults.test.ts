@@ -7,6 +7,7 @@
 // have exactly one Zoho sales order, and every order's outcome webhook must
 // arrive, verified, with one webhook-id however often it was sent.
 import { startStack, type ServiceName, type Stack } from "@t2m/devstack";
+import { createLogger, Database } from "@t2m/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newOrder, sandbox, t2mobileClient, waitFor, type InboxMessage } from "./support.js";
 import { Webhook } from "standardwebhooks";
@@ -38,6 +39,7 @@ beforeAll(async () => {
       FULFILMENT_STUCK_AFTER_MS: "30000",
       // The seed's schedule, shortened: the receiver's 60 s outage still outlasts several attempts.
       WEBHOOK_RETRY_DELAYS_MS: "2000,5000,10000,20000,30000,30000,30000,30000",
+      WEBHOOK_SWEEP_INTERVAL_MS: "5000",
     },
   });
   api = t2mobileClient(stack);
@@ -146,16 +148,31 @@ describe("the pipeline under faults", () => {
     }
 
     // Every outcome webhook arrives verified; repeats carry the same webhook-id.
+    let missing: string[] = [];
     const messages = await waitFor(
       stack,
       "every order's outcome webhook",
       async () => {
         const all = await allInbox();
         const delivered = new Set(all.filter((m) => m.verified && m.responseStatus < 300).map((m) => m.orderId));
-        return ids.every((id) => delivered.has(id)) ? all : undefined;
+        missing = ids.filter((id) => !delivered.has(id));
+        return missing.length === 0 ? all : undefined;
       },
       300_000,
-    );
+    ).catch(async (err: Error) => {
+      const database = await Database.connect(stack.mongodbUrl, createLogger("faults-test", "silent"), "faults-test");
+      try {
+        const sample = missing.slice(0, 3);
+        const undelivered = await database.collection("webhook_undelivered").find({ orderId: { $in: sample } }).toArray();
+        const logs = await database.collection("webhook_logs").find({ orderId: { $in: sample } }).toArray();
+        const ids = await database.collection("webhook_ids").find({ orderId: { $in: sample } }).toArray();
+        throw new Error(
+          `${missing.length} orders have no delivered webhook, e.g. ${sample.join(", ")}\nundelivered: ${JSON.stringify(undelivered).slice(0, 3000)}\nlogs: ${JSON.stringify(logs).slice(0, 3000)}\nids: ${JSON.stringify(ids).slice(0, 1000)}\n${err.message.split("\n")[0]}`,
+        );
+      } finally {
+        await database.close();
+      }
+    });
     const verifier = new Webhook(stack.webhookSecret);
     for (const id of ids) {
       const outcome = messages.filter((m) => m.orderId === id && m.type === "ORDER_FULFILLED");

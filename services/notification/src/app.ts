@@ -39,6 +39,9 @@ export interface NotificationSettings {
   readonly leaseMs: number;
   readonly concurrency: number;
   readonly statsIntervalMs: number;
+  /** The in-process sweep of the working set (due retries a dead process's timers held, abandoned attempts). */
+  readonly sweepIntervalMs: number;
+  readonly sweepConcurrency: number;
 }
 
 export interface NotificationDependencies {
@@ -340,10 +343,27 @@ export async function createNotification(deps: NotificationDependencies) {
           });
       };
       tick();
+      // Timers live in memory: after a restart (or for another replica that died) the working set is swept here too.
+      let sweepTimer: NodeJS.Timeout | undefined;
+      const sweepAbort = new AbortController();
+      const sweepTick = () => {
+        engine
+          .sweep({ concurrency: settings.sweepConcurrency, signal: sweepAbort.signal })
+          .then((report) => {
+            if (report.delivered + report.retrying + report.dead + report.repaired > 0) logger.info({ ...report }, "swept the undelivered webhooks");
+          })
+          .catch((err: unknown) => logger.warn({ err }, "sweep of the undelivered webhooks failed"))
+          .finally(() => {
+            if (!stopped) sweepTimer = setTimeout(sweepTick, settings.sweepIntervalMs).unref();
+          });
+      };
+      sweepTimer = setTimeout(sweepTick, Math.min(1_000, settings.sweepIntervalMs)).unref();
       const jobMetrics = exportJobMetrics({ database: deps.database, registry: runtime.metrics.registry, jobs: [Jobs.webhookRetry.name], logger, intervalMs: settings.statsIntervalMs });
       return async () => {
         stopped = true;
         clearTimeout(gaugeTimer);
+        clearTimeout(sweepTimer);
+        sweepAbort.abort();
         jobMetrics.stop();
         timers?.stop();
         await consumer.stop();

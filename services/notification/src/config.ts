@@ -60,6 +60,11 @@ export function loadNotificationConfig(env?: Record<string, string | undefined>)
         WEBHOOK_STATS_INTERVAL_MS: ms(15_000, 100),
         /** Messages the webhook-retry job attempts at once. */
         WEBHOOK_SWEEP_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+        /**
+         * How often the service itself sweeps its working set (and once at start): a restarted
+         * process takes up the retries its predecessor's timers held, without waiting for the job.
+         */
+        WEBHOOK_SWEEP_INTERVAL_MS: ms(30_000, 100),
       }),
     env,
   );

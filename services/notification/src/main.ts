@@ -30,6 +30,8 @@ runMain(async () => {
           leaseMs: config.WEBHOOK_ATTEMPT_LEASE_MS,
           concurrency: config.WEBHOOK_CONCURRENCY,
           statsIntervalMs: config.WEBHOOK_STATS_INTERVAL_MS,
+          sweepIntervalMs: config.WEBHOOK_SWEEP_INTERVAL_MS,
+          sweepConcurrency: config.WEBHOOK_SWEEP_CONCURRENCY,
         },
       });
       const stop = await notification.start();

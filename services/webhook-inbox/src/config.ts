@@ -30,6 +30,8 @@ export function loadInboxConfig(env: Environment = process.env) {
           .default("")
           .transform((raw) => raw.split(/[\s,]+/).filter(Boolean))
           .refine((list) => list.every(isWebhookSecret), { message: "must be Standard Webhooks secrets separated by spaces" }),
+        /** Messages kept in memory, newest last; older ones are dropped (a load test's thousands of orders fit). */
+        WEBHOOK_INBOX_CAPACITY: z.coerce.number().int().min(1).max(1_000_000).default(50_000),
       }),
     env,
   );

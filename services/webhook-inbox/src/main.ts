@@ -10,6 +10,6 @@ runMain(async () => {
     name: "webhook-inbox",
     ...serveOptions(config),
     start: async (rt) =>
-      createInboxApp({ secrets: inboxSecrets(config), store: new InboxStore(), plan: new ResponsePlan(), logger: rt.logger }),
+      createInboxApp({ secrets: inboxSecrets(config), store: new InboxStore(config.WEBHOOK_INBOX_CAPACITY), plan: new ResponsePlan(), logger: rt.logger }),
   });
 });
