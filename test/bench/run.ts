@@ -33,6 +33,7 @@ const rate = Number(env.BENCH_RATE ?? 100);
 const latencySeconds = Number(env.BENCH_LATENCY_SECONDS ?? 20);
 const burstOrders = Number(env.BENCH_BURST ?? 300);
 const SERVICES = ["gateway", "catalogue", "fulfilment", "provisioning", "notification"] as const;
+const ALL_PROCESSES = [...SERVICES, "zoho-sandbox", "webhook-inbox", "nats", "ferretdb"] as const;
 const run = Date.now().toString(36);
 let sequence = 0;
 
@@ -169,6 +170,8 @@ async function intake(): Promise<IntakeFigures> {
 }
 
 interface LatencyFigures {
+  /** CPU milliseconds per order by process over the measured run. */
+  readonly cpuMsPerOrder: Record<string, number>;
   readonly sent: number;
   readonly acceptedPerSecond: number;
   readonly acceptMs: Summary;
@@ -184,13 +187,22 @@ async function latency(): Promise<LatencyFigures> {
     const warm = await Promise.all(Array.from({ length: 20 }, () => submit(stack, orderBody("LW", 50))));
     await waitForWebhooks(stack, warm.map((w) => w.orderId), 60_000);
     const accepted: Array<{ orderId: string; sentAt: number; acceptedAt: number }> = [];
+    const processes = async () => ({
+      ...Object.fromEntries(ALL_PROCESSES.map((s) => [s, stack.pid(s)])),
+      postgresql: await pidsMatching("postgres: 15/main: postgres "),
+      bench: process.pid,
+    });
+    const pids = await processes();
+    const before = await cpuSeconds(pids);
     const { seconds } = await openLoop({
       ratePerSecond: rate,
       durationMs: latencySeconds * 1000,
       send: async () => void accepted.push(await submit(stack, orderBody("L", 500))),
     });
     const arrived = await waitForWebhooks(stack, accepted.map((a) => a.orderId), 300_000);
+    const after = await cpuSeconds(pids);
     return {
+      cpuMsPerOrder: Object.fromEntries(Object.keys(after).map((k) => [k, Math.round(((after[k]! - before[k]!) * 1000 * 100) / accepted.length) / 100])),
       sent: accepted.length,
       acceptedPerSecond: accepted.length / seconds,
       acceptMs: summarise(accepted.map((a) => a.acceptedAt - a.sentAt)),

@@ -28,7 +28,7 @@ function client(options: { loaded?: boolean; stored?: OrderRecord[] } = {}) {
           return { order, duplicate: false };
         },
       },
-      store: { findById: async (id) => stored.get(id) },
+      store: { read: async (id) => stored.get(id) },
       offers: {
         find: (p, t) => {
           if (options.loaded === false) throw new CatalogueNotLoaded();

@@ -50,7 +50,7 @@ export function submissionOf(req: SubmitOrderRequest): OrderSubmission {
 
 export interface RouteDependencies {
   readonly intake: Pick<OrderIntake, "accept">;
-  readonly store: Pick<OrderStore, "findById">;
+  readonly store: Pick<OrderStore, "read">;
   readonly offers: { find(productId: string, tenure: string): OfferLookup };
   readonly metrics: FulfilmentMetrics;
   readonly logger: Logger;
@@ -96,7 +96,7 @@ export function fulfilmentRoutes(deps: RouteDependencies) {
         return { results: await Promise.all(req.orders.map(submitInBatch)) };
       },
       getOrder: async (req) => {
-        const order = req.orderId ? await deps.store.findById(req.orderId) : undefined;
+        const order = req.orderId ? await deps.store.read(req.orderId) : undefined;
         if (!order) throw reasonedError(Code.NotFound, "ORDER_NOT_FOUND", `no order with id "${req.orderId}"`);
         return { order: toOrderMessage(order) };
       },

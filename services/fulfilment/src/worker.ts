@@ -6,6 +6,7 @@ import { startAttempt } from "./domain/lifecycle.js";
 import type { OrderRecord } from "./domain/order.js";
 import type { FulfilmentRetryPolicy } from "./domain/retry-policy.js";
 import { planAfterClash, planWork, type WorkRequest } from "./domain/work.js";
+import { fromAcceptedOrder } from "./adapters/accepted-order.js";
 import type { OrderAnnouncer } from "./adapters/announcer.js";
 import type { OrderStore } from "./adapters/order-store.js";
 import type { FulfilmentMetrics } from "./metrics.js";
@@ -39,7 +40,10 @@ export class OrderWorker {
   handleSubmitted = async (message: ReceivedMessage): Promise<Disposition> => {
     const event = decodeIf(OrderEvents.submitted, message);
     if (!event?.orderId) return term(`not an OrderSubmitted event: ${message.subject}`);
-    return this.work({ orderId: event.orderId, attempt: 1, cause: "submitted", deliveryCount: message.deliveryCount });
+    // On its first delivery the event carries the order as stored: nothing can have changed it
+    // unless someone else claimed attempt 1, and then the claim fails and the order is read.
+    const accepted = message.deliveryCount === 1 ? fromAcceptedOrder(event.order) : undefined;
+    return this.work({ orderId: event.orderId, attempt: 1, cause: "submitted", deliveryCount: message.deliveryCount }, accepted);
   };
 
   handleRetryDue = async (message: ReceivedMessage): Promise<Disposition> => {
@@ -54,9 +58,15 @@ export class OrderWorker {
     this.stopping.abort(new Error("the worker is stopping"));
   }
 
-  private async work(request: WorkRequest): Promise<Disposition> {
+  private async work(request: WorkRequest, accepted?: OrderRecord): Promise<Disposition> {
     const { store, metrics } = this.options;
     const log = this.options.logger.child({ orderId: request.orderId, cause: request.cause, delivery: request.deliveryCount });
+    if (accepted) {
+      const now = new Date();
+      const leaseUntil = new Date(now.getTime() + this.options.leaseMs);
+      if (await store.claimAttempt(accepted.orderId, 1, now, leaseUntil)) return this.run(accepted, 1, leaseUntil, log);
+      // Someone else has it (a duplicate, a re-drive): decide from what is stored.
+    }
     const order = await store.findById(request.orderId);
     if (!order) {
       // Intake stores the order before publishing, so this is not a race; keep it visible.
@@ -97,9 +107,15 @@ export class OrderWorker {
   private async run(claimed: OrderRecord, attempt: number, leaseUntil: Date, log: Logger): Promise<Disposition> {
     const { store, metrics, leaseMs } = this.options;
     let order = startAttempt(claimed, attempt, new Date(), leaseUntil);
-    await store.save(order);
+    // The claim's own lease covers the attempt's start, so PROCESSING is written only once the
+    // attempt lasts (the first renewal): a quick attempt costs a single write, its result.
+    let started = false;
+    let renewing: Promise<void> = Promise.resolve();
     const renew = setInterval(() => {
-      store.renewLease(order.orderId, new Date(Date.now() + leaseMs)).catch((err: unknown) => log.warn({ err }, "could not renew the attempt's lease"));
+      const lease = new Date(Date.now() + leaseMs);
+      renewing = renewing
+        .then(() => (started ? store.renewLease(order.orderId, lease) : store.save({ ...order, leaseUntil: lease }).then(() => void (started = true))))
+        .catch((err: unknown) => log.warn({ err }, "could not renew the attempt's lease"));
     }, Math.max(1_000, Math.floor(leaseMs / 3)));
     let outcome;
     try {
@@ -114,13 +130,20 @@ export class OrderWorker {
         this.options.policy,
       );
     } catch (err) {
+      clearInterval(renew);
+      await renewing;
       if (!this.stopping.signal.aborted) throw err;
       // Stopping while waiting for Zoho's budget: let the next worker take the order over at once.
-      await store.renewLease(order.orderId, new Date()).catch(() => undefined);
+      const now = new Date();
+      await Promise.all([
+        store.releaseClaim(order.orderId, attempt, now),
+        started ? store.renewLease(order.orderId, now) : Promise.resolve(),
+      ]).catch(() => undefined);
       return nak(0);
-    } finally {
-      clearInterval(renew);
     }
+    clearInterval(renew);
+    // A renewal still under way must land before the result, or its rewrite could undo it.
+    await renewing;
     order = outcome.order;
     await store.save(order);
     if (outcome.budgetWaitMs > 0) metrics.budgetWaitSeconds.observe(outcome.budgetWaitMs / 1000);

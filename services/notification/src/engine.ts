@@ -155,12 +155,18 @@ export class DeliveryEngine {
     if (!claim) return { kind: "busy", webhookId };
     // Holding the claim, this worker is now the message's only writer; read what it is now
     // (unless it registered the message itself and holds its first attempt: then it knows).
-    const held = fresh && claim.attemptNumber === 1 ? message : ((await store.findMessage(webhookId)) ?? message);
+    const firstOfFresh = fresh && claim.attemptNumber === 1;
+    const held = firstOfFresh ? message : ((await store.findMessage(webhookId)) ?? message);
     if (held.status === "DELIVERED" || held.attempts >= claim.attemptNumber) return { kind: "busy", webhookId };
-    return this.run(held, claim);
+    return this.run(held, claim, firstOfFresh);
   }
 
-  private async run(claimed: WebhookMessage, claim: AttemptRecord): Promise<AttemptReport> {
+  /**
+   * Sends the claimed attempt and records it. `firstOfFresh`: the first attempt of a message this
+   * worker has just registered; its entry is not rewritten to DELIVERING first (one write fewer on the
+   * live path): the attempt's claim, with its lease, is what keeps every other path off it.
+   */
+  private async run(claimed: WebhookMessage, claim: AttemptRecord, firstOfFresh = false): Promise<AttemptReport> {
     const { store, metrics, logger } = this.options;
     const webhookId = claimed.webhookId;
     const log = logger.child({ webhookId, orderId: claimed.orderId, eventType: claimed.eventType, attempt: claim.attemptNumber });
@@ -179,7 +185,7 @@ export class DeliveryEngine {
 
     const delivering = startAttempt(claimed, claim.attemptNumber, claim.claimedAt);
     if (this.leaseLost(claim, log)) return { kind: "busy", webhookId };
-    await store.saveMessage(delivering);
+    if (!firstOfFresh) await store.saveMessage(delivering);
     const result = await this.options.sender.send(endpoint, claimed, claim.attemptNumber);
     metrics.attemptSeconds.observe({ event_type: claimed.eventType }, result.durationMs / 1000);
     const { record, decision } = recordSent(claim, delivering, result, this.options.schedule, this.clock(), this.random);

@@ -3,6 +3,7 @@ import type { EventBus } from "@t2m/platform";
 import { OrderEvents, OrderMessageIds } from "@t2m/topology";
 import { failureMessage } from "../domain/failures.js";
 import type { OrderRecord } from "../domain/order.js";
+import { toAcceptedOrder } from "./accepted-order.js";
 
 const ts = (d: Date | undefined) => (d ? timestampFromDate(d) : undefined);
 
@@ -15,10 +16,10 @@ const ts = (d: Date | undefined) => (d ? timestampFromDate(d) : undefined);
 export class OrderAnnouncer {
   constructor(private readonly events: EventBus) {}
 
-  async announceSubmitted(order: Pick<OrderRecord, "orderId" | "createdAt">): Promise<void> {
+  async announceSubmitted(order: OrderRecord): Promise<void> {
     await this.events.publish(
       OrderEvents.submitted,
-      { orderId: order.orderId, submittedAt: ts(order.createdAt) },
+      { orderId: order.orderId, submittedAt: ts(order.createdAt), order: toAcceptedOrder(order) },
       { messageId: OrderMessageIds.submitted(order.orderId) },
     );
   }

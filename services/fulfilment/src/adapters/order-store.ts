@@ -1,5 +1,6 @@
 import { isDuplicateKeyError, type Database, type IndexDefinition } from "@t2m/platform";
 import { MongoBulkWriteError, type Collection } from "mongodb";
+import { isTerminal } from "../domain/lifecycle.js";
 import type { OrderRecord, OrderStatus } from "../domain/order.js";
 import type { UnfinishedOrder } from "../domain/sweep.js";
 import type { AttemptClaim } from "../domain/work.js";
@@ -31,6 +32,13 @@ const claimId = (orderId: string, attempt: number) => `${orderId}#${attempt}`;
 export class OrderStore {
   private readonly orders: Collection<OrderDocument>;
   private readonly attempts: Collection<ClaimDocument>;
+  /**
+   * Finished orders this process wrote, newest last: a finished order never
+   * changes again, so reads of it (notification's check of every outcome it
+   * signs) need not reach the store. Unfinished orders are always read.
+   */
+  private readonly finished = new Map<string, OrderRecord>();
+  private static readonly FINISHED_KEPT = 5_000;
 
   constructor(private readonly database: Database) {
     this.orders = database.collection<OrderDocument>(ORDERS_COLLECTION);
@@ -66,6 +74,11 @@ export class OrderStore {
     return strip(await this.orders.findOne({ _id: orderId }));
   }
 
+  /** For readers (not the worker): a finished order this process wrote comes from memory. */
+  async read(orderId: string): Promise<OrderRecord | undefined> {
+    return this.finished.get(orderId) ?? (await this.findById(orderId));
+  }
+
   async findByIdempotencyKey(key: string): Promise<OrderRecord | undefined> {
     return strip(await this.orders.findOne({ idempotencyKey: key }));
   }
@@ -74,6 +87,10 @@ export class OrderStore {
   async save(order: OrderRecord): Promise<void> {
     const result = await this.orders.replaceOne({ _id: order.orderId }, order);
     if (result.matchedCount === 0) throw new Error(`order ${order.orderId} not found`);
+    if (isTerminal(order.status)) {
+      this.finished.set(order.orderId, order);
+      if (this.finished.size > OrderStore.FINISHED_KEPT) this.finished.delete(this.finished.keys().next().value!);
+    }
   }
 
   /** Extends the lease of the attempt in progress (its worker is the only writer). */
@@ -90,6 +107,11 @@ export class OrderStore {
       if (isDuplicateKeyError(err)) return false;
       throw err;
     }
+  }
+
+  /** Ends a claim's lease at once (its holder stops), so another worker may take the order over. */
+  async releaseClaim(orderId: string, attempt: number, at: Date): Promise<void> {
+    await this.attempts.updateOne({ _id: claimId(orderId, attempt) }, { $set: { leaseUntil: at } });
   }
 
   async findClaim(orderId: string, attempt: number): Promise<AttemptClaim | undefined> {

@@ -6,13 +6,15 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Customer, Money } from "../../common/v1/common_pb.js";
+import { file_t2mobile_common_v1_common } from "../../common/v1/common_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file t2mobile/events/v1/events.proto.
  */
 export const file_t2mobile_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch90Mm1vYmlsZS9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJ0Mm1vYmlsZS5ldmVudHMudjEiVAoOT3JkZXJTdWJtaXR0ZWQSEAoIb3JkZXJfaWQYASABKAkSMAoMc3VibWl0dGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCL5AQoOT3JkZXJGdWxmaWxsZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZ0ZW51cmUYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgFIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgGIAEoCRIvCgtleHBpcnlfZGF0ZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZnVsZmlsbGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLoAQoLT3JkZXJGYWlsZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZ0ZW51cmUYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgFIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgGIAEoCRIOCgZyZWFzb24YByABKAkSLQoJZmFpbGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxmYWlsdXJlX2NvZGUYCSABKAkibQoNT3JkZXJSZXRyeUR1ZRIQCghvcmRlcl9pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgFEg0KBWNhdXNlGAMgASgJEioKBmR1ZV9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Ch90Mm1vYmlsZS9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJ0Mm1vYmlsZS5ldmVudHMudjEihgEKDk9yZGVyU3VibWl0dGVkEhAKCG9yZGVyX2lkGAEgASgJEjAKDHN1Ym1pdHRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoFb3JkZXIYAyABKAsyIS50Mm1vYmlsZS5ldmVudHMudjEuQWNjZXB0ZWRPcmRlciLBAgoNQWNjZXB0ZWRPcmRlchIQCghvcmRlcl9pZBgBIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAiABKAkSEwoLZmluZ2VycHJpbnQYAyABKAkSEgoKcHJvZHVjdF9pZBgEIAEoCRIUCgxwcm9kdWN0X25hbWUYBSABKAkSFQoNem9ob19pdGVtX3NrdRgGIAEoCRIOCgZ0ZW51cmUYByABKAkSFQoNdGVudXJlX21vbnRocxgIIAEoBRIuCghjdXN0b21lchgJIAEoCzIcLnQybW9iaWxlLmNvbW1vbi52MS5DdXN0b21lchIoCgVwcmljZRgKIAEoCzIZLnQybW9iaWxlLmNvbW1vbi52MS5Nb25leRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCL5AQoOT3JkZXJGdWxmaWxsZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZ0ZW51cmUYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgFIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgGIAEoCRIvCgtleHBpcnlfZGF0ZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZnVsZmlsbGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLoAQoLT3JkZXJGYWlsZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZ0ZW51cmUYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgFIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgGIAEoCRIOCgZyZWFzb24YByABKAkSLQoJZmFpbGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxmYWlsdXJlX2NvZGUYCSABKAkibQoNT3JkZXJSZXRyeUR1ZRIQCghvcmRlcl9pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgFEg0KBWNhdXNlGAMgASgJEioKBmR1ZV9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp, file_t2mobile_common_v1_common]);
 
 /**
  * Published on orders.submitted once an order is stored.
@@ -29,6 +31,14 @@ export type OrderSubmitted = Message<"t2mobile.events.v1.OrderSubmitted"> & {
    * @generated from field: google.protobuf.Timestamp submitted_at = 2;
    */
   submittedAt?: Timestamp | undefined;
+
+  /**
+   * The order exactly as intake stored it, so the worker's first attempt
+   * needs no read (absent from events published before it was added).
+   *
+   * @generated from field: t2mobile.events.v1.AcceptedOrder order = 3;
+   */
+  order?: AcceptedOrder | undefined;
 };
 
 /**
@@ -37,6 +47,75 @@ export type OrderSubmitted = Message<"t2mobile.events.v1.OrderSubmitted"> & {
  */
 export const OrderSubmittedSchema: GenMessage<OrderSubmitted> = /*@__PURE__*/
   messageDesc(file_t2mobile_events_v1_events, 0);
+
+/**
+ * An order as accepted: what fulfilment stored at intake.
+ *
+ * @generated from message t2mobile.events.v1.AcceptedOrder
+ */
+export type AcceptedOrder = Message<"t2mobile.events.v1.AcceptedOrder"> & {
+  /**
+   * @generated from field: string order_id = 1;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: string idempotency_key = 2;
+   */
+  idempotencyKey: string;
+
+  /**
+   * @generated from field: string fingerprint = 3;
+   */
+  fingerprint: string;
+
+  /**
+   * @generated from field: string product_id = 4;
+   */
+  productId: string;
+
+  /**
+   * @generated from field: string product_name = 5;
+   */
+  productName: string;
+
+  /**
+   * @generated from field: string zoho_item_sku = 6;
+   */
+  zohoItemSku: string;
+
+  /**
+   * @generated from field: string tenure = 7;
+   */
+  tenure: string;
+
+  /**
+   * @generated from field: int32 tenure_months = 8;
+   */
+  tenureMonths: number;
+
+  /**
+   * @generated from field: t2mobile.common.v1.Customer customer = 9;
+   */
+  customer?: Customer | undefined;
+
+  /**
+   * @generated from field: t2mobile.common.v1.Money price = 10;
+   */
+  price?: Money | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 11;
+   */
+  createdAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message t2mobile.events.v1.AcceptedOrder.
+ * Use `create(AcceptedOrderSchema)` to create a new message.
+ */
+export const AcceptedOrderSchema: GenMessage<AcceptedOrder> = /*@__PURE__*/
+  messageDesc(file_t2mobile_events_v1_events, 1);
 
 /**
  * Published on orders.outcome.fulfilled.
@@ -90,7 +169,7 @@ export type OrderFulfilled = Message<"t2mobile.events.v1.OrderFulfilled"> & {
  * Use `create(OrderFulfilledSchema)` to create a new message.
  */
 export const OrderFulfilledSchema: GenMessage<OrderFulfilled> = /*@__PURE__*/
-  messageDesc(file_t2mobile_events_v1_events, 1);
+  messageDesc(file_t2mobile_events_v1_events, 2);
 
 /**
  * Published on orders.outcome.failed.
@@ -155,7 +234,7 @@ export type OrderFailed = Message<"t2mobile.events.v1.OrderFailed"> & {
  * Use `create(OrderFailedSchema)` to create a new message.
  */
 export const OrderFailedSchema: GenMessage<OrderFailed> = /*@__PURE__*/
-  messageDesc(file_t2mobile_events_v1_events, 2);
+  messageDesc(file_t2mobile_events_v1_events, 3);
 
 /**
  * Published on orders.retry when an order is due for another attempt: after a
@@ -196,5 +275,5 @@ export type OrderRetryDue = Message<"t2mobile.events.v1.OrderRetryDue"> & {
  * Use `create(OrderRetryDueSchema)` to create a new message.
  */
 export const OrderRetryDueSchema: GenMessage<OrderRetryDue> = /*@__PURE__*/
-  messageDesc(file_t2mobile_events_v1_events, 3);
+  messageDesc(file_t2mobile_events_v1_events, 4);
 
