@@ -59,7 +59,11 @@ let backend = "";
 
 /** A fresh stack as the tests get one: FerretDB on PostgreSQL when one answers (a database of its own, dropped on stop). */
 async function stackWith(extra: Record<string, string>): Promise<Stack> {
-  const stack = await startStack({ ports: "random", logLevel: "warn", env: { RATE_LIMIT_PER_MINUTE: "1000000000", ...extra } });
+  const stack = await startStack({
+    ports: "random",
+    logLevel: "warn",
+    env: { RATE_LIMIT_PER_MINUTE: "1000000000", ...extra, ...(JSON.parse(env.BENCH_ENV ?? "{}") as Record<string, string>) },
+  });
   backend = stack.store.description;
   return stack;
 }

@@ -230,8 +230,16 @@ export function splitName(name: string): [string, string] {
 }
 
 /** The calendar date (yyyy-mm-dd) at an instant in a time zone, e.g. Lagos for T2Mobile's orders. */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
 export function calendarDate(at: number, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(at);
+  // Building a formatter costs far more than using one: keep one per zone.
+  let format = dateFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
+    dateFormats.set(timeZone, format);
+  }
+  return format.format(at);
 }
 
 function contactOf(operation: ZohoOperation, raw: unknown): ZohoContact {
