@@ -13,7 +13,7 @@ import { loadFulfilmentConfig } from "@t2m/fulfilment";
 import { loadGatewayConfig } from "@t2m/gateway";
 import { loadNotificationConfig } from "@t2m/notification";
 import { ConfigError } from "@t2m/platform";
-import { ALL_JOBS, jobEntry, SandboxDefaults } from "@t2m/topology";
+import { ALL_JOBS, jobEntry, SandboxDefaults, ServiceNodeFlags } from "@t2m/topology";
 import { Cron } from "croner";
 import { existsSync } from "node:fs";
 import type { ICronJob } from "kubernetes-models/batch/v1/CronJob";
@@ -201,12 +201,13 @@ describe("rendered objects", () => {
     }
   });
 
-  it("run each service's own entry point with the telemetry preload", () => {
+  it("run each service's own entry point with the telemetry preload and the platform's heap settings", () => {
     for (const { objects } of renders) {
       for (const deployment of deployments(objects)) {
         const container = containerOf(deployment);
         expect([...(container.command ?? []), ...(container.args ?? [])]).toEqual([
           "node",
+          ...ServiceNodeFlags,
           "--import",
           "@t2m/platform/telemetry-register",
           `services/${serviceOf(deployment)}/dist/main.js`,

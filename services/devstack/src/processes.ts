@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { ServiceNodeFlags } from "@t2m/topology";
 import { indentLines, LineBuffer, LineSplitter } from "./lines.js";
 
 export type OutputStream = "stdout" | "stderr";
@@ -306,7 +307,7 @@ export const isServiceName = (value: string): value is ServiceName => (SERVICE_N
 export const serviceEntry = (name: ServiceName): string => `services/${name}/dist/main.js`;
 
 /** Node's arguments for a platform process: the telemetry preload, then its entry. */
-export const serviceArgs = (name: ServiceName): string[] => ["--import", "@t2m/platform/telemetry-register", serviceEntry(name)];
+export const serviceArgs = (name: ServiceName): string[] => [...ServiceNodeFlags, "--import", "@t2m/platform/telemetry-register", serviceEntry(name)];
 
 /** Set by the devstack for the platform's processes (read by @t2m/platform's runService); never set in a cluster. */
 export const EXIT_WITH_PARENT_VARIABLE = "T2M_EXIT_WITH_PARENT";

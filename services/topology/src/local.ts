@@ -25,3 +25,12 @@ export const DefaultPorts = {
 } as const;
 
 export const localUrl = (portNumber: number) => `http://127.0.0.1:${portNumber}`;
+
+/**
+ * V8 heap settings every long-running service is started with (npm start and
+ * the chart alike). A 2 MB young generation and an 80 MB old space keep each
+ * process near 120 MB resident under load instead of 200–270 MB, at no cost
+ * the benchmarks can see: the services hold little live data (their work in
+ * flight is bounded), so the heap is mostly garbage V8 would otherwise let grow.
+ */
+export const ServiceNodeFlags = ["--max-semi-space-size=2", "--max-old-space-size=80"] as const;
