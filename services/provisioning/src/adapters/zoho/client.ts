@@ -1,7 +1,7 @@
 import type { Logger } from "@t2m/platform";
 import { CallBudget, InMemoryBudgetStore, type CallContext } from "../../domain/call-budget.js";
 import { isRateLimitAnswer, ZohoApiError, type ZohoOperation } from "./errors.js";
-import { exchange, type ZohoExchange, type ZohoHttpOptions, type ZohoRequestEvent } from "./http.js";
+import { exchange, undiciFetch, type ZohoExchange, type ZohoFetch, type ZohoHttpOptions, type ZohoRequestEvent } from "./http.js";
 import { defaultPausePolicy, rateLimitPauseMs, retryAfterMs, type PausePolicy } from "./rate-limit.js";
 import { ZohoAccessTokenProvider } from "./token-provider.js";
 import {
@@ -58,8 +58,8 @@ export interface ZohoClientOptions extends ZohoCredentials {
   readonly pausePolicy?: PausePolicy;
   /** The deadline of calls made without a context: this long from now. Default 20 s. */
   readonly defaultMaxWaitMs?: number;
-  /** Default: the global fetch. */
-  readonly fetch?: typeof fetch;
+  /** Default: undici's request() (tests may pass a fetch). */
+  readonly fetch?: ZohoFetch;
   /** The clock for tokens and order dates. Default: Date.now. */
   readonly now?: () => number;
 }
@@ -93,7 +93,7 @@ export class ZohoInventoryClient {
     this.#defaultMaxWaitMs = options.defaultMaxWaitMs ?? 20_000;
     this.#onRateLimited = options.onRateLimited;
     this.#http = {
-      fetch: options.fetch ?? globalThis.fetch,
+      fetch: options.fetch ?? undiciFetch,
       timeoutMs: options.requestTimeoutMs ?? 15_000,
       logger: this.#logger,
       onRequest: options.onRequest,

@@ -1,3 +1,8 @@
+/** What the pause rules read of an answer's headers (fetch's Headers has it too). */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
+
 /** How long to pause when Zoho says it is over its limit. */
 export interface PausePolicy {
   /** When the answer says nothing usable. */
@@ -16,13 +21,13 @@ export const defaultPausePolicy: PausePolicy = { defaultMs: 10_000, minMs: 1_000
  * to the policy's range, so a strange header neither hammers Zoho nor stops
  * the platform for long.
  */
-export function rateLimitPauseMs(headers: Headers, now: number, policy: PausePolicy = defaultPausePolicy): number {
+export function rateLimitPauseMs(headers: HeaderReader, now: number, policy: PausePolicy = defaultPausePolicy): number {
   const wanted = retryAfterMs(headers, now) ?? resetMs(headers.get("x-rate-limit-reset"), now) ?? policy.defaultMs;
   return Math.min(policy.maxMs, Math.max(policy.minMs, wanted));
 }
 
 /** Retry-After as milliseconds from now, if the header holds a number of seconds or an HTTP date. */
-export function retryAfterMs(headers: Headers, now: number): number | undefined {
+export function retryAfterMs(headers: HeaderReader, now: number): number | undefined {
   const raw = headers.get("retry-after")?.trim();
   if (!raw) return undefined;
   if (/^\d+(\.\d+)?$/.test(raw)) return Number(raw) * 1000;

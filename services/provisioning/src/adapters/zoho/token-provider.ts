@@ -51,7 +51,7 @@ export class ZohoAccessTokenProvider {
     const { status, json } = await exchange(o.http, "token", url, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-      body: tokenRequestBody(o),
+      body: tokenRequestBody(o).toString(),
     });
     const grant = parseTokenResponse(status, json);
     const lifetimeMs = grant.expiresInSeconds * 1000;
