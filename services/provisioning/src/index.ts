@@ -5,9 +5,9 @@ export { BudgetExhaustedError, BudgetUnavailableError, CallBudget, InMemoryBudge
 export type { BudgetLimits, BudgetState } from "./domain/budget.js";
 export { addMonths } from "./domain/subscription.js";
 export { budgetLimits, loadProvisioningConfig } from "./config.js";
-export { activate, type SubscriptionRecord, type SubscriptionChange } from "./domain/subscription.js";
+export { activate, expire, renew, revoke, type SubscriptionRecord, type SubscriptionChange } from "./domain/subscription.js";
 export { dayOf, addDays } from "./domain/calendar.js";
-export { MongoSubscriptionStore, MongoReminderStore, MongoPendingRenewals, SUBSCRIPTIONS_COLLECTION, SUBSCRIPTION_CHANGES_COLLECTION, SUBSCRIPTION_REMINDERS_COLLECTION } from "./adapters/subscription-store.js";
+export { MongoSubscriptionStore, MongoReminderStore, MongoPendingRenewals, reminderId, type ReminderRecord, SUBSCRIPTIONS_COLLECTION, SUBSCRIPTION_CHANGES_COLLECTION, SUBSCRIPTION_REMINDERS_COLLECTION } from "./adapters/subscription-store.js";
 export { SANDBOX_LICENCE_EVENTS_COLLECTION } from "./adapters/sandbox-licence-provisioner.js";
 export { SubscriptionAnnouncer } from "./adapters/subscription-events.js";
 export { openSubscriptions } from "./adapters/subscriptions.js";
