@@ -58,7 +58,7 @@ describe("MongoSubscriptionStore", () => {
   it("claims each version once, however many writers race for it", async () => {
     const first = activate(activation(), at("2026-12-01T10:00:00Z"));
     expect(await store.claim(first)).toBe(true);
-    await store.project(first.state);
+    await store.project(first);
     const rivals: SubscriptionChange[] = Array.from({ length: 12 }, (_, i) =>
       i % 2 ? expire(first.state, at("2027-12-02T00:00:00Z")) : renew(first.state, renewal(`R-${i}`), at("2027-11-01T00:00:00Z")),
     );
@@ -75,12 +75,38 @@ describe("MongoSubscriptionStore", () => {
     const v1 = activate(activation(), at("2026-12-01T10:00:00Z"));
     const v2 = renew(v1.state, renewal("R-A"), at("2027-11-01T00:00:00Z"));
     const v3 = expire(v2.state, at("2029-01-01T00:00:00Z"));
-    await store.project(v1.state);
-    await store.project(v3.state);
-    await store.project(v2.state);
-    await store.project(v1.state);
+    await store.project(v1);
+    await store.project(v3);
+    await store.project(v2);
+    await store.project(v1);
     expect(await store.findProjection(v1.subscriptionId)).toMatchObject({ version: 3, status: "EXPIRED" });
+    // Filed under the day its period ends: the renewal's day, not the first period's.
+    expect((await store.byExpiryDay(v3.state.expiryDay, "EXPIRED")).map((s) => s.orderId)).toContain(v1.subscriptionId);
     expect((await store.findByActivationReference(v1.state.activationReference))?.orderId).toBe(v1.subscriptionId);
+  });
+
+  it("moves a renewed subscription to the day of its new end", async () => {
+    const v1 = activate(activation(), at("2030-02-10T10:00:00Z"));
+    await store.project(v1);
+    expect((await store.byExpiryDay("2031-02-10", "ACTIVE")).map((s) => s.orderId)).toContain(v1.subscriptionId);
+    const v2 = renew(v1.state, renewal("R-MOVE"), at("2031-01-01T00:00:00Z"));
+    await store.project(v2);
+    expect((await store.byExpiryDay("2031-02-10", "ACTIVE")).map((s) => s.orderId)).not.toContain(v1.subscriptionId);
+    expect((await store.byExpiryDay("2032-02-10", "ACTIVE")).map((s) => s.orderId)).toContain(v1.subscriptionId);
+  });
+
+  it("sweeps a day that is over: what is not ACTIVE goes, and an empty day's collection is dropped", async () => {
+    const lapsed = activate(activation(), at("2019-03-03T10:00:00Z"));
+    const waiting = activate(activation(), at("2019-03-03T11:00:00Z"));
+    for (const c of [lapsed, waiting]) await store.project(c);
+    await store.project(expire(lapsed.state, at("2020-03-04T00:00:00Z")));
+    expect(await store.sweepDay("2020-03-03")).toEqual({ removed: 1, dropped: false });
+    expect((await store.byExpiryDay("2020-03-03", "ACTIVE")).map((s) => s.orderId)).toEqual([waiting.subscriptionId]);
+    await store.project(expire(waiting.state, at("2020-03-05T00:00:00Z")));
+    expect(await store.sweepDay("2020-03-03")).toEqual({ removed: 1, dropped: true });
+    expect((await store.sweepDay("2020-03-03")).removed).toBe(0);
+    // The subscriptions themselves stay, with their history.
+    expect((await store.findProjection(waiting.subscriptionId))?.status).toBe("EXPIRED");
   });
 
   it("finds one Lagos day of period ends in one status, and a customer's subscriptions", async () => {
@@ -88,10 +114,10 @@ describe("MongoSubscriptionStore", () => {
     // 23:30 UTC on the 4th is the 5th in Lagos; 23:30 on the 5th is the 6th.
     const inDay = [activate(activation(), at("2030-05-04T23:30:00Z")), activate(activation({ customerId: "C-SHARED" }), at("2030-05-05T12:00:00Z"))];
     const otherDay = activate(activation({ customerId: "C-SHARED" }), at("2030-05-05T23:30:00Z"));
-    for (const c of [...inDay, otherDay]) await store.project(c.state);
+    for (const c of [...inDay, otherDay]) await store.project(c);
     const expired = expire(inDay[1]!.state, at("2031-05-06T00:00:00Z"));
     expect((await store.byExpiryDay(day, "ACTIVE")).map((s) => s.orderId).sort()).toEqual(inDay.map((c) => c.subscriptionId).sort());
-    await store.project(expired.state);
+    await store.project(expired);
     expect((await store.byExpiryDay(day, "ACTIVE")).map((s) => s.orderId)).toEqual([inDay[0]!.subscriptionId]);
     expect((await store.byExpiryDay(day, "EXPIRED")).map((s) => s.orderId)).toEqual([inDay[1]!.subscriptionId]);
     expect((await store.byCustomer("C-SHARED")).map((s) => s.orderId).sort()).toEqual([inDay[1]!.subscriptionId, otherDay.subscriptionId].sort());
@@ -108,6 +134,7 @@ describe("MongoSubscriptionStore", () => {
     expect((await store.changes(legacy.orderId)).map((c) => [c.version, c.kind])).toEqual([[1, "ACTIVATED"]]);
     const raw = await database.collection(SUBSCRIPTIONS_COLLECTION).findOne({ _id: legacy.orderId as never });
     expect(raw).toMatchObject({ version: 1, expiryDay: "2026-06-01" });
+    expect((await store.byExpiryDay("2026-06-01", "ACTIVE")).map((s) => s.orderId)).toContain(legacy.orderId);
   });
 });
 

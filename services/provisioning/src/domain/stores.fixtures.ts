@@ -84,7 +84,8 @@ export class MemorySubscriptionStore implements SubscriptionStore {
     return true;
   }
 
-  async project(state: SubscriptionRecord) {
+  async project(change: SubscriptionChange) {
+    const { state } = change;
     const stored = this.projections.get(state.orderId);
     if (!stored || stored.version < state.version) this.projections.set(state.orderId, state);
   }

@@ -149,7 +149,7 @@ describe("Subscriptions", () => {
   it("reads a subscription stored before histories existed as its change 1", async () => {
     const t = setup();
     // A projection with no change behind it, as the old code stored subscriptions.
-    await t.store.project(activate({ ...licence, customerEmail: "ada@example.com", activationReference: "ZL-OLD", customerId: "C1" }, start).state);
+    await t.store.project(activate({ ...licence, customerEmail: "ada@example.com", activationReference: "ZL-OLD", customerId: "C1" }, start));
     const { subscription, history } = await t.subscriptions.lookup("ZL-OLD");
     expect(history.map((c) => [c.version, c.kind, c.orderId])).toEqual([[1, "ACTIVATED", "T2M1"]]);
     // Its next change is version 2.

@@ -26,8 +26,8 @@ import { pastEnd } from "./due.js";
  *   projection behind its history is a change not finished: whoever meets
  *   it (a repeat of the call, the job's rerun, a reader once the change is
  *   older than a grace period) finishes it, with the same effects.
- * - The jobs select by the projection (equality on the day of the period's
- *   end); every decision that changes something is made through a claim, so
+ * - The jobs select by the projection filed under the day of the period's
+ *   end; every decision that changes something is made through a claim, so
  *   a stale projection can cost a lost claim but never a wrong change.
  */
 export interface SubscriptionStore {
@@ -38,8 +38,12 @@ export interface SubscriptionStore {
   changes(subscriptionId: string): Promise<SubscriptionChange[]>;
   /** Claims version `change.version`; false when another change has it. */
   claim(change: SubscriptionChange): Promise<boolean>;
-  /** Writes the projection unless it is already at this version or later. */
-  project(state: SubscriptionRecord): Promise<void>;
+  /**
+   * Writes the change's projection (the subscription as the change left it,
+   * and its entry under its period end's day) unless already at this
+   * version or later.
+   */
+  project(change: SubscriptionChange): Promise<void>;
   byCustomer(customerId: string): Promise<SubscriptionRecord[]>;
 }
 
@@ -298,7 +302,7 @@ export class Subscriptions {
         break;
     }
     if (change.kind !== "ACTIVATED") await this.options.announcer.announce(change);
-    await this.options.store.project(state);
+    await this.options.store.project(change);
     if (change.kind === "RENEWED" && change.orderId) await this.options.pending.remove(change.orderId);
   }
 }

@@ -21,7 +21,7 @@ import { eachLimited, jobWiring, lastSuccessDay, type RenewalOrders } from "./su
 const INTAKE_GRACE_MS = 10 * 60 * 1000;
 
 export interface RenewalCheckDeps {
-  readonly store: Pick<MongoSubscriptionStore, "byExpiryDay">;
+  readonly store: Pick<MongoSubscriptionStore, "byExpiryDay" | "sweepDay">;
   readonly subscriptions: Pick<Subscriptions, "expireIfDue">;
   readonly pending: PendingRenewals;
   readonly orders: RenewalOrders;
@@ -37,7 +37,7 @@ export async function renewalCheck(ctx: Pick<JobContext, "now" | "clock" | "sign
   const now = ctx.now;
   const today = dayOf(now);
   const days = expiryCheckDays(today, deps.lastSuccessDay, deps.catchUpDays);
-  const counts = { days: days.length, candidates: 0, expired: 0, alreadyExpired: 0, changed: 0, notDue: 0, renewalPending: 0, errors: 0 };
+  const counts = { days: days.length, candidates: 0, expired: 0, alreadyExpired: 0, changed: 0, notDue: 0, renewalPending: 0, errors: 0, daysSwept: 0 };
   const due: SubscriptionRecord[] = [];
   for (const day of days) {
     if (ctx.signal.aborted) break;
@@ -83,6 +83,10 @@ export async function renewalCheck(ctx: Pick<JobContext, "now" | "clock" | "sign
       ctx.logger.error({ err, subscriptionId: subscription.orderId }, "could not expire a subscription; the next run tries again");
     }
   });
+  // A day that is over holds nothing due any more but what waits for a renewal: the rest of its entries go.
+  if (!ctx.signal.aborted) {
+    for (const day of days.filter((d) => d < today)) if ((await deps.store.sweepDay(day)).dropped) counts.daysSwept += 1;
+  }
   ctx.logger.info({ today, expiryDays: days, ...counts }, "renewal check done");
   return { processed: counts.expired + counts.alreadyExpired, failed: counts.errors, counts };
 }
