@@ -14,7 +14,7 @@ import type { PendingRenewal, PendingRenewals, SubscriptionStore } from "../doma
 // Why a collection per day rather than an expiryDay field with an index:
 // on FerretDB's PostgreSQL backend no find filter uses an index, so
 // equality on {status, expiryDay} is pushed down but still scans every
-// subscription (about 40 ms per query at 100,000 documents, measured), and a
+// subscription (40 to 80 ms a query at 100,000 documents, measured), and a
 // run would cost what is stored, not what is due. A day's collection holds
 // only the subscriptions that end that day, so reading it costs what is due
 // on FerretDB and MongoDB alike. Every per-document write is an insert or a
