@@ -18,15 +18,20 @@
 // Each section gets a fresh stack as the tests do: FerretDB on the machine's
 // PostgreSQL when one answers (DEVSTACK_POSTGRESQL_URL), in a database of its
 // own dropped on stop; SQLite otherwise (then FerretDB sets the pace).
-// BENCH_ONLY=intake,latency,burst runs a subset. Timings are never asserted
+//  5. Job cost (test/bench/jobs.ts): each subscription job run as its
+//     CronJob runs it, over BENCH_SUBSCRIPTIONS (100,000) subscriptions none
+//     of which is due, against a run over none (goal: less than 2× apart).
+// BENCH_ONLY=intake,latency,burst,jobs runs a subset. Timings are never asserted
 // in tests; this is where they are measured.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { REPO_ROOT, startStack, type Stack } from "@t2m/devstack";
+import { benchJobs, jobBenchLine } from "./jobs.js";
 import { closedLoop, cpuSeconds, openLoop, pidsMatching, sampleRss, summarise, type ClosedLoopResult, type Summary } from "./load.js";
+import { postgresqlUrl } from "./webhooks.js";
 
 const env = process.env;
-const only = new Set((env.BENCH_ONLY ?? "intake,latency,burst").split(",").map((s) => s.trim()));
+const only = new Set((env.BENCH_ONLY ?? "intake,latency,burst,jobs").split(",").map((s) => s.trim()));
 const connections = Number(env.BENCH_CONNECTIONS ?? 32);
 const intakeSeconds = Number(env.BENCH_INTAKE_SECONDS ?? 8);
 const rate = Number(env.BENCH_RATE ?? 100);
@@ -307,6 +312,22 @@ const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.lengt
       figures.seconds <= limit && figures.zoho429 === 0 && figures.failed === 0 ? "met" : "NOT met",
     ]);
     rows.push(["Peak RSS in the burst", Object.entries(figures.rss).map(([s, m]) => `${s} ${m}`).join(", ") + " MiB", "≤ 120 MB each", Object.values(figures.rss).every((m) => m <= 114) ? "met" : "NOT met"]);
+  }
+  if (only.has("jobs")) {
+    const figures = await benchJobs({
+      subscriptions: Number(env.BENCH_SUBSCRIPTIONS ?? 100_000),
+      runs: Number(env.BENCH_JOB_RUNS ?? 5),
+      postgresqlUrl: await postgresqlUrl(),
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    report.jobs = { ...figures, dueQueryPlan: undefined, fieldQueryPlan: { ...figures.fieldQueryPlan, plan: undefined } };
+    backend ||= figures.mongodbBackend;
+    rows.push([
+      `Job cost: a run over ${figures.subscriptions} subscriptions none due vs over none`,
+      jobBenchLine(figures),
+      "< 2× apart",
+      figures.jobs.every((j) => j.ratio < 2) ? "met" : "NOT met",
+    ]);
   }
   report.backend = backend;
   console.log(`\nnpm run bench: ${backend}, ${connections} connections, ${new Date().toISOString()}\n`);

@@ -333,6 +333,44 @@ describe("scheduled jobs (CronJobs)", () => {
     }
   });
 
+  it("runs the subscription jobs daily in Lagos, from provisioning, retried in place and alerted on a day plus a margin", () => {
+    const expected = { "expiry-reminders": "0 2 * * *", "renewal-check": "0 3 * * *" } as const;
+    for (const { name, objects } of renders) {
+      for (const [job, schedule] of Object.entries(expected)) {
+        const cronJob = cronJobs(objects).find((c) => jobNameOf(c) === job);
+        expect(cronJob, `${name}: ${job}`).toBeDefined();
+        const spec = cronJob!.spec!;
+        expect(spec, `${name}: ${job}`).toMatchObject({ schedule, timeZone: "Africa/Lagos", concurrencyPolicy: "Forbid", successfulJobsHistoryLimit: 3, failedJobsHistoryLimit: 5 });
+        // Late (a controller restart) but the same morning; a run is safe to repeat, so a failed pod is retried at once.
+        expect(spec.startingDeadlineSeconds).toBe(3600);
+        expect(spec.jobTemplate.spec).toMatchObject({ backoffLimit: 2, activeDeadlineSeconds: 3600 });
+        const container = spec.jobTemplate.spec!.template.spec!.containers[0]!;
+        expect(container.args).toContain(`services/provisioning/dist/jobs/${job}.js`);
+        const owner = deployments(objects).find((d) => serviceOf(d) === "provisioning")!;
+        const config = configMapOf(objects, owner).data!;
+        // What the jobs call besides MongoDB and NATS: the catalogue (renewal prices) and fulfilment (unfinished renewals).
+        expect(Object.keys(config)).toEqual(expect.arrayContaining(["NATS_URL", "CATALOGUE_URL", "FULFILMENT_URL"]));
+      }
+    }
+  });
+
+  it("alert on each job only after its period plus a margin", async () => {
+    const production = renders[1]!;
+    const rule = production.objects.find((o) => o.kind === "PrometheusRule")!;
+    const rules = (rule.spec as { groups: Array<{ rules: Array<{ alert?: string; expr: string; labels?: Record<string, string> }> }> }).groups.flatMap((g) => g.rules);
+    const values = parseYaml(await readFile(join(CHART_DIR, "values.yaml"), "utf8")) as { jobs: Record<string, { alertAfterSeconds: number }> };
+    for (const job of ALL_JOBS) {
+      const alert = rules.find((r) => r.alert === "T2MobileJobNotSucceeding" && r.labels?.job_name === job.name);
+      expect(alert, job.name).toBeDefined();
+      const next = new Cron(job.schedule, { timezone: job.timeZone, mode: "5-part" }).nextRuns(2);
+      const periodSeconds = (next[1]!.getTime() - next[0]!.getTime()) / 1000;
+      const threshold = values.jobs[job.name]!.alertAfterSeconds;
+      expect(threshold, job.name).toBeGreaterThan(periodSeconds);
+      expect(threshold, job.name).toBeLessThanOrEqual(periodSeconds * 1.5 + 1800);
+      expect(alert!.expr).toContain(`> ${threshold}`);
+    }
+  });
+
   it("run the job's built command with its service's ConfigMap and secrets, hardened like the services", () => {
     for (const { name, objects } of renders) {
       for (const cronJob of cronJobs(objects)) {

@@ -43,9 +43,17 @@ describe("FerretDB 1.24 on PostgreSQL: which query forms PostgreSQL sees", async
     await database.ensureIndexes("plans", [
       { key: { status: 1, dueAt: 1 }, options: { name: "status_dueAt" } },
       { key: { key: 1 }, options: { name: "key_unique", unique: true } },
+      // The subscription jobs' due query: equality on a status and a day bucket.
+      { key: { status: 1, expiryDay: 1 }, options: { name: "status_expiryDay" } },
     ]);
     await database.collection("plans").insertMany(
-      Array.from({ length: 500 }, (_, i) => ({ _id: `o${i}` as never, key: `k${i}`, status: i % 5 ? "FULFILLED" : "PENDING", dueAt: new Date(Date.now() + i * 1_000) })),
+      Array.from({ length: 500 }, (_, i) => ({
+        _id: `o${i}` as never,
+        key: `k${i}`,
+        status: i % 5 ? "FULFILLED" : "PENDING",
+        dueAt: new Date(Date.now() + i * 1_000),
+        expiryDay: `2027-01-${String((i % 28) + 1).padStart(2, "0")}`,
+      })),
     );
   }, 120_000);
 
@@ -56,7 +64,7 @@ describe("FerretDB 1.24 on PostgreSQL: which query forms PostgreSQL sees", async
   });
 
   it.runIf(available)("pushes equality on a scalar (an _id, a status, a key) down to PostgreSQL, as a scan PostgreSQL filters itself", async () => {
-    for (const filter of [{ _id: "o7" }, { status: "PENDING" }, { key: "k7" }, { status: "PENDING", key: "k5" }]) {
+    for (const filter of [{ _id: "o7" }, { status: "PENDING" }, { key: "k7" }, { status: "PENDING", key: "k5" }, { status: "PENDING", expiryDay: "2027-01-06" }]) {
       const explained = await explain(database, filter);
       expect(explained.pushdown, JSON.stringify(filter)).toBe(true);
       // A jsonb containment (@>) that no btree index can serve: PostgreSQL scans the table.
@@ -77,5 +85,7 @@ describe("FerretDB 1.24 on PostgreSQL: which query forms PostgreSQL sees", async
     const plans = database.collection("plans");
     expect(await plans.countDocuments({ status: "PENDING" })).toBe(100);
     expect(await plans.countDocuments({ dueAt: { $lte: new Date(Date.now() + 50_500) } })).toBe(51);
+    // One day's bucket in one status (i ≡ 5 mod 28 and i ≡ 0 mod 5).
+    expect(await plans.countDocuments({ status: "PENDING", expiryDay: "2027-01-06" })).toBe(Array.from({ length: 500 }, (_, i) => i).filter((i) => i % 28 === 5 && i % 5 === 0).length);
   });
 });

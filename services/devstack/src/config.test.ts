@@ -32,6 +32,7 @@ describe("serviceEnv", () => {
       T2MOBILE_API_KEY: SandboxDefaults.t2mobileApiKey,
       CATALOGUE_URL: "http://127.0.0.1:4101",
       FULFILMENT_URL: "http://127.0.0.1:4102",
+      PROVISIONING_URL: "http://127.0.0.1:4103",
       NATS_URL: "nats://127.0.0.1:4222",
       MONGODB_URL: "mongodb://127.0.0.1:27017/t2mobile",
     });
@@ -41,10 +42,14 @@ describe("serviceEnv", () => {
       ZOHO_ACCOUNTS_URL: "http://127.0.0.1:4105",
       ZOHO_API_URL: "http://127.0.0.1:4105/inventory/v1",
       ZOHO_CLIENT_SECRET: SandboxDefaults.zohoClientSecret,
+      // The subscription jobs run with provisioning's environment.
+      CATALOGUE_URL: "http://127.0.0.1:4101",
+      FULFILMENT_URL: "http://127.0.0.1:4102",
     });
     expect(serviceEnv("notification", topology)).toMatchObject({
       T2MOBILE_WEBHOOK_URL: "http://127.0.0.1:4106/webhooks/t2mobile",
       T2MOBILE_WEBHOOK_SECRET: SandboxDefaults.t2mobileWebhookSecret,
+      PROVISIONING_URL: "http://127.0.0.1:4103",
     });
     expect(serviceEnv("webhook-inbox", topology).T2MOBILE_WEBHOOK_SECRET).toBe(SandboxDefaults.t2mobileWebhookSecret);
     expect(serviceEnv("zoho-sandbox", topology).CATALOGUE_FILE).toBe(topology.catalogueFile);

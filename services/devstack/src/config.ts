@@ -39,7 +39,7 @@ export const COMMON_VARIABLES = ["NODE_ENV", "LOG_LEVEL", "HOST", "PORT", "SHUTD
 
 /** The env contract: what each process reads besides the common variables (and OTEL_*). */
 export const SERVICE_VARIABLES: Readonly<Record<ServiceName, readonly string[]>> = {
-  gateway: ["T2MOBILE_API_KEY", "CATALOGUE_URL", "FULFILMENT_URL", "NATS_URL", "MONGODB_URL"],
+  gateway: ["T2MOBILE_API_KEY", "CATALOGUE_URL", "FULFILMENT_URL", "PROVISIONING_URL", "NATS_URL", "MONGODB_URL"],
   catalogue: ["CATALOGUE_FILE"],
   fulfilment: ["NATS_URL", "MONGODB_URL", "CATALOGUE_URL", "PROVISIONING_URL", "NATS_ACK_WAIT_MS"],
   provisioning: [
@@ -54,11 +54,15 @@ export const SERVICE_VARIABLES: Readonly<Record<ServiceName, readonly string[]>>
     "ZOHO_REFRESH_TOKEN",
     "ZOHO_ACCOUNTS_URL",
     "ZOHO_API_URL",
+    // The subscription jobs: renewal prices, and whether a renewal order is finished.
+    "CATALOGUE_URL",
+    "FULFILMENT_URL",
   ],
   notification: [
     "NATS_URL",
     "MONGODB_URL",
     "FULFILMENT_URL",
+    "PROVISIONING_URL",
     "T2MOBILE_WEBHOOK_URL",
     "T2MOBILE_WEBHOOK_SECRET",
     "T2MOBILE_WEBHOOK_SECRETS",
@@ -141,6 +145,7 @@ export function serviceEnv(name: ServiceName, topology: StackTopology, overrides
       T2MOBILE_API_KEY: pick("T2MOBILE_API_KEY", SandboxDefaults.t2mobileApiKey),
       CATALOGUE_URL: url("catalogue"),
       FULFILMENT_URL: url("fulfilment"),
+      PROVISIONING_URL: url("provisioning"),
       NATS_URL: topology.natsUrl,
       MONGODB_URL: topology.mongodbUrl,
     },
@@ -157,11 +162,14 @@ export function serviceEnv(name: ServiceName, topology: StackTopology, overrides
       ...zoho,
       ZOHO_ACCOUNTS_URL: zohoSandbox,
       ZOHO_API_URL: `${zohoSandbox}/inventory/v1`,
+      CATALOGUE_URL: url("catalogue"),
+      FULFILMENT_URL: url("fulfilment"),
     },
     notification: {
       NATS_URL: topology.natsUrl,
       MONGODB_URL: topology.mongodbUrl,
       FULFILMENT_URL: url("fulfilment"),
+      PROVISIONING_URL: url("provisioning"),
       T2MOBILE_WEBHOOK_URL: pick("T2MOBILE_WEBHOOK_URL", `${url("webhook-inbox")}${WEBHOOK_INBOX_PATH}`),
       T2MOBILE_WEBHOOK_SECRET: webhookSecret,
     },
@@ -244,6 +252,8 @@ export const USER_VARIABLES = [
   "ZOHO_BUDGET_CALLS_PER_MINUTE",
   "ZOHO_BUDGET_MAX_CONCURRENT",
   "ZOHO_BUDGET_MAX_WAIT_MS",
+  "EXPIRY_REMINDER_DAYS",
+  "SUBSCRIPTION_JOB_CATCH_UP_DAYS",
 ] as const;
 
 /** The user's settings among USER_VARIABLES (empty counts as unset). */

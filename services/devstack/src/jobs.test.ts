@@ -5,6 +5,8 @@ import { findJob, startJobScheduler } from "./jobs.js";
 describe("the local job scheduler", () => {
   it("knows the platform's jobs by name", () => {
     expect(findJob("webhook-retry")).toMatchObject({ service: "notification", schedule: "*/5 * * * *", timeZone: "Africa/Lagos" });
+    expect(findJob("expiry-reminders")).toMatchObject({ service: "provisioning", schedule: "0 2 * * *", timeZone: "Africa/Lagos" });
+    expect(findJob("renewal-check")).toMatchObject({ service: "provisioning", schedule: "0 3 * * *", timeZone: "Africa/Lagos" });
     expect(findJob("nope")).toBeUndefined();
   });
 
@@ -20,5 +22,12 @@ describe("the local job scheduler", () => {
     expect(webhookRetry.getUTCSeconds()).toBe(0);
     expect(webhookRetry.getTime() - Date.now()).toBeLessThanOrEqual(5 * 60_000);
     expect(lines.some((l) => l.startsWith('job webhook-retry: scheduled "*/5 * * * *" (Africa/Lagos)'))).toBe(true);
+    // The subscription jobs: daily at 02:00 and 03:00 in Lagos (01:00 and 02:00 UTC), within a day from now.
+    for (const [job, utcHour] of [["expiry-reminders", 1], ["renewal-check", 2]] as const) {
+      const at = next.find((n) => n.job === job)!.at!;
+      expect([at.getUTCHours(), at.getUTCMinutes(), at.getUTCSeconds()], job).toEqual([utcHour, 0, 0]);
+      expect(at.getTime() - Date.now()).toBeLessThanOrEqual(24 * 3_600_000);
+      expect(lines.some((l) => l.startsWith(`job ${job}: scheduled`))).toBe(true);
+    }
   });
 });

@@ -1,13 +1,14 @@
 import type { Client } from "@connectrpc/connect";
 import { backoffDelay, unexpectedErrorBackoff, type Database, type EventBus, type ReadinessCheck, type ServiceRuntime } from "@t2m/platform";
 import type { CatalogueService } from "@t2m/proto/catalogue/v1/catalogue";
-import type { ProvisioningService } from "@t2m/proto/provisioning/v1/provisioning";
+import type { ProvisioningService, SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
 import { Consumers } from "@t2m/topology";
 import type { FulfilmentRetryPolicy } from "./domain/retry-policy.js";
 import { OrderAnnouncer } from "./adapters/announcer.js";
 import { CatalogueOffers } from "./adapters/catalogue-offers.js";
 import { classifyStepError, provisioningSteps } from "./adapters/downstream.js";
 import { OrderIntake } from "./adapters/intake.js";
+import { subscriptionRenewalCheck } from "./adapters/renewals.js";
 import { OrderStore } from "./adapters/order-store.js";
 import { createFulfilmentMetrics } from "./metrics.js";
 import { fulfilmentRoutes } from "./routes.js";
@@ -29,6 +30,8 @@ export interface FulfilmentDependencies {
   readonly events: EventBus;
   readonly catalogue: Client<typeof CatalogueService>;
   readonly provisioning: Client<typeof ProvisioningService>;
+  /** Renewals: intake's check and the worker's renewal step. */
+  readonly subscriptions: Client<typeof SubscriptionService>;
   readonly settings: FulfilmentSettings;
 }
 
@@ -49,7 +52,7 @@ export async function createFulfilment(deps: FulfilmentDependencies) {
   const worker = new OrderWorker({
     store,
     announcer,
-    steps: { ...provisioningSteps(deps.provisioning), classify: classifyStepError },
+    steps: { ...provisioningSteps(deps.provisioning, deps.subscriptions), classify: classifyStepError },
     policy: settings.policy,
     leaseMs: settings.leaseMs,
     metrics,
@@ -59,7 +62,7 @@ export async function createFulfilment(deps: FulfilmentDependencies) {
   const readiness: ReadinessCheck[] = [offers.readiness()];
 
   return {
-    routes: fulfilmentRoutes({ intake, store, offers, metrics, logger }),
+    routes: fulfilmentRoutes({ intake, store, offers, renewals: subscriptionRenewalCheck(deps.subscriptions), metrics, logger }),
     readiness,
     store,
     scheduler,

@@ -1,6 +1,6 @@
 import { connectHandler, runMain, runService, serviceClient, serveOptions } from "@t2m/platform";
 import { CatalogueService } from "@t2m/proto/catalogue/v1/catalogue";
-import { ProvisioningService } from "@t2m/proto/provisioning/v1/provisioning";
+import { ProvisioningService, SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
 import { Consumers, OrdersStream } from "@t2m/topology";
 import { createFulfilment } from "./app.js";
 import { loadFulfilmentConfig } from "./config.js";
@@ -26,6 +26,7 @@ runMain(async () => {
         catalogue: serviceClient(CatalogueService, { baseUrl: config.CATALOGUE_URL, metrics: rt.metrics }),
         // A call may wait for Zoho's call budget up to provisioning's own limit, then answers RESOURCE_EXHAUSTED.
         provisioning: serviceClient(ProvisioningService, { baseUrl: config.PROVISIONING_URL, metrics: rt.metrics, timeoutMs: 120_000 }),
+        subscriptions: serviceClient(SubscriptionService, { baseUrl: config.PROVISIONING_URL, metrics: rt.metrics, timeoutMs: 30_000 }),
         settings: {
           concurrency: config.FULFILMENT_CONCURRENCY,
           retryConcurrency: config.FULFILMENT_RETRY_CONCURRENCY,

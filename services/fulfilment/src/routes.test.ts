@@ -7,16 +7,22 @@ import { describe, expect, it } from "vitest";
 import { CatalogueNotLoaded } from "./adapters/catalogue-offers.js";
 import type { AcceptedOrder } from "./adapters/intake.js";
 import { OfferBook } from "./domain/offers.js";
-import type { OrderRecord } from "./domain/order.js";
+import { OrderRejected, type OrderRecord } from "./domain/order.js";
 import { createFulfilmentMetrics } from "./metrics.js";
 import { fulfilmentRoutes } from "./routes.js";
 
 const book = new OfferBook([
-  { productId: "ZOHO_CRM_STD", name: "Zoho CRM Standard", zohoItemSku: "ZOHO-CRM-STD", tenures: [{ tenure: "12_MONTHS", months: 12, price: { currencyCode: "NGN", amountMinor: 21_600_000 } }] },
+  {
+    productId: "ZOHO_CRM_STD",
+    name: "Zoho CRM Standard",
+    zohoItemSku: "ZOHO-CRM-STD",
+    tenures: [{ tenure: "12_MONTHS", months: 12, price: { currencyCode: "NGN", amountMinor: 21_600_000 }, renewalPrice: { currencyCode: "NGN", amountMinor: 19_900_000 } }],
+  },
 ]);
 
-function client(options: { loaded?: boolean; stored?: OrderRecord[] } = {}) {
+function client(options: { loaded?: boolean; stored?: OrderRecord[]; subscriptions?: Record<string, string | OrderRejected> } = {}) {
   const accepted: OrderRecord[] = [];
+  const renewalChecks: string[] = [];
   const stored = new Map((options.stored ?? []).map((o) => [o.orderId, o]));
   const transport = createRouterTransport(
     fulfilmentRoutes({
@@ -35,11 +41,20 @@ function client(options: { loaded?: boolean; stored?: OrderRecord[] } = {}) {
           return book.find(p, t);
         },
       },
+      renewals: {
+        prepare: async (order) => {
+          renewalChecks.push(order.orderId);
+          const known = options.subscriptions?.[order.renews!.reference];
+          if (known instanceof OrderRejected) throw known;
+          if (known === undefined) throw new OrderRejected("RENEWED_SUBSCRIPTION_NOT_FOUND", "no such subscription");
+          return known;
+        },
+      },
       metrics: createFulfilmentMetrics(createMetrics("test").registry),
       logger: createLogger("test", "silent"),
     }),
   );
-  return { api: createClient(FulfilmentService, transport), accepted };
+  return { api: createClient(FulfilmentService, transport), accepted, renewalChecks };
 }
 
 const request = {
@@ -74,6 +89,27 @@ describe("FulfilmentService routes", () => {
     const unknown = await connectError(api.submitOrder({ ...request, productId: "ZOHO_NOPE" }));
     expect([unknown.code, reasonOf(unknown)]).toEqual([Code.FailedPrecondition, "PRODUCT_NOT_FOUND"]);
     expect(accepted).toHaveLength(0);
+  });
+
+  it("checks a renewal's subscription once at intake, prices it at the renewal price, and refuses what cannot be renewed", async () => {
+    const { api, accepted, renewalChecks } = client({
+      subscriptions: { "ZL-CRMSTD-1": "T2M0", "ZL-REVOKED": new OrderRejected("SUBSCRIPTION_REVOKED", "revoked") },
+    });
+    await api.submitOrder(request);
+    expect(renewalChecks).toEqual([]);
+    const renewal = await api.submitOrder({ ...request, idempotencyKey: "key-2", orderId: "T2M2", renews: "ZL-CRMSTD-1" });
+    expect(renewal.order).toMatchObject({ renews: "ZL-CRMSTD-1", renewsSubscriptionId: "T2M0", price: { amountMinor: 19_900_000n } });
+    expect(accepted[1]?.renews).toEqual({ reference: "ZL-CRMSTD-1", subscriptionId: "T2M0" });
+    expect(renewalChecks).toEqual(["T2M2"]);
+    const revoked = await connectError(api.submitOrder({ ...request, idempotencyKey: "key-3", orderId: "T2M3", renews: "ZL-REVOKED" }));
+    expect([revoked.code, reasonOf(revoked)]).toEqual([Code.FailedPrecondition, "SUBSCRIPTION_REVOKED"]);
+    const unknown = await connectError(api.submitOrder({ ...request, idempotencyKey: "key-4", orderId: "T2M4", renews: "ZL-NOPE" }));
+    expect([unknown.code, reasonOf(unknown)]).toEqual([Code.FailedPrecondition, "RENEWED_SUBSCRIPTION_NOT_FOUND"]);
+    // A bad reference is a field error, found before any call.
+    const invalid = await connectError(api.submitOrder({ ...request, idempotencyKey: "key-5", orderId: "T2M5", renews: "no spaces allowed" }));
+    expect(fieldViolationsOf(invalid).map((v) => v.field)).toEqual(["renews"]);
+    expect(renewalChecks).toEqual(["T2M2", "T2M3", "T2M4"]);
+    expect(accepted).toHaveLength(2);
   });
 
   it("answers UNAVAILABLE until the catalogue's offers are loaded", async () => {

@@ -16,6 +16,7 @@ import { OrderRejected, type RejectionReason } from "./domain/order.js";
 import type { OrderSubmission } from "./domain/submission.js";
 import { CatalogueNotLoaded } from "./adapters/catalogue-offers.js";
 import type { OrderIntake } from "./adapters/intake.js";
+import type { RenewalCheck } from "./adapters/renewals.js";
 import type { OrderStore } from "./adapters/order-store.js";
 import { toOrderMessage } from "./adapters/order-view.js";
 import type { FulfilmentMetrics } from "./metrics.js";
@@ -26,6 +27,9 @@ const REJECTION_CODES: Record<RejectionReason, Code> = {
   TENURE_NOT_OFFERED: Code.FailedPrecondition,
   IDEMPOTENCY_KEY_REUSED: Code.FailedPrecondition,
   ORDER_ID_TAKEN: Code.AlreadyExists,
+  RENEWED_SUBSCRIPTION_NOT_FOUND: Code.FailedPrecondition,
+  SUBSCRIPTION_REVOKED: Code.FailedPrecondition,
+  RENEWAL_MISMATCH: Code.FailedPrecondition,
 };
 
 function toConnectError(err: OrderRejected): ConnectError {
@@ -45,6 +49,7 @@ export function submissionOf(req: SubmitOrderRequest): OrderSubmission {
       email: req.customer?.email ?? "",
       phone: req.customer?.phone ?? "",
     },
+    ...(req.renews ? { renews: req.renews } : {}),
   };
 }
 
@@ -52,6 +57,8 @@ export interface RouteDependencies {
   readonly intake: Pick<OrderIntake, "accept">;
   readonly store: Pick<OrderStore, "read">;
   readonly offers: { find(productId: string, tenure: string): OfferLookup };
+  /** A renewal's one check at intake (provisioning's SubscriptionService); other orders make no call. */
+  readonly renewals: RenewalCheck;
   readonly metrics: FulfilmentMetrics;
   readonly logger: Logger;
 }
@@ -60,10 +67,11 @@ export interface RouteDependencies {
 export function fulfilmentRoutes(deps: RouteDependencies) {
   const submitOrder = async (req: SubmitOrderRequest): Promise<SubmitOrderResponse> => {
     try {
-      const order = prepareOrder(submissionOf(req), (p, t) => deps.offers.find(p, t), new Date());
+      let order = prepareOrder(submissionOf(req), (p, t) => deps.offers.find(p, t), new Date());
+      if (order.renews) order = { ...order, renews: { ...order.renews, subscriptionId: await deps.renewals.prepare(order) } };
       const accepted = await deps.intake.accept(order);
       deps.metrics.ordersAccepted.inc({ result: accepted.duplicate ? "duplicate" : "accepted" });
-      if (!accepted.duplicate) deps.logger.debug({ orderId: order.orderId, productId: order.productId, tenure: order.tenure }, "order accepted");
+      if (!accepted.duplicate) deps.logger.debug({ orderId: order.orderId, productId: order.productId, tenure: order.tenure, renews: order.renews?.subscriptionId }, "order accepted");
       return create(SubmitOrderResponseSchema, { order: toOrderMessage(accepted.order), isDuplicate: accepted.duplicate });
     } catch (err) {
       if (err instanceof OrderRejected) {

@@ -5,12 +5,13 @@ import type { Client } from "@connectrpc/connect";
 import { checkReadiness, ConnectError, type Logger, type ReadinessCheck, type Registry } from "@t2m/platform";
 import type { CatalogueService } from "@t2m/proto/catalogue/v1/catalogue";
 import type { FulfilmentService } from "@t2m/proto/fulfilment/v1/fulfilment";
+import type { SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { Histogram } from "prom-client";
 import { problem, PROBLEM_CONTENT_TYPE, type Problem, type ProblemCode } from "./domain/problem.js";
-import { readIdempotencyKey, readOrderBody } from "./domain/rest-order.js";
+import { readIdempotencyKey, readOrderBody, readRevokeBody } from "./domain/rest-order.js";
 import { problemFromRpc } from "./adapters/rpc-problems.js";
-import { orderJson, productJson } from "./adapters/views.js";
+import { orderJson, productJson, subscriptionJson } from "./adapters/views.js";
 import { OrderSubmitter } from "./adapters/order-submitter.js";
 
 export interface GatewayOptions {
@@ -19,6 +20,8 @@ export interface GatewayOptions {
   readonly apiKey: string;
   readonly catalogue: Client<typeof CatalogueService>;
   readonly fulfilment: Client<typeof FulfilmentService>;
+  /** Provisioning's subscriptions: reads and revocation. */
+  readonly subscriptions: Client<typeof SubscriptionService>;
   /** What GET /t2mobile/health reports on. */
   readonly health: readonly ReadinessCheck[];
   readonly rateLimitPerMinute: number;
@@ -136,6 +139,7 @@ export async function buildGateway(options: GatewayOptions) {
           email: body.body.customerEmail,
           phone: body.body.customerPhone,
         },
+        ...(body.body.renews ? { renews: body.body.renews } : {}),
       });
       if (!order) throw new Error("fulfilment returned no order");
       return reply
@@ -148,6 +152,24 @@ export async function buildGateway(options: GatewayOptions) {
       const { order } = await options.fulfilment.getOrder({ orderId: req.params.orderId });
       if (!order) throw new Error("fulfilment returned no order");
       return orderJson(order);
+    });
+    // A subscription by its activation reference or the id of the order that created it, with its history.
+    api.get<{ Params: { reference: string } }>("/t2mobile/subscriptions/:reference", async (req) => {
+      const { subscription } = await options.subscriptions.lookupSubscription({ reference: req.params.reference });
+      if (!subscription) throw new Error("provisioning returned no subscription");
+      return subscriptionJson(subscription, true);
+    });
+    api.get<{ Params: { customerId: string } }>("/t2mobile/customers/:customerId/subscriptions", async (req) => {
+      const { subscriptions } = await options.subscriptions.listCustomerSubscriptions({ customerId: req.params.customerId });
+      return { customerId: req.params.customerId, subscriptions: subscriptions.map((s) => subscriptionJson(s, false)) };
+    });
+    // Idempotent: revoking a revoked subscription answers it as it is (200 both times).
+    api.post<{ Params: { reference: string } }>("/t2mobile/subscriptions/:reference/revoke", async (req, reply) => {
+      const body = readRevokeBody(req.body ?? {});
+      if (!body.ok) return fail(reply, req, "INVALID_REQUEST", "the request is invalid", body.errors);
+      const { subscription, alreadyRevoked } = await options.subscriptions.revokeSubscription({ reference: req.params.reference, reason: body.reason });
+      if (!subscription) throw new Error("provisioning returned no subscription");
+      return { ...subscriptionJson(subscription, true), alreadyRevoked };
     });
   });
 

@@ -12,6 +12,8 @@ export function loadGatewayConfig(env?: Record<string, string | undefined>) {
         T2MOBILE_API_KEY: secret(ctx, SandboxDefaults.t2mobileApiKey, 16),
         CATALOGUE_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.catalogue)),
         FULFILMENT_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.fulfilment)),
+        /** Subscriptions (reads, revocation) are provisioning's. */
+        PROVISIONING_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.provisioning)),
         NATS_URL: natsConfigShape.NATS_URL,
         ...mongoConfigShape,
         /** Per API key (or client address when unauthenticated), as the seed's 100/min. */

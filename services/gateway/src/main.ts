@@ -1,6 +1,7 @@
 import { runMain, runService, serviceClient, serveOptions } from "@t2m/platform";
 import { CatalogueService } from "@t2m/proto/catalogue/v1/catalogue";
 import { FulfilmentService } from "@t2m/proto/fulfilment/v1/fulfilment";
+import { SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
 import { buildGateway } from "./app.js";
 import { loadGatewayConfig } from "./config.js";
 
@@ -22,6 +23,7 @@ runMain(async () => {
         apiKey: config.T2MOBILE_API_KEY,
         catalogue: serviceClient(CatalogueService, { baseUrl: config.CATALOGUE_URL, metrics: rt.metrics }),
         fulfilment: serviceClient(FulfilmentService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics }),
+        subscriptions: serviceClient(SubscriptionService, { baseUrl: config.PROVISIONING_URL, metrics: rt.metrics }),
         health: [rt.events.readiness(), rt.database.readiness()],
         rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
         bodyLimitBytes: config.BODY_LIMIT_BYTES,

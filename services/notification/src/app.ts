@@ -18,16 +18,17 @@ import {
 } from "@t2m/platform";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { AttemptOutcome, MessageStatus, NotificationService, type DeliveryAttemptSchema, type EndpointSchema, type WebhookMessageSchema } from "@t2m/proto/notification/v1/notification";
-import { Consumers, Jobs, OrderEvents } from "@t2m/topology";
+import { Consumers, Jobs, OrderEvents, SubscriptionEvents } from "@t2m/topology";
 import { displayedOutcome, messageOf, type AttemptRecord } from "./domain/attempt.js";
 import type { DisableRules, EndpointHealth } from "./domain/endpoint-health.js";
-import { checkOutcome } from "./domain/forgery.js";
+import { checkOutcome, checkSubscriptionEvent, type OutcomeCheck } from "./domain/forgery.js";
 import { MESSAGE_STATUSES, type WebhookMessage } from "./domain/message.js";
 import type { RetrySchedule } from "./domain/retry-policy.js";
-import type { OrderOutcome } from "./domain/webhook.js";
+import { subscriptionWebhookEvent, type OrderOutcome, type SubscriptionEvent } from "./domain/webhook.js";
 import { DeliveryStore } from "./adapters/delivery-store.js";
 import { endpointHost, T2MOBILE_ENDPOINT_ID, type EndpointDirectory } from "./adapters/endpoints.js";
 import type { OrderLookup } from "./adapters/order-lookup.js";
+import type { SubscriptionLookup } from "./adapters/subscription-lookup.js";
 import type { WebhookSender } from "./adapters/webhook-sender.js";
 import { DeliveryEngine, ReplayRefused } from "./engine.js";
 import { createNotificationMetrics } from "./metrics.js";
@@ -51,6 +52,8 @@ export interface NotificationDependencies {
   readonly sender: Pick<WebhookSender, "send">;
   readonly endpoints: EndpointDirectory;
   readonly orders: OrderLookup;
+  /** The forgery guard of subscription events reads the stored subscription (provisioning). */
+  readonly subscriptions: SubscriptionLookup;
   readonly settings: NotificationSettings;
 }
 
@@ -68,6 +71,7 @@ export function outcomeOf(message: { subject: string; data: Uint8Array }): Order
       activationReference: fulfilled.activationReference,
       expiryDate: fulfilled.expiryDate ? timestampDate(fulfilled.expiryDate) : undefined,
       occurredAt: fulfilled.fulfilledAt ? timestampDate(fulfilled.fulfilledAt) : new Date(),
+      ...(fulfilled.renewsSubscriptionId ? { renewsSubscriptionId: fulfilled.renewsSubscriptionId } : {}),
     };
   }
   const failed = decodeIf(OrderEvents.failed, message);
@@ -83,6 +87,52 @@ export function outcomeOf(message: { subject: string; data: Uint8Array }): Order
       occurredAt: failed.failedAt ? timestampDate(failed.failedAt) : new Date(),
       reason: failed.reason,
       failureCode: failed.failureCode,
+      ...(failed.renewsSubscriptionId ? { renewsSubscriptionId: failed.renewsSubscriptionId } : {}),
+    };
+  }
+  return undefined;
+}
+
+const required = (t: Timestamp | undefined) => (t ? timestampDate(t) : new Date(0));
+
+/** The subscription event carried by a SUBSCRIPTIONS message; undefined for anything else. */
+export function subscriptionEventOf(message: { subject: string; data: Uint8Array }): SubscriptionEvent | undefined {
+  const common = (e: { subscriptionId: string; activationReference: string; productId: string; tenure: string; customerId: string; version: number }) => ({
+    subscriptionId: e.subscriptionId,
+    activationReference: e.activationReference,
+    productId: e.productId,
+    tenure: e.tenure,
+    customerId: e.customerId,
+    version: e.version,
+  });
+  const renewed = decodeIf(SubscriptionEvents.renewed, message);
+  if (renewed) {
+    return {
+      ...common(renewed),
+      type: "SUBSCRIPTION_RENEWED",
+      renewalOrderId: renewed.renewalOrderId,
+      zohoSalesOrderId: renewed.zohoSalesOrderId,
+      ...(renewed.previousExpiryDate ? { previousExpiryDate: timestampDate(renewed.previousExpiryDate) } : {}),
+      periodStart: required(renewed.periodStart),
+      expiryDate: required(renewed.expiryDate),
+      occurredAt: required(renewed.renewedAt),
+    };
+  }
+  const revoked = decodeIf(SubscriptionEvents.revoked, message);
+  if (revoked) return { ...common(revoked), type: "SUBSCRIPTION_REVOKED", reason: revoked.reason, expiryDate: required(revoked.expiryDate), occurredAt: required(revoked.revokedAt) };
+  const expired = decodeIf(SubscriptionEvents.expired, message);
+  if (expired) return { ...common(expired), type: "SUBSCRIPTION_EXPIRED", expiryDate: required(expired.expiryDate), occurredAt: required(expired.expiredAt) };
+  const reminder = decodeIf(SubscriptionEvents.reminder, message);
+  if (reminder) {
+    return {
+      ...common(reminder),
+      type: "EXPIRY_REMINDER",
+      thresholdDays: reminder.thresholdDays,
+      daysUntilExpiry: reminder.daysUntilExpiry,
+      customerEmail: reminder.customerEmail,
+      ...(reminder.amount ? { amount: { currencyCode: reminder.amount.currencyCode, amountMinor: reminder.amount.amountMinor } } : {}),
+      expiryDate: required(reminder.expiryDate),
+      occurredAt: required(reminder.remindedAt),
     };
   }
   return undefined;
@@ -177,24 +227,48 @@ export async function createNotification(deps: NotificationDependencies) {
     }
   });
 
+  /** Keeps a refused event (forged, or stale) out of the webhooks, counted and logged; nothing is signed. */
+  const refuse = async (eventType: string, orderId: string, check: Extract<OutcomeCheck, { ok: false }>, event: unknown, message: ReceivedMessage) => {
+    metrics.rejectedEvents.inc({ event_type: eventType, reason: check.reason });
+    await store.recordRejected({
+      eventType,
+      orderId,
+      reason: check.reason,
+      detail: check.detail,
+      event: JSON.stringify(event),
+      rejectedAt: new Date(),
+      streamSequence: message.streamSequence,
+    });
+    logger.warn({ orderId, eventType, reason: check.reason, detail: check.detail, streamSequence: message.streamSequence }, "event refused: it disagrees with the stored record; nothing is sent");
+  };
+
+  const handleSubscriptionEvent = async (message: ReceivedMessage): Promise<Disposition> => {
+    const event = subscriptionEventOf(message);
+    if (!event?.subscriptionId) return term(`not a subscription event: ${message.subject}`);
+    // The forgery guard: the change must be in the subscription's history (a reminder: the current period's).
+    const check = checkSubscriptionEvent(event, await deps.subscriptions.get(event.subscriptionId));
+    if (!check.ok) {
+      await refuse(event.type, event.subscriptionId, check, event, message);
+      return ack();
+    }
+    const { message: stored, created } = await engine.registerEvent(subscriptionWebhookEvent(event));
+    if (stored.status !== "DELIVERED" && stored.status !== "DEAD") await engine.attempt(stored.webhookId, created ? { message: stored, justRegistered: true } : {});
+    return ack();
+  };
+
   const handleOutcome = async (message: ReceivedMessage): Promise<Disposition> => {
     const outcome = outcomeOf(message);
     if (!outcome?.orderId) return term(`not an order outcome event: ${message.subject}`);
     const log = logger.child({ orderId: outcome.orderId, eventType: outcome.type });
+    // A renewal order that succeeded is told as its subscription's SUBSCRIPTION_RENEWED (provisioning publishes it).
+    if (outcome.type === "ORDER_FULFILLED" && outcome.renewsSubscriptionId) {
+      log.debug({ subscriptionId: outcome.renewsSubscriptionId }, "renewal order fulfilled: SUBSCRIPTION_RENEWED tells T2Mobile");
+      return ack();
+    }
     // The forgery guard: sign nothing the stored order does not confirm.
     const check = checkOutcome(outcome, await deps.orders.get(outcome.orderId));
     if (!check.ok) {
-      metrics.rejectedEvents.inc({ event_type: outcome.type, reason: check.reason });
-      await store.recordRejected({
-        eventType: outcome.type,
-        orderId: outcome.orderId,
-        reason: check.reason,
-        detail: check.detail,
-        event: JSON.stringify(outcome),
-        rejectedAt: new Date(),
-        streamSequence: message.streamSequence,
-      });
-      log.warn({ reason: check.reason, detail: check.detail, streamSequence: message.streamSequence }, "outcome event refused: it disagrees with the stored order; nothing is sent");
+      await refuse(outcome.type, outcome.orderId, check, outcome, message);
       return ack();
     }
     const { message: stored, created } = await engine.register(outcome);
@@ -333,6 +407,10 @@ export async function createNotification(deps: NotificationDependencies) {
         concurrency: settings.concurrency,
         errorDelayMs: (n) => backoffDelay(n, unexpectedErrorBackoff),
       });
+      const subscriptionConsumer = await events.consume(Consumers.notificationSubscriptionEvents, handleSubscriptionEvent, {
+        concurrency: settings.concurrency,
+        errorDelayMs: (n) => backoffDelay(n, unexpectedErrorBackoff),
+      });
       let stopped = false;
       let gaugeTimer: NodeJS.Timeout | undefined;
       const tick = () => {
@@ -366,7 +444,7 @@ export async function createNotification(deps: NotificationDependencies) {
         sweepAbort.abort();
         jobMetrics.stop();
         timers?.stop();
-        await consumer.stop();
+        await Promise.all([consumer.stop(), subscriptionConsumer.stop()]);
       };
     },
   };

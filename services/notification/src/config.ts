@@ -19,6 +19,8 @@ export function loadNotificationConfig(env?: Record<string, string | undefined>)
         ...mongoConfigShape,
         /** The forgery guard reads the stored order from fulfilment. */
         FULFILMENT_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.fulfilment)),
+        /** The forgery guard of subscription events reads the stored subscription from provisioning. */
+        PROVISIONING_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.provisioning)),
         // Production webhooks carry customer data, so only HTTPS there.
         T2MOBILE_WEBHOOK_URL: sandboxed(
           ctx,

@@ -4,7 +4,7 @@ import { afterDead, afterDelivered, afterGone, enable, initialHealth, type Disab
 import { newMessage, replay, startAttempt, type WebhookMessage } from "./domain/message.js";
 import { blockedBy } from "./domain/ordering.js";
 import type { RetrySchedule } from "./domain/retry-policy.js";
-import { buildPayload, webhookId, type OrderOutcome } from "./domain/webhook.js";
+import { orderWebhookEvent, webhookId, type OrderOutcome, type WebhookEvent } from "./domain/webhook.js";
 import type { DeliveryStore } from "./adapters/delivery-store.js";
 import type { Endpoint, EndpointDirectory } from "./adapters/endpoints.js";
 import type { OutgoingWebhook } from "./adapters/webhook-sender.js";
@@ -78,18 +78,23 @@ export class DeliveryEngine {
 
   // ---- registering
 
-  /** Stores the message for an outcome (idempotent on its webhook id); returns the stored one. */
+  /** Stores the message for an order outcome (idempotent on its webhook id); returns the stored one. */
   async register(outcome: OrderOutcome): Promise<{ message: WebhookMessage; created: boolean }> {
+    return this.registerEvent(orderWebhookEvent(outcome));
+  }
+
+  /** Stores the message for any event (an order outcome, a subscription event), idempotent on its webhook id. */
+  async registerEvent(event: WebhookEvent): Promise<{ message: WebhookMessage; created: boolean }> {
     const now = this.clock();
-    const type = outcome.type;
+    const type = event.type;
     const message = newMessage(
       {
-        webhookId: webhookId(type, outcome.orderId),
+        webhookId: webhookId(type, event.key),
         eventType: type,
-        orderId: outcome.orderId,
-        endpointId: this.options.endpoints.endpointIdFor({ orderId: outcome.orderId, eventType: type }),
-        payload: JSON.stringify(buildPayload(outcome)),
-        occurredAt: outcome.occurredAt,
+        orderId: event.orderId,
+        endpointId: this.options.endpoints.endpointIdFor({ orderId: event.orderId, eventType: type }),
+        payload: JSON.stringify(event.payload),
+        occurredAt: event.occurredAt,
       },
       now,
     );

@@ -1,8 +1,10 @@
 import { connectHandler, runMain, runService, serveOptions, serviceClient } from "@t2m/platform";
 import { FulfilmentService } from "@t2m/proto/fulfilment/v1/fulfilment";
-import { Consumers, OrdersStream } from "@t2m/topology";
+import { SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
+import { Consumers, OrdersStream, SubscriptionsStream } from "@t2m/topology";
 import { endpointHost, singleEndpoint } from "./adapters/endpoints.js";
 import { fulfilmentOrders } from "./adapters/order-lookup.js";
+import { provisioningSubscriptions } from "./adapters/subscription-lookup.js";
 import { WebhookSender } from "./adapters/webhook-sender.js";
 import { createNotification } from "./app.js";
 import { loadNotificationConfig, retryScheduleOf } from "./config.js";
@@ -14,7 +16,12 @@ runMain(async () => {
   await runService<true, true>({
     name: "notification",
     ...serveOptions(config),
-    nats: { url: config.NATS_URL, ackWaitMs: config.NATS_ACK_WAIT_MS, streams: [OrdersStream], consumers: [Consumers.notificationOutcomes] },
+    nats: {
+      url: config.NATS_URL,
+      ackWaitMs: config.NATS_ACK_WAIT_MS,
+      streams: [OrdersStream, SubscriptionsStream],
+      consumers: [Consumers.notificationOutcomes, Consumers.notificationSubscriptionEvents],
+    },
     mongodbUrl: config.MONGODB_URL,
     start: async (rt) => {
       const notification = await createNotification({
@@ -24,6 +31,7 @@ runMain(async () => {
         sender,
         endpoints,
         orders: fulfilmentOrders(serviceClient(FulfilmentService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics, timeoutMs: 5_000 })),
+        subscriptions: provisioningSubscriptions(serviceClient(SubscriptionService, { baseUrl: config.PROVISIONING_URL, metrics: rt.metrics, timeoutMs: 5_000 })),
         settings: {
           schedule: retryScheduleOf(config),
           disableRules: { afterDeadInARow: config.WEBHOOK_ENDPOINT_DISABLE_AFTER_DEAD, afterFailingMs: config.WEBHOOK_ENDPOINT_DISABLE_AFTER_MS },

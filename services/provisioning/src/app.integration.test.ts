@@ -8,7 +8,7 @@ import { ensureFerretDbBinary, startFerretDb, startNatsServer, type FerretDb, ty
 import { connectHandler, createMetrics, reasonOf, runService, serviceClient, type RunningService } from "@t2m/platform";
 import { RetryInfoSchema } from "@t2m/proto/common/v1/common";
 import { ProvisioningService, SalesOrderDisposition } from "@t2m/proto/provisioning/v1/provisioning";
-import { KvBuckets } from "@t2m/topology";
+import { KvBuckets, SubscriptionsStream } from "@t2m/topology";
 import { startZohoSandbox, type RunningZohoSandbox } from "@t2m/zoho-sandbox";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { KvBudgetStore } from "./adapters/budget-kv.js";
@@ -52,7 +52,7 @@ async function startProvisioning(options: { limits?: BudgetLimits; maxWaitMs?: n
     logLevel: "silent",
     shutdownTimeoutMs: 5_000,
     handleSignals: false,
-    nats: { url: nats.url, ackWaitMs: 30_000, streams: [], consumers: [] },
+    nats: { url: nats.url, ackWaitMs: 30_000, streams: [SubscriptionsStream], consumers: [] },
     mongodbUrl: ferretDb.databaseUrl(name),
     start: async (rt) => {
       const metrics = createProvisioningMetrics(rt.metrics.registry);
@@ -84,6 +84,7 @@ async function startProvisioning(options: { limits?: BudgetLimits; maxWaitMs?: n
         database: rt.database,
         zoho,
         licences: new SandboxLicenceProvisioner(),
+        events: rt.events,
         maxWaitMs: options.maxWaitMs ?? 20_000,
         metrics,
       });

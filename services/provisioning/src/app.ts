@@ -1,19 +1,17 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { Code, invalidArgument, reasonedError, type Database, type FieldViolation, type ServiceRuntime } from "@t2m/platform";
-import { ProvisioningService, SalesOrderDisposition } from "@t2m/proto/provisioning/v1/provisioning";
+import { Code, ConnectError, invalidArgument, reasonedError, type Database, type EventBus, type FieldViolation, type ServiceRuntime } from "@t2m/platform";
+import { ProvisioningService, SalesOrderDisposition, SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
 import { openStores } from "./adapters/stores.js";
+import { openSubscriptions } from "./adapters/subscriptions.js";
 import { toSubscriptionMessage } from "./adapters/subscription-view.js";
 import { createProvisioningMetrics, type ProvisioningMetrics } from "./adapters/metrics.js";
 import { classifyFailure, ProvisioningReasons, toConnectError } from "./adapters/zoho-errors.js";
 import type { CallContext } from "./domain/call-budget.js";
-import {
-  provisionLicenceOnce,
-  validateLicenceRequest,
-  validateSalesOrderRequest,
-  type LicenceProvisioner,
-} from "./domain/provisioning.js";
+import { validateLicenceRequest, validateSalesOrderRequest, type LicenceProvisioner } from "./domain/provisioning.js";
 import { SalesOrders, type ZohoSalesOrderCalls } from "./domain/sales-orders.js";
+import { SubscriptionChangeRefused } from "./domain/subscription.js";
+import { RenewalMismatch, SubscriptionNotFound } from "./domain/subscriptions.js";
 
 export interface ProvisioningDependencies {
   readonly runtime: ServiceRuntime;
@@ -21,6 +19,8 @@ export interface ProvisioningDependencies {
   /** Zoho Inventory (ZohoInventoryClient), its calls already going through the call budget. */
   readonly zoho: ZohoSalesOrderCalls;
   readonly licences: LicenceProvisioner;
+  /** Where subscription events are published (the SUBSCRIPTIONS stream must be declared). */
+  readonly events: Pick<EventBus, "publish">;
   /** The longest an RPC waits for Zoho's call budget, over all its calls (ZOHO_BUDGET_MAX_WAIT_MS). */
   readonly maxWaitMs: number;
   /** Default: created on the runtime's registry. */
@@ -41,6 +41,15 @@ export async function createProvisioning(deps: ProvisioningDependencies) {
   const stores = await openStores(deps.database);
   const { logger } = deps.runtime;
   const metrics = deps.metrics ?? createProvisioningMetrics(deps.runtime.metrics.registry);
+  const subscriptionStore = await openSubscriptions({
+    database: deps.database,
+    events: deps.events,
+    licences: deps.licences,
+    logger,
+    backfill: true,
+    onChange: (kind) => metrics.subscriptionChanges.inc({ kind }),
+  });
+  const { subscriptions } = subscriptionStore;
   const salesOrders = new SalesOrders({
     store: stores.salesOrders,
     contacts: stores.contacts,
@@ -118,6 +127,8 @@ export async function createProvisioning(deps: ProvisioningDependencies) {
           const value = await salesOrders.void(req.orderId, req.reason, budgetContext(undefined));
           return { value, result: value.disposition.toLowerCase() };
         });
+        // A failing renewal order is no longer a pending renewal of its subscription.
+        await subscriptionStore.pending.remove(req.orderId);
         return { disposition: dispositions[outcome.disposition], zohoSalesOrderId: outcome.zohoSalesOrderId };
       },
       provisionLicence: async (req) => {
@@ -132,18 +143,13 @@ export async function createProvisioning(deps: ProvisioningDependencies) {
         const violations = validateLicenceRequest(request);
         if (violations.length > 0) throw invalidArgument(violations);
         const subscription = await run("provision_licence", request.orderId, async () => {
-          const before = await stores.subscriptions.find(request.orderId);
-          const value = await provisionLicenceOnce(request, {
-            store: stores.subscriptions,
-            provisioner: deps.licences,
-            now: () => new Date(),
-          });
-          return { value, result: before !== undefined ? "replayed" : "created" };
+          const { subscription: value, replayed } = await subscriptions.activate(request, new Date());
+          return { value, result: replayed ? "replayed" : "created" };
         });
         return { subscription: toSubscriptionMessage(subscription) };
       },
       getSubscription: async (req) => {
-        const subscription = req.orderId ? await stores.subscriptions.find(req.orderId) : undefined;
+        const subscription = req.orderId ? await subscriptions.current(req.orderId) : undefined;
         if (!subscription) {
           throw reasonedError(Code.NotFound, "SUBSCRIPTION_NOT_FOUND", `no subscription for order "${req.orderId}"`);
         }
@@ -151,5 +157,79 @@ export async function createProvisioning(deps: ProvisioningDependencies) {
       },
     });
 
-  return { routes, metrics };
+  /** The subscription errors callers switch on (ErrorReason), from the domain's. */
+  const subscriptionError = (err: unknown): unknown => {
+    if (err instanceof SubscriptionNotFound) return reasonedError(Code.NotFound, "SUBSCRIPTION_NOT_FOUND", err.message);
+    if (err instanceof RenewalMismatch) return reasonedError(Code.FailedPrecondition, "RENEWAL_MISMATCH", err.message);
+    if (err instanceof SubscriptionChangeRefused) {
+      return reasonedError(Code.FailedPrecondition, err.reason === "SUBSCRIPTION_REVOKED" ? "SUBSCRIPTION_REVOKED" : "SUBSCRIPTION_CHANGE_REFUSED", err.message);
+    }
+    return err;
+  };
+  const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      throw err instanceof ConnectError ? err : subscriptionError(err);
+    }
+  };
+
+  const subscriptionRoutes = (router: ConnectRouter) =>
+    router.service(SubscriptionService, {
+      lookupSubscription: (req) =>
+        guarded(async () => {
+          if (!req.reference) throw invalidArgument([{ field: "reference", description: "is required" }]);
+          const { subscription, history } = await subscriptions.lookup(req.reference);
+          return { subscription: toSubscriptionMessage(subscription, history) };
+        }),
+      listCustomerSubscriptions: (req) =>
+        guarded(async () => {
+          if (!req.customerId) throw invalidArgument([{ field: "customer_id", description: "is required" }]);
+          return { subscriptions: (await subscriptions.ofCustomer(req.customerId)).map((s) => toSubscriptionMessage(s)) };
+        }),
+      prepareRenewal: (req) =>
+        guarded(async () => {
+          const violations: FieldViolation[] = [];
+          for (const [field, value] of [["renewal_order_id", req.renewalOrderId], ["reference", req.reference], ["product_id", req.productId], ["customer_id", req.customerId]] as const) {
+            required(violations, field, value);
+          }
+          if (violations.length > 0) throw invalidArgument(violations);
+          return { subscription: toSubscriptionMessage(await subscriptions.prepareRenewal(req, new Date())) };
+        }),
+      renewSubscription: (req) =>
+        guarded(async () => {
+          const violations: FieldViolation[] = [];
+          for (const [field, value] of [["renewal_order_id", req.renewalOrderId], ["subscription_id", req.subscriptionId], ["zoho_sales_order_id", req.zohoSalesOrderId], ["tenure", req.tenure]] as const) {
+            required(violations, field, value);
+          }
+          if (!Number.isInteger(req.tenureMonths) || req.tenureMonths < 1 || req.tenureMonths > 120) violations.push({ field: "tenure_months", description: "must be between 1 and 120" });
+          if (violations.length > 0) throw invalidArgument(violations);
+          const renewal = { renewalOrderId: req.renewalOrderId, zohoSalesOrderId: req.zohoSalesOrderId, tenure: req.tenure, tenureMonths: req.tenureMonths };
+          const subscription = await run("renew_subscription", req.renewalOrderId, async () => {
+            const value = await subscriptions.renew(req.subscriptionId, renewal, new Date());
+            return { value, result: "renewed" };
+          });
+          return { subscription: toSubscriptionMessage(subscription) };
+        }),
+      revokeSubscription: (req) =>
+        guarded(async () => {
+          const violations = required([], "reference", req.reference);
+          if (req.reason.trim() === "") violations.push({ field: "reason", description: "is required" });
+          else if (req.reason.length > 500) violations.push({ field: "reason", description: "must be at most 500 characters" });
+          if (violations.length > 0) throw invalidArgument(violations);
+          const { subscription, alreadyRevoked } = await subscriptions.revoke(req.reference, req.reason.trim(), new Date());
+          if (!alreadyRevoked) logger.info({ subscriptionId: subscription.orderId, reason: subscription.revocationReason }, "subscription revoked");
+          const { history } = await subscriptions.lookup(subscription.orderId);
+          return { subscription: toSubscriptionMessage(subscription, history), alreadyRevoked };
+        }),
+    });
+
+  return {
+    routes: (router: ConnectRouter) => {
+      routes(router);
+      subscriptionRoutes(router);
+    },
+    metrics,
+    subscriptions,
+  };
 }

@@ -1,6 +1,7 @@
 import { baseConfigShape, mongoConfigShape, loadConfig, natsConfigShape, port, secret, url } from "@t2m/platform";
 import type { BudgetLimits } from "./domain/budget.js";
-import { DefaultPorts, SandboxDefaults } from "@t2m/topology";
+import { DEFAULT_THRESHOLDS_DAYS, parseThresholds } from "./domain/due.js";
+import { DefaultPorts, localUrl, SandboxDefaults } from "@t2m/topology";
 import { z } from "zod";
 
 export function loadProvisioningConfig(env?: Record<string, string | undefined>) {
@@ -26,6 +27,27 @@ export function loadProvisioningConfig(env?: Record<string, string | undefined>)
         ZOHO_BUDGET_MAX_CONCURRENT: z.coerce.number().int().min(0).default(10),
         // The longest an RPC waits for the budget before answering RESOURCE_EXHAUSTED with RetryInfo.
         ZOHO_BUDGET_MAX_WAIT_MS: z.coerce.number().int().min(0).default(20_000),
+        // The subscription jobs (expiry-reminders, renewal-check):
+        /** The expiry-reminders job's thresholds, in days before the period's end. */
+        EXPIRY_REMINDER_DAYS: z
+          .string()
+          .default(DEFAULT_THRESHOLDS_DAYS.join(","))
+          .transform((raw, c) => {
+            try {
+              return parseThresholds(raw);
+            } catch (err) {
+              c.addIssue({ code: "custom", message: `must be days separated by commas, e.g. 7,3,1 (${(err as Error).message})` });
+              return z.NEVER;
+            }
+          }),
+        /** After missed runs, a job also does the work of the days it missed, at most this many back. */
+        SUBSCRIPTION_JOB_CATCH_UP_DAYS: z.coerce.number().int().min(0).max(366).default(7),
+        /** Subscriptions a job works on at once. */
+        SUBSCRIPTION_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+        /** The jobs read renewal prices from the catalogue (expiry-reminders)… */
+        CATALOGUE_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.catalogue)),
+        /** …and ask fulfilment whether a pending renewal order is finished (renewal-check). */
+        FULFILMENT_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.fulfilment)),
       }),
     env,
   );

@@ -1,9 +1,9 @@
 import { hostname } from "node:os";
-import { connectHandler, runMain, runService, serveOptions } from "@t2m/platform";
-import { KvBuckets } from "@t2m/topology";
+import { connectHandler, exportJobMetrics, runMain, runService, serveOptions } from "@t2m/platform";
+import { Jobs, KvBuckets, SubscriptionsStream } from "@t2m/topology";
 import { KvBudgetStore } from "./adapters/budget-kv.js";
 import { createProvisioningMetrics } from "./adapters/metrics.js";
-import { SandboxLicenceProvisioner } from "./adapters/sandbox-licence-provisioner.js";
+import { MongoLicenceLog, SandboxLicenceProvisioner } from "./adapters/sandbox-licence-provisioner.js";
 import { ZohoInventoryClient } from "./adapters/zoho/index.js";
 import { createProvisioning } from "./app.js";
 import { budgetLimits, loadProvisioningConfig } from "./config.js";
@@ -14,8 +14,8 @@ runMain(async () => {
   await runService<true, true>({
     name: "provisioning",
     ...serveOptions(config),
-    // NATS only for the shared Zoho call budget (a KV bucket): no streams, no consumers.
-    nats: { url: config.NATS_URL, ackWaitMs: 30_000, streams: [], consumers: [] },
+    // NATS for the shared Zoho call budget (a KV bucket) and to publish subscription events; no consumers.
+    nats: { url: config.NATS_URL, ackWaitMs: 30_000, streams: [SubscriptionsStream], consumers: [] },
     mongodbUrl: config.MONGODB_URL,
     start: async (rt) => {
       const metrics = createProvisioningMetrics(rt.metrics.registry);
@@ -47,10 +47,19 @@ runMain(async () => {
         runtime: rt,
         database: rt.database,
         zoho,
-        licences: new SandboxLicenceProvisioner(),
+        licences: new SandboxLicenceProvisioner(new MongoLicenceLog(rt.database)),
+        events: rt.events,
         maxWaitMs: config.ZOHO_BUDGET_MAX_WAIT_MS,
         metrics,
       });
+      // The subscription jobs run as CronJobs; their runs (job_runs) become this service's gauges.
+      const jobMetrics = exportJobMetrics({
+        database: rt.database,
+        registry: rt.metrics.registry,
+        jobs: [Jobs.expiryReminders.name, Jobs.renewalCheck.name],
+        logger: rt.logger,
+      });
+      rt.onShutdown({ name: "job metrics", run: async () => jobMetrics.stop() });
       return connectHandler(provisioning.routes, rt.logger, rt.metrics);
     },
   });

@@ -1,9 +1,13 @@
 import { eventType, type ConsumerDefinition, type StreamDefinition } from "@t2m/platform";
 import {
+  ExpiryReminderDueSchema,
   OrderFailedSchema,
   OrderFulfilledSchema,
   OrderRetryDueSchema,
   OrderSubmittedSchema,
+  SubscriptionExpiredSchema,
+  SubscriptionRenewedSchema,
+  SubscriptionRevokedSchema,
 } from "@t2m/proto/events/v1/events";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -39,6 +43,39 @@ export const OrderMessageIds = {
 } as const;
 
 /**
+ * The SUBSCRIPTIONS stream: what happens to a subscription after its order
+ * (renewal, revocation, expiry, expiry reminders). Provisioning, which owns
+ * subscriptions, publishes; notification turns each into a webhook.
+ */
+export const SubscriptionsStream = {
+  name: "SUBSCRIPTIONS",
+  subjects: ["subscriptions.>"],
+  maxAgeMs: 30 * DAY_MS,
+  duplicateWindowMs: 2 * 60 * 1000,
+} as const satisfies StreamDefinition;
+
+/** Every event on the SUBSCRIPTIONS stream. */
+export const SubscriptionEvents = {
+  renewed: eventType("subscriptions.renewed", SubscriptionRenewedSchema),
+  revoked: eventType("subscriptions.revoked", SubscriptionRevokedSchema),
+  expired: eventType("subscriptions.expired", SubscriptionExpiredSchema),
+  reminder: eventType("subscriptions.reminder", ExpiryReminderDueSchema),
+} as const;
+
+/**
+ * Deterministic Nats-Msg-Ids for subscription events: a change is numbered
+ * in the subscription's history (version), a reminder is one per period end
+ * and threshold, so a repeat by a rerun or a second replica is one event.
+ */
+export const SubscriptionMessageIds = {
+  renewed: (subscriptionId: string, version: number) => `${SubscriptionEvents.renewed.subject}:${subscriptionId}:${version}`,
+  revoked: (subscriptionId: string, version: number) => `${SubscriptionEvents.revoked.subject}:${subscriptionId}:${version}`,
+  expired: (subscriptionId: string, version: number) => `${SubscriptionEvents.expired.subject}:${subscriptionId}:${version}`,
+  reminder: (subscriptionId: string, expiryDay: string, thresholdDays: number) =>
+    `${SubscriptionEvents.reminder.subject}:${subscriptionId}:${expiryDay}:${thresholdDays}`,
+} as const;
+
+/**
  * Every durable consumer of the platform. One filter per consumer keeps them
  * valid on nats-server 2.9 (multi-filter needs 2.10). None has a delivery
  * limit: each flow's own retry policy decides when to give up, by age and
@@ -61,6 +98,12 @@ export const Consumers = {
     stream: OrdersStream.name,
     durableName: "notification-order-outcome",
     filterSubject: "orders.outcome.>",
+  },
+  /** Renewals, revocations, expiries and reminders, each turned into a webhook. */
+  notificationSubscriptionEvents: {
+    stream: SubscriptionsStream.name,
+    durableName: "notification-subscription-events",
+    filterSubject: "subscriptions.>",
   },
 } as const satisfies Record<string, ConsumerDefinition>;
 

@@ -27,6 +27,20 @@ export const Jobs = {
     timeZone: JOB_TIME_ZONE,
     description: "Sends webhook messages whose next attempt is due (the safety net behind notification's own timers)",
   },
+  expiryReminders: {
+    name: "expiry-reminders",
+    service: "provisioning",
+    schedule: "0 2 * * *",
+    timeZone: JOB_TIME_ZONE,
+    description: "Sends EXPIRY_REMINDER for ACTIVE subscriptions that end in 7, 3 or 1 days (once per subscription, period end and threshold)",
+  },
+  renewalCheck: {
+    name: "renewal-check",
+    service: "provisioning",
+    schedule: "0 3 * * *",
+    timeZone: JOB_TIME_ZONE,
+    description: "Expires subscriptions past their end with no renewal (SUBSCRIPTION_EXPIRED); reports those whose renewal order is unfinished",
+  },
 } as const satisfies Record<string, JobDefinition>;
 
 export const ALL_JOBS: readonly JobDefinition[] = Object.values(Jobs);

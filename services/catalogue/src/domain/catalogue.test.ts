@@ -24,6 +24,12 @@ describe("Catalogue", () => {
     expect(catalogue.find("NOPE")).toBeUndefined();
   });
 
+  it("gives each tenure a renewal price: its own when the file sets one, else the price", () => {
+    const withRenewal = { ...valid, products: [{ ...valid.products[0]!, tenures: [{ tenure: "12_MONTHS", months: 12, price: "216000.00", renewalPrice: "199999.50" }] }] };
+    expect(Catalogue.parse(withRenewal).find("ZOHO_CRM_STD")?.tenures[0]?.renewalPrice).toMatchObject({ currencyCode: "NGN", amountMinor: 19_999_950n });
+    expect(Catalogue.parse(valid).find("ZOHO_CRM_STD")?.tenures[0]?.renewalPrice).toMatchObject({ currencyCode: "NGN", amountMinor: 21_600_000n });
+  });
+
   it("reports every problem in a bad file at once", () => {
     const bad = {
       currency: "naira",

@@ -9,6 +9,8 @@ const tenureSchema = z
     tenure: z.string().regex(TENURE_PATTERN, 'must look like "12_MONTHS"'),
     months: z.number().int().min(1).max(120),
     price: z.string().regex(/^\d+(\.\d{1,2})?$/, 'must be a decimal amount such as "216000.00"'),
+    // What renewing for this tenure costs, when it differs from the first period's price.
+    renewalPrice: z.string().regex(/^\d+(\.\d{1,2})?$/, 'must be a decimal amount such as "200000.00"').optional(),
   })
   .refine((t) => Number(TENURE_PATTERN.exec(t.tenure)?.[1]) === t.months, {
     message: "months must match the tenure code",
@@ -84,6 +86,7 @@ export class Catalogue {
             tenure: t.tenure,
             months: t.months,
             price: { currencyCode: file.currency, amountMinor: toMinorUnits(t.price) },
+            renewalPrice: { currencyCode: file.currency, amountMinor: toMinorUnits(t.renewalPrice ?? t.price) },
           })),
         }),
       ),

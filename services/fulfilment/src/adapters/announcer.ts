@@ -32,6 +32,7 @@ export class OrderAnnouncer {
       customerId: order.customer.customerId,
       zohoSalesOrderId: order.zohoSalesOrderId ?? "",
       activationReference: order.activationReference ?? "",
+      renewsSubscriptionId: order.renews?.subscriptionId ?? "",
     };
     if (order.status === "FULFILLED") {
       await this.events.publish(

@@ -50,6 +50,7 @@ export class CatalogueOffers {
           tenure: t.tenure,
           months: t.months,
           ...(t.price ? { price: { currencyCode: t.price.currencyCode, amountMinor: Number(t.price.amountMinor) } } : {}),
+          ...(t.renewalPrice ? { renewalPrice: { currencyCode: t.renewalPrice.currencyCode, amountMinor: Number(t.renewalPrice.amountMinor) } } : {}),
         })),
       })),
     );

@@ -25,6 +25,8 @@ describe("classifyStepError (provisioning's error contract)", () => {
     expect(classifyStepError(at("sales-order", reasonedError(Code.InvalidArgument, "ZOHO_REJECTED", "bad email")))).toMatchObject({ kind: "permanent", code: "ORDER_REJECTED" });
     expect(classifyStepError(at("licence", reasonedError(Code.FailedPrecondition, "LICENCE_REFUSED", "no")))).toMatchObject({ kind: "permanent", code: "PROVISIONING_FAILED" });
     expect(classifyStepError(at("sales-order", reasonedError(Code.DataLoss, "INTEGRITY_ERROR", "clash")))).toMatchObject({ kind: "permanent", code: "INTERNAL_ERROR" });
+    // A renewal whose subscription was revoked between intake and the licence step.
+    expect(classifyStepError(at("licence", reasonedError(Code.FailedPrecondition, "SUBSCRIPTION_REVOKED", "revoked")))).toMatchObject({ kind: "permanent", code: "SUBSCRIPTION_REVOKED" });
   });
 
   it("holds an order (retries) when the fault is IconTech's Zoho set-up, not the order", () => {

@@ -1,7 +1,7 @@
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError, reasonOf, retryDelayOf } from "@t2m/platform";
-import { SalesOrderDisposition, type ProvisioningService } from "@t2m/proto/provisioning/v1/provisioning";
+import { SalesOrderDisposition, type ProvisioningService, type SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
 import type { FailureCode, StepFailure } from "../domain/failures.js";
 import type { LicenceResult, OrderRecord, SalesOrderResult } from "../domain/order.js";
 
@@ -21,8 +21,8 @@ const tagged = <T>(step: StepError["step"], run: () => Promise<T>): Promise<T> =
     throw new StepError(step, err);
   });
 
-/** Provisioning's RPCs as the attempt runner needs them. */
-export function provisioningSteps(provisioning: Client<typeof ProvisioningService>) {
+/** Provisioning's RPCs as the attempt runner needs them. A renewal's licence step renews its subscription. */
+export function provisioningSteps(provisioning: Client<typeof ProvisioningService>, subscriptions: Pick<Client<typeof SubscriptionService>, "renewSubscription">) {
   return {
     createSalesOrder: (order: OrderRecord): Promise<SalesOrderResult> =>
       tagged("sales-order", async () => {
@@ -32,7 +32,9 @@ export function provisioningSteps(provisioning: Client<typeof ProvisioningServic
           line: {
             sku: order.zohoItemSku,
             name: order.productName,
-            description: `${order.productName}, ${order.tenure.replace("_", " ").toLowerCase()} (T2Mobile order ${order.orderId})`,
+            description: order.renews
+              ? `${order.productName}, renewal for ${order.tenure.replace("_", " ").toLowerCase()} of ${order.renews.reference} (T2Mobile order ${order.orderId})`
+              : `${order.productName}, ${order.tenure.replace("_", " ").toLowerCase()} (T2Mobile order ${order.orderId})`,
             rate: { currencyCode: order.price.currencyCode, amountMinor: BigInt(order.price.amountMinor) },
             quantity: 1,
           },
@@ -42,14 +44,22 @@ export function provisioningSteps(provisioning: Client<typeof ProvisioningServic
       }),
     provisionLicence: (order: OrderRecord, salesOrder: SalesOrderResult): Promise<LicenceResult> =>
       tagged("licence", async () => {
-        const { subscription } = await provisioning.provisionLicence({
-          orderId: order.orderId,
-          zohoSalesOrderId: salesOrder.zohoSalesOrderId,
-          productId: order.productId,
-          tenure: order.tenure,
-          tenureMonths: order.tenureMonths,
-          customer: order.customer,
-        });
+        const { subscription } = order.renews
+          ? await subscriptions.renewSubscription({
+              renewalOrderId: order.orderId,
+              subscriptionId: order.renews.subscriptionId,
+              zohoSalesOrderId: salesOrder.zohoSalesOrderId,
+              tenure: order.tenure,
+              tenureMonths: order.tenureMonths,
+            })
+          : await provisioning.provisionLicence({
+              orderId: order.orderId,
+              zohoSalesOrderId: salesOrder.zohoSalesOrderId,
+              productId: order.productId,
+              tenure: order.tenure,
+              tenureMonths: order.tenureMonths,
+              customer: order.customer,
+            });
         if (!subscription?.expiryDate || !subscription.activationReference) {
           throw new ConnectError("provisioning returned no subscription", Code.Internal);
         }
@@ -91,6 +101,8 @@ export function classifyStepError(err: unknown): StepFailure {
   if (cause.code === Code.DataLoss) return { kind: "permanent", code: "INTERNAL_ERROR", detail };
   // Our Zoho credentials or an answer we cannot read: not the order's fault, so hold it (retry) until fixed or too old.
   if (HELD_REASONS.has(reasonOf(cause) ?? "")) return { kind: "transient", detail };
+  // A renewal whose subscription was revoked after intake's check.
+  if (step === "licence" && reasonOf(cause) === "SUBSCRIPTION_REVOKED") return { kind: "permanent", code: "SUBSCRIPTION_REVOKED", detail };
   if (PERMANENT.has(cause.code)) {
     const code: FailureCode =
       step === "licence" ? "PROVISIONING_FAILED" : reasonOf(cause) === "ZOHO_ITEM_MISSING" ? "PRODUCT_UNAVAILABLE" : "ORDER_REJECTED";

@@ -30,6 +30,8 @@ export function toOrderMessage(order: OrderRecord): Order {
     attempts: order.attempts,
     nextAttemptAt: ts(order.nextAttemptAt),
     salesOrderDisposition: order.salesOrderDisposition ?? "",
+    renews: order.renews?.reference ?? "",
+    renewsSubscriptionId: order.renews?.subscriptionId ?? "",
     createdAt: ts(order.createdAt),
     updatedAt: ts(order.updatedAt),
     fulfilledAt: ts(order.fulfilledAt),

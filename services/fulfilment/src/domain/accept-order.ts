@@ -3,8 +3,10 @@ import { OrderRejected, type OrderRecord } from "./order.js";
 import { submissionFingerprint, validateSubmission, type OrderSubmission } from "./submission.js";
 
 /**
- * The order to store for a submission, priced from the catalogue, or an
- * OrderRejected that stores nothing. No I/O: the caller inserts it.
+ * The order to store for a submission, priced from the catalogue (a renewal
+ * at the tenure's renewal price), or an OrderRejected that stores nothing.
+ * No I/O: the caller checks a renewal's subscription (renews.subscriptionId
+ * is empty until then) and inserts it.
  */
 export function prepareOrder(submission: OrderSubmission, offer: (productId: string, tenure: string) => OfferLookup, now: Date): OrderRecord {
   const violations = validateSubmission(submission);
@@ -29,7 +31,8 @@ export function prepareOrder(submission: OrderSubmission, offer: (productId: str
     tenure: found.tenure,
     tenureMonths: found.months,
     customer: { ...submission.customer },
-    price: found.price,
+    price: submission.renews ? found.renewalPrice : found.price,
+    ...(submission.renews ? { renews: { reference: submission.renews, subscriptionId: "" } } : {}),
     attempts: 0,
     createdAt: now,
     updatedAt: now,

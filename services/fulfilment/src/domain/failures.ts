@@ -11,6 +11,7 @@ export const FAILURE_MESSAGES = {
   PROVISIONING_FAILED: "The licence could not be provisioned.",
   TIMED_OUT: "The order could not be completed in time because a system it depends on kept failing.",
   INTERNAL_ERROR: "IconTech could not complete the order because of an internal error; support has been alerted.",
+  SUBSCRIPTION_REVOKED: "The subscription this order renews was revoked; it cannot be renewed.",
 } as const;
 
 export type FailureCode = keyof typeof FAILURE_MESSAGES;

@@ -7,7 +7,12 @@ export interface ListedProduct {
   readonly productId: string;
   readonly name: string;
   readonly zohoItemSku: string;
-  readonly tenures: readonly { readonly tenure: string; readonly months: number; readonly price?: { readonly currencyCode: string; readonly amountMinor: number } }[];
+  readonly tenures: readonly {
+    readonly tenure: string;
+    readonly months: number;
+    readonly price?: { readonly currencyCode: string; readonly amountMinor: number };
+    readonly renewalPrice?: { readonly currencyCode: string; readonly amountMinor: number };
+  }[];
 }
 
 /**
@@ -29,6 +34,7 @@ export class OfferBook {
           tenure: t.tenure,
           months: t.months,
           price: { currencyCode: t.price.currencyCode, amountMinor: t.price.amountMinor },
+          renewalPrice: t.renewalPrice ? { currencyCode: t.renewalPrice.currencyCode, amountMinor: t.renewalPrice.amountMinor } : { ...t.price },
         });
       }
       this.offers.set(product.productId, tenures);

@@ -53,10 +53,20 @@ export interface OrderRecord {
   readonly failureDetail?: string;
   /** For an order that failed after its Zoho sales order existed. */
   readonly salesOrderDisposition?: "VOIDED" | "FLAGGED";
+  /** A renewal order: the subscription it renews, as named and as resolved at intake. */
+  readonly renews?: Renewal;
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly fulfilledAt?: Date;
   readonly failedAt?: Date;
+}
+
+/** The subscription a renewal order renews. */
+export interface Renewal {
+  /** As the caller named it: an activation reference or the original order id. */
+  readonly reference: string;
+  /** The subscription's id (its original order's id), resolved at intake; empty until then. */
+  readonly subscriptionId: string;
 }
 
 /** What the catalogue says about the product and tenure ordered. */
@@ -67,6 +77,8 @@ export interface CatalogueOffer {
   readonly tenure: string;
   readonly months: number;
   readonly price: { readonly currencyCode: string; readonly amountMinor: number };
+  /** What renewing for this tenure costs (the price unless the catalogue sets another). */
+  readonly renewalPrice: { readonly currencyCode: string; readonly amountMinor: number };
 }
 
 export type RejectionReason =
@@ -74,7 +86,13 @@ export type RejectionReason =
   | "PRODUCT_NOT_FOUND"
   | "TENURE_NOT_OFFERED"
   | "IDEMPOTENCY_KEY_REUSED"
-  | "ORDER_ID_TAKEN";
+  | "ORDER_ID_TAKEN"
+  /** A renewal of a subscription that does not exist. */
+  | "RENEWED_SUBSCRIPTION_NOT_FOUND"
+  /** A renewal of a revoked subscription. */
+  | "SUBSCRIPTION_REVOKED"
+  /** A renewal for another product or customer than the subscription's. */
+  | "RENEWAL_MISMATCH";
 
 /** A submission that is refused; nothing was stored. */
 export class OrderRejected extends Error {

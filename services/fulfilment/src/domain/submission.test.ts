@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { submissionFingerprint, validateSubmission, type OrderSubmission } from "./submission.js";
 
@@ -66,5 +67,9 @@ describe("submissionFingerprint", () => {
     expect(submissionFingerprint({ ...good, idempotencyKey: "other" })).toBe(base);
     expect(submissionFingerprint({ ...good, tenure: "1_MONTH" })).not.toBe(base);
     expect(submissionFingerprint({ ...good, customer: { ...good.customer, email: "jane@example.com" } })).not.toBe(base);
+    // A renewal differs from the same order without `renews`, whose fingerprint is what it always was.
+    expect(submissionFingerprint({ ...good, renews: "ZL-CRMSTD-1" })).not.toBe(base);
+    expect(submissionFingerprint({ ...good, renews: "" })).toBe(base);
+    expect(base).toBe(createHash("sha256").update(JSON.stringify([good.orderId, good.productId, good.tenure, good.customer.customerId, good.customer.name, good.customer.email, good.customer.phone])).digest("hex"));
   });
 });

@@ -13,6 +13,8 @@ export interface OrderSubmission {
     readonly email: string;
     readonly phone: string;
   };
+  /** A renewal: the subscription renewed, by activation reference or original order id. */
+  readonly renews?: string;
 }
 
 // Field names in violations are the REST API's, since that is what T2Mobile sees.
@@ -42,6 +44,10 @@ export function validateSubmission(s: OrderSubmission): FieldViolation[] {
   else if (s.customer.name.length > 200) v.push({ field: "customerName", description: "must be at most 200 characters" });
   check(v, "customerEmail", s.customer.email, EMAIL_PATTERN, "must be an email address");
   check(v, "customerPhone", s.customer.phone.replace(/[\s-]/g, ""), PHONE_PATTERN, "must be a phone number of 7 to 15 digits");
+  if (s.renews !== undefined && s.renews !== "") {
+    check(v, "renews", s.renews, ID_PATTERN, "must be an activation reference or an order id");
+    if (s.renews === s.orderId) v.push({ field: "renews", description: "must name another order than this one" });
+  }
   return v;
 }
 
@@ -58,6 +64,8 @@ export function submissionFingerprint(s: OrderSubmission): string {
     s.customer.name,
     s.customer.email,
     s.customer.phone,
+    // Only renewals carry it, so the fingerprints of other orders stay what they were.
+    ...(s.renews ? [s.renews] : []),
   ]);
   return createHash("sha256").update(canonical).digest("hex");
 }

@@ -16,6 +16,8 @@ export interface OrderToSubmit {
   readonly productId: string;
   readonly tenure: string;
   readonly customer: { readonly customerId: string; readonly name: string; readonly email: string; readonly phone: string };
+  /** A renewal: the subscription renewed. */
+  readonly renews?: string;
 }
 
 /**

@@ -2,6 +2,7 @@ import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Product } from "@t2m/proto/catalogue/v1/catalogue";
 import type { Money } from "@t2m/proto/common/v1/common";
 import { OrderStatus, type Order } from "@t2m/proto/fulfilment/v1/fulfilment";
+import { SubscriptionChangeKind, SubscriptionStatus, type Subscription } from "@t2m/proto/provisioning/v1/provisioning";
 import { formatAmount } from "../domain/rest-order.js";
 
 const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : null);
@@ -38,6 +39,59 @@ export function orderJson(order: Order) {
     updatedAt: iso(order.updatedAt),
     fulfilledAt: iso(order.fulfilledAt),
     failedAt: iso(order.failedAt),
+    // The subscription a renewal order renews (its original order's id); null for other orders.
+    renews: orNull(order.renewsSubscriptionId),
+  };
+}
+
+const SUBSCRIPTION_STATUS: Record<SubscriptionStatus, string> = {
+  [SubscriptionStatus.UNSPECIFIED]: "UNKNOWN",
+  [SubscriptionStatus.ACTIVE]: "ACTIVE",
+  [SubscriptionStatus.EXPIRED]: "EXPIRED",
+  [SubscriptionStatus.REVOKED]: "REVOKED",
+};
+
+const CHANGE: Record<SubscriptionChangeKind, string> = {
+  [SubscriptionChangeKind.UNSPECIFIED]: "UNKNOWN",
+  [SubscriptionChangeKind.ACTIVATED]: "ACTIVATED",
+  [SubscriptionChangeKind.RENEWED]: "RENEWED",
+  [SubscriptionChangeKind.EXPIRED]: "EXPIRED",
+  [SubscriptionChangeKind.REVOKED]: "REVOKED",
+};
+
+/** A subscription as T2Mobile reads it; `history` only where it was read (one subscription, not a list). */
+export function subscriptionJson(s: Subscription, withHistory: boolean) {
+  return {
+    orderId: s.orderId,
+    activationReference: s.activationReference,
+    status: SUBSCRIPTION_STATUS[s.status],
+    productId: s.productId,
+    tenure: s.tenure,
+    customerId: s.customerId,
+    customerEmail: orNull(s.customerEmail),
+    zohoSalesOrderId: orNull(s.zohoSalesOrderId),
+    startDate: iso(s.startDate),
+    expiryDate: iso(s.expiryDate),
+    renewals: s.renewals,
+    revokedAt: iso(s.revokedAt),
+    revocationReason: orNull(s.revocationReason),
+    createdAt: iso(s.createdAt),
+    updatedAt: iso(s.updatedAt),
+    ...(withHistory
+      ? {
+          history: s.history.map((c) => ({
+            version: c.version,
+            change: CHANGE[c.kind],
+            status: SUBSCRIPTION_STATUS[c.status],
+            tenure: c.tenure,
+            periodStart: iso(c.periodStart),
+            periodEnd: iso(c.periodEnd),
+            orderId: orNull(c.orderId),
+            reason: orNull(c.reason),
+            at: iso(c.changedAt),
+          })),
+        }
+      : {}),
   };
 }
 

@@ -7,6 +7,8 @@ export interface OrderRequestBody {
   readonly customerEmail: string;
   readonly customerPhone: string;
   readonly tenure: string;
+  /** A renewal: the subscription renewed, by activation reference or original order id. Absent for a new subscription. */
+  readonly renews?: string;
 }
 
 const FIELDS = ["orderId", "productId", "customerId", "customerName", "customerEmail", "customerPhone", "tenure"] as const;
@@ -31,9 +33,24 @@ export function readOrderBody(json: unknown): BodyCheck {
     const value = record[field];
     if (value === undefined || value === null) body[field] = "";
     else if (typeof value === "string") body[field] = value;
-    else errors.push({ field, detail: `must be a string, not ${Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : `a ${typeof value}`}` });
+    else errors.push({ field, detail: `must be a string, not ${kindOf(value)}` });
   }
+  // Optional: only a renewal names the subscription it renews.
+  const renews = record.renews;
+  if (typeof renews === "string" && renews !== "") body.renews = renews;
+  else if (renews !== undefined && renews !== null && typeof renews !== "string") errors.push({ field: "renews", detail: `must be a string, not ${kindOf(renews)}` });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, body: body as unknown as OrderRequestBody };
+}
+
+const kindOf = (value: unknown) => (Array.isArray(value) ? "an array" : typeof value === "object" ? "an object" : `a ${typeof value}`);
+
+/** The body of POST /t2mobile/subscriptions/:reference/revoke. */
+export function readRevokeBody(json: unknown): { ok: true; reason: string } | { ok: false; errors: Array<{ field: string; detail: string }> } {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return { ok: false, errors: [{ field: "(body)", detail: "must be a JSON object" }] };
+  const reason = (json as Record<string, unknown>).reason;
+  if (typeof reason !== "string" || reason.trim() === "") return { ok: false, errors: [{ field: "reason", detail: "is required: why the subscription is revoked" }] };
+  if (reason.length > 500) return { ok: false, errors: [{ field: "reason", detail: "must be at most 500 characters" }] };
+  return { ok: true, reason: reason.trim() };
 }
 
 /**

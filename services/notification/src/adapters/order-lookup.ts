@@ -31,6 +31,7 @@ export function fulfilmentOrders(client: Client<typeof FulfilmentService>): Orde
           zohoSalesOrderId: order.zohoSalesOrderId,
           activationReference: order.activationReference,
           failureCode: order.failureCode,
+          renewsSubscriptionId: order.renewsSubscriptionId,
         };
       } catch (err) {
         if (err instanceof ConnectError && err.code === Code.NotFound) return undefined;

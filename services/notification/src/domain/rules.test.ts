@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { afterDead, afterDelivered, afterGone, enable, initialHealth, type EndpointHealth } from "./endpoint-health.js";
-import { checkOutcome, type StoredOrder } from "./forgery.js";
+import { checkOutcome, checkSubscriptionEvent, type StoredOrder, type StoredSubscription } from "./forgery.js";
+import type { SubscriptionEvent } from "./webhook.js";
 import { blockedBy } from "./ordering.js";
 import { fulfilledOutcome } from "./outcome.fixtures.js";
 
@@ -63,6 +64,7 @@ describe("the forgery guard", () => {
     zohoSalesOrderId: "SO-1",
     activationReference: "ZL-1",
     failureCode: "",
+    renewsSubscriptionId: "",
   };
 
   it("passes an outcome the stored order confirms", () => {
@@ -78,5 +80,45 @@ describe("the forgery guard", () => {
       ok: false,
       reason: "id-mismatch",
     });
+  });
+});
+
+describe("the forgery guard for subscription events", () => {
+  const end1 = new Date("2027-12-09T10:00:00Z");
+  const end2 = new Date("2028-12-09T10:00:00Z");
+  const subscription: StoredSubscription = {
+    subscriptionId: "T2M1",
+    status: "ACTIVE",
+    activationReference: "ZL-1",
+    productId: "ZOHO_CRM_STD",
+    customerId: "C1",
+    customerEmail: "ada@example.com",
+    expiryDate: end2,
+    history: [
+      { version: 1, kind: "ACTIVATED", orderId: "T2M1", periodEnd: end1, tenure: "12_MONTHS" },
+      { version: 2, kind: "RENEWED", orderId: "T2M2", periodEnd: end2, tenure: "12_MONTHS" },
+    ],
+  };
+  const base = { subscriptionId: "T2M1", activationReference: "ZL-1", productId: "ZOHO_CRM_STD", tenure: "12_MONTHS", customerId: "C1", occurredAt: t0 };
+  const renewed: SubscriptionEvent = { ...base, type: "SUBSCRIPTION_RENEWED", version: 2, renewalOrderId: "T2M2", zohoSalesOrderId: "SO-2", periodStart: end1, expiryDate: end2 };
+  const reminder = (expiryDate: Date): SubscriptionEvent => ({ ...base, type: "EXPIRY_REMINDER", version: 2, thresholdDays: 7, daysUntilExpiry: 7, customerEmail: "ada@example.com", expiryDate });
+
+  it("passes a change the history holds, and a reminder for the current period", () => {
+    expect(checkSubscriptionEvent(renewed, subscription)).toEqual({ ok: true });
+    expect(checkSubscriptionEvent(reminder(end2), subscription)).toEqual({ ok: true });
+  });
+
+  it("refuses an unknown subscription, a change the history does not hold, and different ids", () => {
+    expect(checkSubscriptionEvent(renewed, undefined)).toMatchObject({ ok: false, reason: "unknown-subscription" });
+    expect(checkSubscriptionEvent({ ...renewed, renewalOrderId: "T2M9" }, subscription)).toMatchObject({ ok: false, reason: "history-mismatch" });
+    expect(checkSubscriptionEvent({ ...renewed, expiryDate: new Date("2030-01-01T00:00:00Z") }, subscription)).toMatchObject({ ok: false, reason: "history-mismatch" });
+    expect(checkSubscriptionEvent({ ...base, type: "SUBSCRIPTION_REVOKED", version: 3, reason: "x", expiryDate: end2 }, subscription)).toMatchObject({ ok: false, reason: "history-mismatch" });
+    expect(checkSubscriptionEvent({ ...base, type: "SUBSCRIPTION_EXPIRED", version: 2, expiryDate: end2 }, subscription)).toMatchObject({ ok: false, reason: "history-mismatch" });
+    expect(checkSubscriptionEvent({ ...renewed, customerId: "C2" }, subscription)).toMatchObject({ ok: false, reason: "id-mismatch" });
+  });
+
+  it("refuses a reminder made stale by a renewal or a revocation since", () => {
+    expect(checkSubscriptionEvent(reminder(end1), subscription)).toMatchObject({ ok: false, reason: "stale" });
+    expect(checkSubscriptionEvent(reminder(end2), { ...subscription, status: "REVOKED" })).toMatchObject({ ok: false, reason: "stale" });
   });
 });

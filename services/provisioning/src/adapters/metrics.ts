@@ -60,6 +60,12 @@ export function createProvisioningMetrics(registry: Registry) {
       help: "Sales orders of failed orders that Zoho would not void, left for a person",
       registers,
     }),
+    subscriptionChanges: new Counter({
+      name: "t2m_subscription_changes_total",
+      help: "Subscription changes this process made, by kind (ACTIVATED, RENEWED, EXPIRED, REVOKED); the jobs' own are in job_runs",
+      labelNames: ["kind"],
+      registers,
+    }),
   };
   return {
     ...metrics,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SandboxLicenceProvisioner } from "./sandbox-licence-provisioner.js";
+import { MemoryLicenceLog, SandboxLicenceProvisioner } from "./sandbox-licence-provisioner.js";
 
 const request = (orderId: string) => ({
   orderId,
@@ -17,5 +17,18 @@ describe("SandboxLicenceProvisioner", () => {
     expect(a.activationReference).toMatch(/^ZL-CRMSTD-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}$/);
     expect(await provisioner.provision(request("T2M1"))).toEqual(a);
     expect((await provisioner.provision(request("T2M2"))).activationReference).not.toBe(a.activationReference);
+  });
+});
+
+describe("SandboxLicenceProvisioner's log", () => {
+  it("records each extension and the revocation once, however often it is told", async () => {
+    const log = new MemoryLicenceLog();
+    const provisioner = new SandboxLicenceProvisioner(log);
+    const extension = { activationReference: "ZL-1", renewalOrderId: "T2M2", tenure: "12_MONTHS", periodStart: new Date("2027-01-01T00:00:00Z"), expiryDate: new Date("2028-01-01T00:00:00Z") };
+    await provisioner.extend(extension);
+    await provisioner.extend(extension);
+    await provisioner.revoke({ activationReference: "ZL-1", reason: "fraud", revokedAt: new Date("2027-02-01T00:00:00Z") });
+    await provisioner.revoke({ activationReference: "ZL-1", reason: "fraud", revokedAt: new Date("2027-02-01T00:00:05Z") });
+    expect([...log.events.values()].map((e) => e.kind)).toEqual(["extended", "revoked"]);
   });
 });

@@ -3,7 +3,6 @@ import type { Collection, Document } from "mongodb";
 import type { ContactRecord, ContactStore } from "../domain/contacts.js";
 import type { SalesOrderDisposition, SalesOrderRecord, Stored } from "../domain/provisioning.js";
 import { IntegrityError, type SalesOrderStore } from "../domain/sales-orders.js";
-import type { SubscriptionRecord } from "../domain/subscription.js";
 
 // Every collection is keyed by what identifies its records (_id), so
 // MongoDB itself enforces one per key, and the hot paths look up by _id
@@ -13,19 +12,11 @@ import type { SubscriptionRecord } from "../domain/subscription.js";
 // FerretDB (read, then replace) does not give.
 
 export const SALES_ORDERS_COLLECTION = "sales_orders";
-export const SUBSCRIPTIONS_COLLECTION = "subscriptions";
 export const ZOHO_CONTACTS_COLLECTION = "zoho_contacts";
 
 export const salesOrderIndexes: IndexDefinition[] = [
   // One order per Zoho sales order: a second order given the same id is an integrity error.
   { key: { zohoSalesOrderId: 1 }, options: { name: "zohoSalesOrderId_unique", unique: true } },
-];
-
-export const subscriptionIndexes: IndexDefinition[] = [
-  { key: { activationReference: 1 }, options: { name: "activationReference_unique", unique: true } },
-  // The expiry reminder and renewal jobs scan by status and expiry date.
-  { key: { status: 1, expiryDate: 1 }, options: { name: "status_expiryDate" } },
-  { key: { customerId: 1 }, options: { name: "customerId" } },
 ];
 
 /** Records keyed by order id (_id), so MongoDB itself enforces one per order. */
@@ -137,10 +128,8 @@ function toContact(doc: Document): ContactRecord {
 
 export async function openStores(database: Database) {
   await database.ensureIndexes(SALES_ORDERS_COLLECTION, salesOrderIndexes);
-  await database.ensureIndexes(SUBSCRIPTIONS_COLLECTION, subscriptionIndexes);
   return {
     salesOrders: new MongoSalesOrderStore(database, SALES_ORDERS_COLLECTION),
     contacts: new MongoContactStore(database),
-    subscriptions: new OrderKeyedStore<SubscriptionRecord>(database, SUBSCRIPTIONS_COLLECTION),
   };
 }

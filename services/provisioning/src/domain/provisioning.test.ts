@@ -1,25 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  provisionLicenceOnce,
-  validateLicenceRequest,
-  validateSalesOrderRequest,
-  type LicenceRequest,
-  type SalesOrderRequest,
-  type Stored,
-} from "./provisioning.js";
-import type { SubscriptionRecord } from "./subscription.js";
-
-function memoryStore<T extends { orderId: string }>(): Stored<T> & { size(): number } {
-  const records = new Map<string, T>();
-  return {
-    find: async (id) => records.get(id),
-    insertOrGet: async (r) => {
-      if (!records.has(r.orderId)) records.set(r.orderId, r);
-      return records.get(r.orderId)!;
-    },
-    size: () => records.size,
-  };
-}
+import { validateLicenceRequest, validateSalesOrderRequest, type LicenceRequest, type SalesOrderRequest } from "./provisioning.js";
 
 const customer = { customerId: "C1", name: "Ada Obi", email: "ada@example.com", phone: "08012345678" };
 const salesOrderRequest: SalesOrderRequest = {
@@ -35,25 +15,6 @@ const licenceRequest: LicenceRequest = {
   tenureMonths: 12,
   customer,
 };
-const now = () => new Date("2026-11-27T10:00:00Z");
-
-describe("provisionLicenceOnce", () => {
-  it("provisions once and sets expiry to start + tenure", async () => {
-    const store = memoryStore<SubscriptionRecord>();
-    let calls = 0;
-    const provisioner = {
-      provision: async () => {
-        calls += 1;
-        return { activationReference: "ACT-1" };
-      },
-    };
-    const sub = await provisionLicenceOnce(licenceRequest, { store, provisioner, now });
-    await provisionLicenceOnce(licenceRequest, { store, provisioner, now });
-    expect(calls).toBe(1);
-    expect(sub).toMatchObject({ status: "ACTIVE", activationReference: "ACT-1" });
-    expect(sub.expiryDate.toISOString()).toBe("2027-11-27T10:00:00.000Z");
-  });
-});
 
 describe("validation", () => {
   it("names every missing field", () => {

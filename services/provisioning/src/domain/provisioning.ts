@@ -1,5 +1,4 @@
 import type { FieldViolation } from "@t2m/platform";
-import { addMonths, type SubscriptionRecord } from "./subscription.js";
 
 export interface Customer {
   readonly customerId: string;
@@ -60,9 +59,33 @@ export interface LicenceRequest {
   readonly customer: Customer;
 }
 
-/** Issues a licence; called with the order id so a repeat can be recognised. */
+/** A renewal's extension of a licence, as the licence provisioner is told it. */
+export interface LicenceExtension {
+  readonly activationReference: string;
+  /** Repeats carry the same id. */
+  readonly renewalOrderId: string;
+  readonly tenure: string;
+  readonly periodStart: Date;
+  readonly expiryDate: Date;
+}
+
+/** A revocation, as the licence provisioner is told it. */
+export interface LicenceRevocation {
+  readonly activationReference: string;
+  readonly reason: string;
+  readonly revokedAt: Date;
+}
+
+/**
+ * The licensing system (Zoho's Partner Store in production). Every call is
+ * idempotent: a repeat (after a crash, or by another replica finishing a
+ * change) changes nothing more.
+ */
 export interface LicenceProvisioner {
+  /** Issues a licence; called with the order id so a repeat can be recognised. */
   provision(request: LicenceRequest): Promise<{ activationReference: string }>;
+  extend(extension: LicenceExtension): Promise<void>;
+  revoke(revocation: LicenceRevocation): Promise<void>;
 }
 
 export interface Stored<T> {
@@ -98,29 +121,4 @@ export function validateLicenceRequest(r: LicenceRequest): FieldViolation[] {
   }
   required(v, "customer.customer_id", r.customer.customerId);
   return v;
-}
-
-/** At most one licence per order id; the term runs from when it is provisioned. */
-export async function provisionLicenceOnce(
-  request: LicenceRequest,
-  deps: { store: Stored<SubscriptionRecord>; provisioner: LicenceProvisioner; now(): Date },
-): Promise<SubscriptionRecord> {
-  const existing = await deps.store.find(request.orderId);
-  if (existing) return existing;
-  const { activationReference } = await deps.provisioner.provision(request);
-  const start = deps.now();
-  return deps.store.insertOrGet({
-    orderId: request.orderId,
-    productId: request.productId,
-    tenure: request.tenure,
-    tenureMonths: request.tenureMonths,
-    customerId: request.customer.customerId,
-    customerEmail: request.customer.email,
-    zohoSalesOrderId: request.zohoSalesOrderId,
-    activationReference,
-    status: "ACTIVE",
-    startDate: start,
-    expiryDate: addMonths(start, request.tenureMonths),
-    createdAt: start,
-  });
 }

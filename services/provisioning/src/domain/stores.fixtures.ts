@@ -2,6 +2,8 @@
 import type { ContactRecord, ContactStore } from "./contacts.js";
 import type { SalesOrderDisposition, SalesOrderRecord } from "./provisioning.js";
 import { IntegrityError, type SalesOrderStore } from "./sales-orders.js";
+import type { SubscriptionChange, SubscriptionRecord } from "./subscription.js";
+import type { PendingRenewal, PendingRenewals, SubscriptionStore } from "./subscriptions.js";
 
 export class MemorySalesOrderStore implements SalesOrderStore {
   readonly records = new Map<string, SalesOrderRecord>();
@@ -51,5 +53,60 @@ export class MemoryContactStore implements ContactStore {
 
   async forget(customerKey: string, zohoContactId: string): Promise<void> {
     if (this.records.get(customerKey)?.zohoContactId === zohoContactId) this.records.delete(customerKey);
+  }
+}
+
+/** The subscription stores' semantics in memory: unique change claims, projections that never go back. */
+export class MemorySubscriptionStore implements SubscriptionStore {
+  readonly projections = new Map<string, SubscriptionRecord>();
+  readonly changeLog = new Map<string, SubscriptionChange>();
+
+  async findProjection(id: string) {
+    return this.projections.get(id);
+  }
+
+  async findByActivationReference(ref: string) {
+    return [...this.projections.values()].find((p) => p.activationReference === ref);
+  }
+
+  async findChange(id: string, version: number) {
+    return this.changeLog.get(`${id}#${version}`);
+  }
+
+  async changes(id: string) {
+    return [...this.changeLog.values()].filter((c) => c.subscriptionId === id).sort((a, b) => a.version - b.version);
+  }
+
+  async claim(change: SubscriptionChange) {
+    const key = `${change.subscriptionId}#${change.version}`;
+    if (this.changeLog.has(key)) return false;
+    this.changeLog.set(key, change);
+    return true;
+  }
+
+  async project(change: SubscriptionChange) {
+    const { state } = change;
+    const stored = this.projections.get(state.orderId);
+    if (!stored || stored.version < state.version) this.projections.set(state.orderId, state);
+  }
+
+  async byCustomer(customerId: string) {
+    return [...this.projections.values()].filter((p) => p.customerId === customerId);
+  }
+}
+
+export class MemoryPendingRenewals implements PendingRenewals {
+  readonly entries = new Map<string, PendingRenewal>();
+
+  async add(renewal: PendingRenewal) {
+    if (!this.entries.has(renewal.renewalOrderId)) this.entries.set(renewal.renewalOrderId, renewal);
+  }
+
+  async remove(id: string) {
+    this.entries.delete(id);
+  }
+
+  async all() {
+    return [...this.entries.values()];
   }
 }

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2mobile/events/v1/events.proto.
  */
 export const file_t2mobile_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch90Mm1vYmlsZS9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJ0Mm1vYmlsZS5ldmVudHMudjEihgEKDk9yZGVyU3VibWl0dGVkEhAKCG9yZGVyX2lkGAEgASgJEjAKDHN1Ym1pdHRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoFb3JkZXIYAyABKAsyIS50Mm1vYmlsZS5ldmVudHMudjEuQWNjZXB0ZWRPcmRlciLBAgoNQWNjZXB0ZWRPcmRlchIQCghvcmRlcl9pZBgBIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAiABKAkSEwoLZmluZ2VycHJpbnQYAyABKAkSEgoKcHJvZHVjdF9pZBgEIAEoCRIUCgxwcm9kdWN0X25hbWUYBSABKAkSFQoNem9ob19pdGVtX3NrdRgGIAEoCRIOCgZ0ZW51cmUYByABKAkSFQoNdGVudXJlX21vbnRocxgIIAEoBRIuCghjdXN0b21lchgJIAEoCzIcLnQybW9iaWxlLmNvbW1vbi52MS5DdXN0b21lchIoCgVwcmljZRgKIAEoCzIZLnQybW9iaWxlLmNvbW1vbi52MS5Nb25leRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCL5AQoOT3JkZXJGdWxmaWxsZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZ0ZW51cmUYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgFIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgGIAEoCRIvCgtleHBpcnlfZGF0ZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZnVsZmlsbGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLoAQoLT3JkZXJGYWlsZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZ0ZW51cmUYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgFIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgGIAEoCRIOCgZyZWFzb24YByABKAkSLQoJZmFpbGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxmYWlsdXJlX2NvZGUYCSABKAkibQoNT3JkZXJSZXRyeUR1ZRIQCghvcmRlcl9pZBgBIAEoCRIPCgdhdHRlbXB0GAIgASgFEg0KBWNhdXNlGAMgASgJEioKBmR1ZV9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp, file_t2mobile_common_v1_common]);
+  fileDesc("Ch90Mm1vYmlsZS9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJ0Mm1vYmlsZS5ldmVudHMudjEihgEKDk9yZGVyU3VibWl0dGVkEhAKCG9yZGVyX2lkGAEgASgJEjAKDHN1Ym1pdHRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoFb3JkZXIYAyABKAsyIS50Mm1vYmlsZS5ldmVudHMudjEuQWNjZXB0ZWRPcmRlciLBAgoNQWNjZXB0ZWRPcmRlchIQCghvcmRlcl9pZBgBIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAiABKAkSEwoLZmluZ2VycHJpbnQYAyABKAkSEgoKcHJvZHVjdF9pZBgEIAEoCRIUCgxwcm9kdWN0X25hbWUYBSABKAkSFQoNem9ob19pdGVtX3NrdRgGIAEoCRIOCgZ0ZW51cmUYByABKAkSFQoNdGVudXJlX21vbnRocxgIIAEoBRIuCghjdXN0b21lchgJIAEoCzIcLnQybW9iaWxlLmNvbW1vbi52MS5DdXN0b21lchIoCgVwcmljZRgKIAEoCzIZLnQybW9iaWxlLmNvbW1vbi52MS5Nb25leRIuCgpjcmVhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKZAgoOT3JkZXJGdWxmaWxsZWQSEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZ0ZW51cmUYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgFIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgGIAEoCRIvCgtleHBpcnlfZGF0ZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZnVsZmlsbGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIeChZyZW5ld3Nfc3Vic2NyaXB0aW9uX2lkGAkgASgJIogCCgtPcmRlckZhaWxlZBIQCghvcmRlcl9pZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEg4KBnRlbnVyZRgDIAEoCRITCgtjdXN0b21lcl9pZBgEIAEoCRIbChN6b2hvX3NhbGVzX29yZGVyX2lkGAUgASgJEhwKFGFjdGl2YXRpb25fcmVmZXJlbmNlGAYgASgJEg4KBnJlYXNvbhgHIAEoCRItCglmYWlsZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGZhaWx1cmVfY29kZRgJIAEoCRIeChZyZW5ld3Nfc3Vic2NyaXB0aW9uX2lkGAogASgJIm0KDU9yZGVyUmV0cnlEdWUSEAoIb3JkZXJfaWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoBRINCgVjYXVzZRgDIAEoCRIqCgZkdWVfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpoDChNTdWJzY3JpcHRpb25SZW5ld2VkEhcKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgCIAEoCRISCgpwcm9kdWN0X2lkGAMgASgJEg4KBnRlbnVyZRgEIAEoCRITCgtjdXN0b21lcl9pZBgFIAEoCRIPCgd2ZXJzaW9uGAYgASgFEhgKEHJlbmV3YWxfb3JkZXJfaWQYByABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgIIAEoCRI4ChRwcmV2aW91c19leHBpcnlfZGF0ZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMcGVyaW9kX3N0YXJ0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHBpcnlfZGF0ZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcmVuZXdlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAihwIKE1N1YnNjcmlwdGlvblJldm9rZWQSFwoPc3Vic2NyaXB0aW9uX2lkGAEgASgJEhwKFGFjdGl2YXRpb25fcmVmZXJlbmNlGAIgASgJEhIKCnByb2R1Y3RfaWQYAyABKAkSDgoGdGVudXJlGAQgASgJEhMKC2N1c3RvbWVyX2lkGAUgASgJEg8KB3ZlcnNpb24YBiABKAUSDgoGcmVhc29uGAcgASgJEi8KC2V4cGlyeV9kYXRlGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpyZXZva2VkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCL3AQoTU3Vic2NyaXB0aW9uRXhwaXJlZBIXCg9zdWJzY3JpcHRpb25faWQYASABKAkSHAoUYWN0aXZhdGlvbl9yZWZlcmVuY2UYAiABKAkSEgoKcHJvZHVjdF9pZBgDIAEoCRIOCgZ0ZW51cmUYBCABKAkSEwoLY3VzdG9tZXJfaWQYBSABKAkSDwoHdmVyc2lvbhgGIAEoBRIvCgtleHBpcnlfZGF0ZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZXhwaXJlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi7AIKEUV4cGlyeVJlbWluZGVyRHVlEhcKD3N1YnNjcmlwdGlvbl9pZBgBIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgCIAEoCRISCgpwcm9kdWN0X2lkGAMgASgJEg4KBnRlbnVyZRgEIAEoCRITCgtjdXN0b21lcl9pZBgFIAEoCRIPCgd2ZXJzaW9uGAYgASgFEhYKDnRocmVzaG9sZF9kYXlzGAcgASgFEhkKEWRheXNfdW50aWxfZXhwaXJ5GAggASgFEi8KC2V4cGlyeV9kYXRlGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCg5jdXN0b21lcl9lbWFpbBgKIAEoCRIpCgZhbW91bnQYCyABKAsyGS50Mm1vYmlsZS5jb21tb24udjEuTW9uZXkSLwoLcmVtaW5kZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp, file_t2mobile_common_v1_common]);
 
 /**
  * Published on orders.submitted once an order is stored.
@@ -162,6 +162,14 @@ export type OrderFulfilled = Message<"t2mobile.events.v1.OrderFulfilled"> & {
    * @generated from field: google.protobuf.Timestamp fulfilled_at = 8;
    */
   fulfilledAt?: Timestamp | undefined;
+
+  /**
+   * For a renewal order: the subscription it renewed (SubscriptionRenewed
+   * tells T2Mobile; there is no ORDER_FULFILLED webhook for it).
+   *
+   * @generated from field: string renews_subscription_id = 9;
+   */
+  renewsSubscriptionId: string;
 };
 
 /**
@@ -227,6 +235,13 @@ export type OrderFailed = Message<"t2mobile.events.v1.OrderFailed"> & {
    * @generated from field: string failure_code = 9;
    */
   failureCode: string;
+
+  /**
+   * For a renewal order: the subscription it was to renew.
+   *
+   * @generated from field: string renews_subscription_id = 10;
+   */
+  renewsSubscriptionId: string;
 };
 
 /**
@@ -276,4 +291,285 @@ export type OrderRetryDue = Message<"t2mobile.events.v1.OrderRetryDue"> & {
  */
 export const OrderRetryDueSchema: GenMessage<OrderRetryDue> = /*@__PURE__*/
   messageDesc(file_t2mobile_events_v1_events, 4);
+
+/**
+ * Published on subscriptions.renewed once a renewal order's new period is
+ * recorded (by provisioning, which owns subscriptions).
+ *
+ * @generated from message t2mobile.events.v1.SubscriptionRenewed
+ */
+export type SubscriptionRenewed = Message<"t2mobile.events.v1.SubscriptionRenewed"> & {
+  /**
+   * The subscription's id: the id of the order that created it.
+   *
+   * @generated from field: string subscription_id = 1;
+   */
+  subscriptionId: string;
+
+  /**
+   * @generated from field: string activation_reference = 2;
+   */
+  activationReference: string;
+
+  /**
+   * @generated from field: string product_id = 3;
+   */
+  productId: string;
+
+  /**
+   * The tenure renewed for.
+   *
+   * @generated from field: string tenure = 4;
+   */
+  tenure: string;
+
+  /**
+   * @generated from field: string customer_id = 5;
+   */
+  customerId: string;
+
+  /**
+   * The change's number in the subscription's history.
+   *
+   * @generated from field: int32 version = 6;
+   */
+  version: number;
+
+  /**
+   * @generated from field: string renewal_order_id = 7;
+   */
+  renewalOrderId: string;
+
+  /**
+   * @generated from field: string zoho_sales_order_id = 8;
+   */
+  zohoSalesOrderId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp previous_expiry_date = 9;
+   */
+  previousExpiryDate?: Timestamp | undefined;
+
+  /**
+   * The current end date, or the renewal time if the subscription had expired.
+   *
+   * @generated from field: google.protobuf.Timestamp period_start = 10;
+   */
+  periodStart?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expiry_date = 11;
+   */
+  expiryDate?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp renewed_at = 12;
+   */
+  renewedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message t2mobile.events.v1.SubscriptionRenewed.
+ * Use `create(SubscriptionRenewedSchema)` to create a new message.
+ */
+export const SubscriptionRenewedSchema: GenMessage<SubscriptionRenewed> = /*@__PURE__*/
+  messageDesc(file_t2mobile_events_v1_events, 5);
+
+/**
+ * Published on subscriptions.revoked.
+ *
+ * @generated from message t2mobile.events.v1.SubscriptionRevoked
+ */
+export type SubscriptionRevoked = Message<"t2mobile.events.v1.SubscriptionRevoked"> & {
+  /**
+   * @generated from field: string subscription_id = 1;
+   */
+  subscriptionId: string;
+
+  /**
+   * @generated from field: string activation_reference = 2;
+   */
+  activationReference: string;
+
+  /**
+   * @generated from field: string product_id = 3;
+   */
+  productId: string;
+
+  /**
+   * @generated from field: string tenure = 4;
+   */
+  tenure: string;
+
+  /**
+   * @generated from field: string customer_id = 5;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: int32 version = 6;
+   */
+  version: number;
+
+  /**
+   * @generated from field: string reason = 7;
+   */
+  reason: string;
+
+  /**
+   * The end date the subscription had when it was revoked.
+   *
+   * @generated from field: google.protobuf.Timestamp expiry_date = 8;
+   */
+  expiryDate?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp revoked_at = 9;
+   */
+  revokedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message t2mobile.events.v1.SubscriptionRevoked.
+ * Use `create(SubscriptionRevokedSchema)` to create a new message.
+ */
+export const SubscriptionRevokedSchema: GenMessage<SubscriptionRevoked> = /*@__PURE__*/
+  messageDesc(file_t2mobile_events_v1_events, 6);
+
+/**
+ * Published on subscriptions.expired by the renewal-check job.
+ *
+ * @generated from message t2mobile.events.v1.SubscriptionExpired
+ */
+export type SubscriptionExpired = Message<"t2mobile.events.v1.SubscriptionExpired"> & {
+  /**
+   * @generated from field: string subscription_id = 1;
+   */
+  subscriptionId: string;
+
+  /**
+   * @generated from field: string activation_reference = 2;
+   */
+  activationReference: string;
+
+  /**
+   * @generated from field: string product_id = 3;
+   */
+  productId: string;
+
+  /**
+   * @generated from field: string tenure = 4;
+   */
+  tenure: string;
+
+  /**
+   * @generated from field: string customer_id = 5;
+   */
+  customerId: string;
+
+  /**
+   * @generated from field: int32 version = 6;
+   */
+  version: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expiry_date = 7;
+   */
+  expiryDate?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expired_at = 8;
+   */
+  expiredAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message t2mobile.events.v1.SubscriptionExpired.
+ * Use `create(SubscriptionExpiredSchema)` to create a new message.
+ */
+export const SubscriptionExpiredSchema: GenMessage<SubscriptionExpired> = /*@__PURE__*/
+  messageDesc(file_t2mobile_events_v1_events, 7);
+
+/**
+ * Published on subscriptions.reminder by the expiry-reminders job, once per
+ * subscription, period end and threshold.
+ *
+ * @generated from message t2mobile.events.v1.ExpiryReminderDue
+ */
+export type ExpiryReminderDue = Message<"t2mobile.events.v1.ExpiryReminderDue"> & {
+  /**
+   * @generated from field: string subscription_id = 1;
+   */
+  subscriptionId: string;
+
+  /**
+   * @generated from field: string activation_reference = 2;
+   */
+  activationReference: string;
+
+  /**
+   * @generated from field: string product_id = 3;
+   */
+  productId: string;
+
+  /**
+   * @generated from field: string tenure = 4;
+   */
+  tenure: string;
+
+  /**
+   * @generated from field: string customer_id = 5;
+   */
+  customerId: string;
+
+  /**
+   * The version of the subscription the reminder was computed from.
+   *
+   * @generated from field: int32 version = 6;
+   */
+  version: number;
+
+  /**
+   * The threshold reached (e.g. 7, 3 or 1 days).
+   *
+   * @generated from field: int32 threshold_days = 7;
+   */
+  thresholdDays: number;
+
+  /**
+   * Calendar days (Africa/Lagos) from the reminder's day to the expiry day.
+   *
+   * @generated from field: int32 days_until_expiry = 8;
+   */
+  daysUntilExpiry: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expiry_date = 9;
+   */
+  expiryDate?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string customer_email = 10;
+   */
+  customerEmail: string;
+
+  /**
+   * The renewal price of the tenure; unset when the catalogue no longer offers it.
+   *
+   * @generated from field: t2mobile.common.v1.Money amount = 11;
+   */
+  amount?: Money | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp reminded_at = 12;
+   */
+  remindedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message t2mobile.events.v1.ExpiryReminderDue.
+ * Use `create(ExpiryReminderDueSchema)` to create a new message.
+ */
+export const ExpiryReminderDueSchema: GenMessage<ExpiryReminderDue> = /*@__PURE__*/
+  messageDesc(file_t2mobile_events_v1_events, 8);
 

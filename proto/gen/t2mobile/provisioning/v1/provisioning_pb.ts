@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2mobile/provisioning/v1/provisioning.proto.
  */
 export const file_t2mobile_provisioning_v1_provisioning: GenFile = /*@__PURE__*/
-  fileDesc("Cit0Mm1vYmlsZS9wcm92aXNpb25pbmcvdjEvcHJvdmlzaW9uaW5nLnByb3RvEhh0Mm1vYmlsZS5wcm92aXNpb25pbmcudjEiewoOU2FsZXNPcmRlckxpbmUSCwoDc2t1GAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSJwoEcmF0ZRgEIAEoCzIZLnQybW9iaWxlLmNvbW1vbi52MS5Nb25leRIQCghxdWFudGl0eRgFIAEoBSLEAQoXQ3JlYXRlU2FsZXNPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSLgoIY3VzdG9tZXIYAiABKAsyHC50Mm1vYmlsZS5jb21tb24udjEuQ3VzdG9tZXISNgoEbGluZRgDIAEoCzIoLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5TYWxlc09yZGVyTGluZRIvCgthY2NlcHRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAicgoYQ3JlYXRlU2FsZXNPcmRlclJlc3BvbnNlEhsKE3pvaG9fc2FsZXNfb3JkZXJfaWQYASABKAkSHwoXem9ob19zYWxlc19vcmRlcl9udW1iZXIYAiABKAkSGAoQem9ob19jdXN0b21lcl9pZBgDIAEoCSKzAQoXUHJvdmlzaW9uTGljZW5jZVJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgCIAEoCRISCgpwcm9kdWN0X2lkGAMgASgJEg4KBnRlbnVyZRgEIAEoCRIVCg10ZW51cmVfbW9udGhzGAUgASgFEi4KCGN1c3RvbWVyGAYgASgLMhwudDJtb2JpbGUuY29tbW9uLnYxLkN1c3RvbWVyIlgKGFByb3Zpc2lvbkxpY2VuY2VSZXNwb25zZRI8CgxzdWJzY3JpcHRpb24YASABKAsyJi50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU3Vic2NyaXB0aW9uIrMCCgxTdWJzY3JpcHRpb24SEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZ0ZW51cmUYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgFIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgGIAEoCRI8CgZzdGF0dXMYByABKA4yLC50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU3Vic2NyaXB0aW9uU3RhdHVzEi4KCnN0YXJ0X2RhdGUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyeV9kYXRlGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI5ChVWb2lkU2FsZXNPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJInsKFlZvaWRTYWxlc09yZGVyUmVzcG9uc2USRAoLZGlzcG9zaXRpb24YASABKA4yLy50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU2FsZXNPcmRlckRpc3Bvc2l0aW9uEhsKE3pvaG9fc2FsZXNfb3JkZXJfaWQYAiABKAkiKgoWR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCSJXChdHZXRTdWJzY3JpcHRpb25SZXNwb25zZRI8CgxzdWJzY3JpcHRpb24YASABKAsyJi50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU3Vic2NyaXB0aW9uKnoKElN1YnNjcmlwdGlvblN0YXR1cxIjCh9TVUJTQ1JJUFRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASHgoaU1VCU0NSSVBUSU9OX1NUQVRVU19BQ1RJVkUQARIfChtTVUJTQ1JJUFRJT05fU1RBVFVTX0VYUElSRUQQAiqrAQoVU2FsZXNPcmRlckRpc3Bvc2l0aW9uEicKI1NBTEVTX09SREVSX0RJU1BPU0lUSU9OX1VOU1BFQ0lGSUVEEAASIAocU0FMRVNfT1JERVJfRElTUE9TSVRJT05fTk9ORRABEiIKHlNBTEVTX09SREVSX0RJU1BPU0lUSU9OX1ZPSURFRBACEiMKH1NBTEVTX09SREVSX0RJU1BPU0lUSU9OX0ZMQUdHRUQQAzL4AwoTUHJvdmlzaW9uaW5nU2VydmljZRJ5ChBDcmVhdGVTYWxlc09yZGVyEjEudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLkNyZWF0ZVNhbGVzT3JkZXJSZXF1ZXN0GjIudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLkNyZWF0ZVNhbGVzT3JkZXJSZXNwb25zZRJ5ChBQcm92aXNpb25MaWNlbmNlEjEudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLlByb3Zpc2lvbkxpY2VuY2VSZXF1ZXN0GjIudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLlByb3Zpc2lvbkxpY2VuY2VSZXNwb25zZRJzCg5Wb2lkU2FsZXNPcmRlchIvLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5Wb2lkU2FsZXNPcmRlclJlcXVlc3QaMC50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuVm9pZFNhbGVzT3JkZXJSZXNwb25zZRJ2Cg9HZXRTdWJzY3JpcHRpb24SMC50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBoxLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5HZXRTdWJzY3JpcHRpb25SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_t2mobile_common_v1_common]);
+  fileDesc("Cit0Mm1vYmlsZS9wcm92aXNpb25pbmcvdjEvcHJvdmlzaW9uaW5nLnByb3RvEhh0Mm1vYmlsZS5wcm92aXNpb25pbmcudjEiewoOU2FsZXNPcmRlckxpbmUSCwoDc2t1GAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSJwoEcmF0ZRgEIAEoCzIZLnQybW9iaWxlLmNvbW1vbi52MS5Nb25leRIQCghxdWFudGl0eRgFIAEoBSLEAQoXQ3JlYXRlU2FsZXNPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSLgoIY3VzdG9tZXIYAiABKAsyHC50Mm1vYmlsZS5jb21tb24udjEuQ3VzdG9tZXISNgoEbGluZRgDIAEoCzIoLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5TYWxlc09yZGVyTGluZRIvCgthY2NlcHRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAicgoYQ3JlYXRlU2FsZXNPcmRlclJlc3BvbnNlEhsKE3pvaG9fc2FsZXNfb3JkZXJfaWQYASABKAkSHwoXem9ob19zYWxlc19vcmRlcl9udW1iZXIYAiABKAkSGAoQem9ob19jdXN0b21lcl9pZBgDIAEoCSKzAQoXUHJvdmlzaW9uTGljZW5jZVJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgCIAEoCRISCgpwcm9kdWN0X2lkGAMgASgJEg4KBnRlbnVyZRgEIAEoCRIVCg10ZW51cmVfbW9udGhzGAUgASgFEi4KCGN1c3RvbWVyGAYgASgLMhwudDJtb2JpbGUuY29tbW9uLnYxLkN1c3RvbWVyIlgKGFByb3Zpc2lvbkxpY2VuY2VSZXNwb25zZRI8CgxzdWJzY3JpcHRpb24YASABKAsyJi50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU3Vic2NyaXB0aW9uIu8ECgxTdWJzY3JpcHRpb24SEAoIb3JkZXJfaWQYASABKAkSEgoKcHJvZHVjdF9pZBgCIAEoCRIOCgZ0ZW51cmUYAyABKAkSEwoLY3VzdG9tZXJfaWQYBCABKAkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgFIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgGIAEoCRI8CgZzdGF0dXMYByABKA4yLC50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU3Vic2NyaXB0aW9uU3RhdHVzEi4KCnN0YXJ0X2RhdGUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyeV9kYXRlGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg10ZW51cmVfbW9udGhzGAogASgFEhYKDmN1c3RvbWVyX2VtYWlsGAsgASgJEg8KB3ZlcnNpb24YDCABKAUSPQoHaGlzdG9yeRgNIAMoCzIsLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5TdWJzY3JpcHRpb25DaGFuZ2USLgoKcmV2b2tlZF9hdBgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGQoRcmV2b2NhdGlvbl9yZWFzb24YDyABKAkSEAoIcmVuZXdhbHMYECABKAUSLgoKY3JlYXRlZF9hdBgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgSIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi5wIKElN1YnNjcmlwdGlvbkNoYW5nZRIPCgd2ZXJzaW9uGAEgASgFEj4KBGtpbmQYAiABKA4yMC50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU3Vic2NyaXB0aW9uQ2hhbmdlS2luZBI8CgZzdGF0dXMYAyABKA4yLC50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU3Vic2NyaXB0aW9uU3RhdHVzEjAKDHBlcmlvZF9zdGFydBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKcGVyaW9kX2VuZBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIb3JkZXJfaWQYBiABKAkSLgoKY2hhbmdlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGcmVhc29uGAggASgJEg4KBnRlbnVyZRgJIAEoCSI5ChVWb2lkU2FsZXNPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSDgoGcmVhc29uGAIgASgJInsKFlZvaWRTYWxlc09yZGVyUmVzcG9uc2USRAoLZGlzcG9zaXRpb24YASABKA4yLy50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU2FsZXNPcmRlckRpc3Bvc2l0aW9uEhsKE3pvaG9fc2FsZXNfb3JkZXJfaWQYAiABKAkiKgoWR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCSJXChdHZXRTdWJzY3JpcHRpb25SZXNwb25zZRI8CgxzdWJzY3JpcHRpb24YASABKAsyJi50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU3Vic2NyaXB0aW9uIi4KGUxvb2t1cFN1YnNjcmlwdGlvblJlcXVlc3QSEQoJcmVmZXJlbmNlGAEgASgJIloKGkxvb2t1cFN1YnNjcmlwdGlvblJlc3BvbnNlEjwKDHN1YnNjcmlwdGlvbhgBIAEoCzImLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5TdWJzY3JpcHRpb24iNwogTGlzdEN1c3RvbWVyU3Vic2NyaXB0aW9uc1JlcXVlc3QSEwoLY3VzdG9tZXJfaWQYASABKAkiYgohTGlzdEN1c3RvbWVyU3Vic2NyaXB0aW9uc1Jlc3BvbnNlEj0KDXN1YnNjcmlwdGlvbnMYASADKAsyJi50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU3Vic2NyaXB0aW9uIm0KFVByZXBhcmVSZW5ld2FsUmVxdWVzdBIYChByZW5ld2FsX29yZGVyX2lkGAEgASgJEhEKCXJlZmVyZW5jZRgCIAEoCRISCgpwcm9kdWN0X2lkGAMgASgJEhMKC2N1c3RvbWVyX2lkGAQgASgJIlYKFlByZXBhcmVSZW5ld2FsUmVzcG9uc2USPAoMc3Vic2NyaXB0aW9uGAEgASgLMiYudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLlN1YnNjcmlwdGlvbiKRAQoYUmVuZXdTdWJzY3JpcHRpb25SZXF1ZXN0EhgKEHJlbmV3YWxfb3JkZXJfaWQYASABKAkSFwoPc3Vic2NyaXB0aW9uX2lkGAIgASgJEhsKE3pvaG9fc2FsZXNfb3JkZXJfaWQYAyABKAkSDgoGdGVudXJlGAQgASgJEhUKDXRlbnVyZV9tb250aHMYBSABKAUiWQoZUmVuZXdTdWJzY3JpcHRpb25SZXNwb25zZRI8CgxzdWJzY3JpcHRpb24YASABKAsyJi50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU3Vic2NyaXB0aW9uIj4KGVJldm9rZVN1YnNjcmlwdGlvblJlcXVlc3QSEQoJcmVmZXJlbmNlGAEgASgJEg4KBnJlYXNvbhgCIAEoCSJzChpSZXZva2VTdWJzY3JpcHRpb25SZXNwb25zZRI8CgxzdWJzY3JpcHRpb24YASABKAsyJi50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuU3Vic2NyaXB0aW9uEhcKD2FscmVhZHlfcmV2b2tlZBgCIAEoCCqbAQoSU3Vic2NyaXB0aW9uU3RhdHVzEiMKH1NVQlNDUklQVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIeChpTVUJTQ1JJUFRJT05fU1RBVFVTX0FDVElWRRABEh8KG1NVQlNDUklQVElPTl9TVEFUVVNfRVhQSVJFRBACEh8KG1NVQlNDUklQVElPTl9TVEFUVVNfUkVWT0tFRBADKtwBChZTdWJzY3JpcHRpb25DaGFuZ2VLaW5kEigKJFNVQlNDUklQVElPTl9DSEFOR0VfS0lORF9VTlNQRUNJRklFRBAAEiYKIlNVQlNDUklQVElPTl9DSEFOR0VfS0lORF9BQ1RJVkFURUQQARIkCiBTVUJTQ1JJUFRJT05fQ0hBTkdFX0tJTkRfUkVORVdFRBACEiQKIFNVQlNDUklQVElPTl9DSEFOR0VfS0lORF9FWFBJUkVEEAMSJAogU1VCU0NSSVBUSU9OX0NIQU5HRV9LSU5EX1JFVk9LRUQQBCqrAQoVU2FsZXNPcmRlckRpc3Bvc2l0aW9uEicKI1NBTEVTX09SREVSX0RJU1BPU0lUSU9OX1VOU1BFQ0lGSUVEEAASIAocU0FMRVNfT1JERVJfRElTUE9TSVRJT05fTk9ORRABEiIKHlNBTEVTX09SREVSX0RJU1BPU0lUSU9OX1ZPSURFRBACEiMKH1NBTEVTX09SREVSX0RJU1BPU0lUSU9OX0ZMQUdHRUQQAzL4AwoTUHJvdmlzaW9uaW5nU2VydmljZRJ5ChBDcmVhdGVTYWxlc09yZGVyEjEudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLkNyZWF0ZVNhbGVzT3JkZXJSZXF1ZXN0GjIudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLkNyZWF0ZVNhbGVzT3JkZXJSZXNwb25zZRJ5ChBQcm92aXNpb25MaWNlbmNlEjEudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLlByb3Zpc2lvbkxpY2VuY2VSZXF1ZXN0GjIudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLlByb3Zpc2lvbkxpY2VuY2VSZXNwb25zZRJzCg5Wb2lkU2FsZXNPcmRlchIvLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5Wb2lkU2FsZXNPcmRlclJlcXVlc3QaMC50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuVm9pZFNhbGVzT3JkZXJSZXNwb25zZRJ2Cg9HZXRTdWJzY3JpcHRpb24SMC50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuR2V0U3Vic2NyaXB0aW9uUmVxdWVzdBoxLnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5HZXRTdWJzY3JpcHRpb25SZXNwb25zZTKhBQoTU3Vic2NyaXB0aW9uU2VydmljZRJ/ChJMb29rdXBTdWJzY3JpcHRpb24SMy50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuTG9va3VwU3Vic2NyaXB0aW9uUmVxdWVzdBo0LnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5Mb29rdXBTdWJzY3JpcHRpb25SZXNwb25zZRKUAQoZTGlzdEN1c3RvbWVyU3Vic2NyaXB0aW9ucxI6LnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5MaXN0Q3VzdG9tZXJTdWJzY3JpcHRpb25zUmVxdWVzdBo7LnQybW9iaWxlLnByb3Zpc2lvbmluZy52MS5MaXN0Q3VzdG9tZXJTdWJzY3JpcHRpb25zUmVzcG9uc2UScwoOUHJlcGFyZVJlbmV3YWwSLy50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuUHJlcGFyZVJlbmV3YWxSZXF1ZXN0GjAudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLlByZXBhcmVSZW5ld2FsUmVzcG9uc2USfAoRUmVuZXdTdWJzY3JpcHRpb24SMi50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuUmVuZXdTdWJzY3JpcHRpb25SZXF1ZXN0GjMudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLlJlbmV3U3Vic2NyaXB0aW9uUmVzcG9uc2USfwoSUmV2b2tlU3Vic2NyaXB0aW9uEjMudDJtb2JpbGUucHJvdmlzaW9uaW5nLnYxLlJldm9rZVN1YnNjcmlwdGlvblJlcXVlc3QaNC50Mm1vYmlsZS5wcm92aXNpb25pbmcudjEuUmV2b2tlU3Vic2NyaXB0aW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_t2mobile_common_v1_common]);
 
 /**
  * @generated from message t2mobile.provisioning.v1.SalesOrderLine
@@ -179,6 +179,9 @@ export const ProvisionLicenceResponseSchema: GenMessage<ProvisionLicenceResponse
   messageDesc(file_t2mobile_provisioning_v1_provisioning, 4);
 
 /**
+ * A provisioned licence and its current period. Its id is the id of the
+ * order that created it (order_id).
+ *
  * @generated from message t2mobile.provisioning.v1.Subscription
  */
 export type Subscription = Message<"t2mobile.provisioning.v1.Subscription"> & {
@@ -193,6 +196,8 @@ export type Subscription = Message<"t2mobile.provisioning.v1.Subscription"> & {
   productId: string;
 
   /**
+   * The tenure of the current period.
+   *
    * @generated from field: string tenure = 3;
    */
   tenure: string;
@@ -203,6 +208,8 @@ export type Subscription = Message<"t2mobile.provisioning.v1.Subscription"> & {
   customerId: string;
 
   /**
+   * The sales order of the current period (the renewal's, once renewed).
+   *
    * @generated from field: string zoho_sales_order_id = 5;
    */
   zohoSalesOrderId: string;
@@ -218,6 +225,8 @@ export type Subscription = Message<"t2mobile.provisioning.v1.Subscription"> & {
   status: SubscriptionStatus;
 
   /**
+   * The current period's start and end.
+   *
    * @generated from field: google.protobuf.Timestamp start_date = 8;
    */
   startDate?: Timestamp | undefined;
@@ -226,6 +235,55 @@ export type Subscription = Message<"t2mobile.provisioning.v1.Subscription"> & {
    * @generated from field: google.protobuf.Timestamp expiry_date = 9;
    */
   expiryDate?: Timestamp | undefined;
+
+  /**
+   * @generated from field: int32 tenure_months = 10;
+   */
+  tenureMonths: number;
+
+  /**
+   * @generated from field: string customer_email = 11;
+   */
+  customerEmail: string;
+
+  /**
+   * How many changes the subscription has had (1 once activated).
+   *
+   * @generated from field: int32 version = 12;
+   */
+  version: number;
+
+  /**
+   * Every change, oldest first (set by SubscriptionService reads).
+   *
+   * @generated from field: repeated t2mobile.provisioning.v1.SubscriptionChange history = 13;
+   */
+  history: SubscriptionChange[];
+
+  /**
+   * @generated from field: google.protobuf.Timestamp revoked_at = 14;
+   */
+  revokedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string revocation_reason = 15;
+   */
+  revocationReason: string;
+
+  /**
+   * @generated from field: int32 renewals = 16;
+   */
+  renewals: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 17;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp updated_at = 18;
+   */
+  updatedAt?: Timestamp | undefined;
 };
 
 /**
@@ -234,6 +292,71 @@ export type Subscription = Message<"t2mobile.provisioning.v1.Subscription"> & {
  */
 export const SubscriptionSchema: GenMessage<Subscription> = /*@__PURE__*/
   messageDesc(file_t2mobile_provisioning_v1_provisioning, 5);
+
+/**
+ * One change of a subscription: what it became, and why.
+ *
+ * @generated from message t2mobile.provisioning.v1.SubscriptionChange
+ */
+export type SubscriptionChange = Message<"t2mobile.provisioning.v1.SubscriptionChange"> & {
+  /**
+   * @generated from field: int32 version = 1;
+   */
+  version: number;
+
+  /**
+   * @generated from field: t2mobile.provisioning.v1.SubscriptionChangeKind kind = 2;
+   */
+  kind: SubscriptionChangeKind;
+
+  /**
+   * The status after the change.
+   *
+   * @generated from field: t2mobile.provisioning.v1.SubscriptionStatus status = 3;
+   */
+  status: SubscriptionStatus;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp period_start = 4;
+   */
+  periodStart?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp period_end = 5;
+   */
+  periodEnd?: Timestamp | undefined;
+
+  /**
+   * The order that caused it (the first order, or a renewal order); empty for expiry and revocation.
+   *
+   * @generated from field: string order_id = 6;
+   */
+  orderId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp changed_at = 7;
+   */
+  changedAt?: Timestamp | undefined;
+
+  /**
+   * A revocation's reason.
+   *
+   * @generated from field: string reason = 8;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: string tenure = 9;
+   */
+  tenure: string;
+};
+
+/**
+ * Describes the message t2mobile.provisioning.v1.SubscriptionChange.
+ * Use `create(SubscriptionChangeSchema)` to create a new message.
+ */
+export const SubscriptionChangeSchema: GenMessage<SubscriptionChange> = /*@__PURE__*/
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 6);
 
 /**
  * @generated from message t2mobile.provisioning.v1.VoidSalesOrderRequest
@@ -257,7 +380,7 @@ export type VoidSalesOrderRequest = Message<"t2mobile.provisioning.v1.VoidSalesO
  * Use `create(VoidSalesOrderRequestSchema)` to create a new message.
  */
 export const VoidSalesOrderRequestSchema: GenMessage<VoidSalesOrderRequest> = /*@__PURE__*/
-  messageDesc(file_t2mobile_provisioning_v1_provisioning, 6);
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 7);
 
 /**
  * @generated from message t2mobile.provisioning.v1.VoidSalesOrderResponse
@@ -279,7 +402,7 @@ export type VoidSalesOrderResponse = Message<"t2mobile.provisioning.v1.VoidSales
  * Use `create(VoidSalesOrderResponseSchema)` to create a new message.
  */
 export const VoidSalesOrderResponseSchema: GenMessage<VoidSalesOrderResponse> = /*@__PURE__*/
-  messageDesc(file_t2mobile_provisioning_v1_provisioning, 7);
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 8);
 
 /**
  * @generated from message t2mobile.provisioning.v1.GetSubscriptionRequest
@@ -296,7 +419,7 @@ export type GetSubscriptionRequest = Message<"t2mobile.provisioning.v1.GetSubscr
  * Use `create(GetSubscriptionRequestSchema)` to create a new message.
  */
 export const GetSubscriptionRequestSchema: GenMessage<GetSubscriptionRequest> = /*@__PURE__*/
-  messageDesc(file_t2mobile_provisioning_v1_provisioning, 8);
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 9);
 
 /**
  * @generated from message t2mobile.provisioning.v1.GetSubscriptionResponse
@@ -313,7 +436,232 @@ export type GetSubscriptionResponse = Message<"t2mobile.provisioning.v1.GetSubsc
  * Use `create(GetSubscriptionResponseSchema)` to create a new message.
  */
 export const GetSubscriptionResponseSchema: GenMessage<GetSubscriptionResponse> = /*@__PURE__*/
-  messageDesc(file_t2mobile_provisioning_v1_provisioning, 9);
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 10);
+
+/**
+ * @generated from message t2mobile.provisioning.v1.LookupSubscriptionRequest
+ */
+export type LookupSubscriptionRequest = Message<"t2mobile.provisioning.v1.LookupSubscriptionRequest"> & {
+  /**
+   * An activation reference, or the id of the order that created the subscription.
+   *
+   * @generated from field: string reference = 1;
+   */
+  reference: string;
+};
+
+/**
+ * Describes the message t2mobile.provisioning.v1.LookupSubscriptionRequest.
+ * Use `create(LookupSubscriptionRequestSchema)` to create a new message.
+ */
+export const LookupSubscriptionRequestSchema: GenMessage<LookupSubscriptionRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 11);
+
+/**
+ * @generated from message t2mobile.provisioning.v1.LookupSubscriptionResponse
+ */
+export type LookupSubscriptionResponse = Message<"t2mobile.provisioning.v1.LookupSubscriptionResponse"> & {
+  /**
+   * @generated from field: t2mobile.provisioning.v1.Subscription subscription = 1;
+   */
+  subscription?: Subscription | undefined;
+};
+
+/**
+ * Describes the message t2mobile.provisioning.v1.LookupSubscriptionResponse.
+ * Use `create(LookupSubscriptionResponseSchema)` to create a new message.
+ */
+export const LookupSubscriptionResponseSchema: GenMessage<LookupSubscriptionResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 12);
+
+/**
+ * @generated from message t2mobile.provisioning.v1.ListCustomerSubscriptionsRequest
+ */
+export type ListCustomerSubscriptionsRequest = Message<"t2mobile.provisioning.v1.ListCustomerSubscriptionsRequest"> & {
+  /**
+   * @generated from field: string customer_id = 1;
+   */
+  customerId: string;
+};
+
+/**
+ * Describes the message t2mobile.provisioning.v1.ListCustomerSubscriptionsRequest.
+ * Use `create(ListCustomerSubscriptionsRequestSchema)` to create a new message.
+ */
+export const ListCustomerSubscriptionsRequestSchema: GenMessage<ListCustomerSubscriptionsRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 13);
+
+/**
+ * @generated from message t2mobile.provisioning.v1.ListCustomerSubscriptionsResponse
+ */
+export type ListCustomerSubscriptionsResponse = Message<"t2mobile.provisioning.v1.ListCustomerSubscriptionsResponse"> & {
+  /**
+   * @generated from field: repeated t2mobile.provisioning.v1.Subscription subscriptions = 1;
+   */
+  subscriptions: Subscription[];
+};
+
+/**
+ * Describes the message t2mobile.provisioning.v1.ListCustomerSubscriptionsResponse.
+ * Use `create(ListCustomerSubscriptionsResponseSchema)` to create a new message.
+ */
+export const ListCustomerSubscriptionsResponseSchema: GenMessage<ListCustomerSubscriptionsResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 14);
+
+/**
+ * @generated from message t2mobile.provisioning.v1.PrepareRenewalRequest
+ */
+export type PrepareRenewalRequest = Message<"t2mobile.provisioning.v1.PrepareRenewalRequest"> & {
+  /**
+   * @generated from field: string renewal_order_id = 1;
+   */
+  renewalOrderId: string;
+
+  /**
+   * An activation reference or the original order id.
+   *
+   * @generated from field: string reference = 2;
+   */
+  reference: string;
+
+  /**
+   * @generated from field: string product_id = 3;
+   */
+  productId: string;
+
+  /**
+   * @generated from field: string customer_id = 4;
+   */
+  customerId: string;
+};
+
+/**
+ * Describes the message t2mobile.provisioning.v1.PrepareRenewalRequest.
+ * Use `create(PrepareRenewalRequestSchema)` to create a new message.
+ */
+export const PrepareRenewalRequestSchema: GenMessage<PrepareRenewalRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 15);
+
+/**
+ * @generated from message t2mobile.provisioning.v1.PrepareRenewalResponse
+ */
+export type PrepareRenewalResponse = Message<"t2mobile.provisioning.v1.PrepareRenewalResponse"> & {
+  /**
+   * @generated from field: t2mobile.provisioning.v1.Subscription subscription = 1;
+   */
+  subscription?: Subscription | undefined;
+};
+
+/**
+ * Describes the message t2mobile.provisioning.v1.PrepareRenewalResponse.
+ * Use `create(PrepareRenewalResponseSchema)` to create a new message.
+ */
+export const PrepareRenewalResponseSchema: GenMessage<PrepareRenewalResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 16);
+
+/**
+ * @generated from message t2mobile.provisioning.v1.RenewSubscriptionRequest
+ */
+export type RenewSubscriptionRequest = Message<"t2mobile.provisioning.v1.RenewSubscriptionRequest"> & {
+  /**
+   * @generated from field: string renewal_order_id = 1;
+   */
+  renewalOrderId: string;
+
+  /**
+   * The subscription's id (PrepareRenewal's answer).
+   *
+   * @generated from field: string subscription_id = 2;
+   */
+  subscriptionId: string;
+
+  /**
+   * @generated from field: string zoho_sales_order_id = 3;
+   */
+  zohoSalesOrderId: string;
+
+  /**
+   * @generated from field: string tenure = 4;
+   */
+  tenure: string;
+
+  /**
+   * @generated from field: int32 tenure_months = 5;
+   */
+  tenureMonths: number;
+};
+
+/**
+ * Describes the message t2mobile.provisioning.v1.RenewSubscriptionRequest.
+ * Use `create(RenewSubscriptionRequestSchema)` to create a new message.
+ */
+export const RenewSubscriptionRequestSchema: GenMessage<RenewSubscriptionRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 17);
+
+/**
+ * @generated from message t2mobile.provisioning.v1.RenewSubscriptionResponse
+ */
+export type RenewSubscriptionResponse = Message<"t2mobile.provisioning.v1.RenewSubscriptionResponse"> & {
+  /**
+   * @generated from field: t2mobile.provisioning.v1.Subscription subscription = 1;
+   */
+  subscription?: Subscription | undefined;
+};
+
+/**
+ * Describes the message t2mobile.provisioning.v1.RenewSubscriptionResponse.
+ * Use `create(RenewSubscriptionResponseSchema)` to create a new message.
+ */
+export const RenewSubscriptionResponseSchema: GenMessage<RenewSubscriptionResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 18);
+
+/**
+ * @generated from message t2mobile.provisioning.v1.RevokeSubscriptionRequest
+ */
+export type RevokeSubscriptionRequest = Message<"t2mobile.provisioning.v1.RevokeSubscriptionRequest"> & {
+  /**
+   * An activation reference or the original order id.
+   *
+   * @generated from field: string reference = 1;
+   */
+  reference: string;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message t2mobile.provisioning.v1.RevokeSubscriptionRequest.
+ * Use `create(RevokeSubscriptionRequestSchema)` to create a new message.
+ */
+export const RevokeSubscriptionRequestSchema: GenMessage<RevokeSubscriptionRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 19);
+
+/**
+ * @generated from message t2mobile.provisioning.v1.RevokeSubscriptionResponse
+ */
+export type RevokeSubscriptionResponse = Message<"t2mobile.provisioning.v1.RevokeSubscriptionResponse"> & {
+  /**
+   * @generated from field: t2mobile.provisioning.v1.Subscription subscription = 1;
+   */
+  subscription?: Subscription | undefined;
+
+  /**
+   * True when it was revoked before this call.
+   *
+   * @generated from field: bool already_revoked = 2;
+   */
+  alreadyRevoked: boolean;
+};
+
+/**
+ * Describes the message t2mobile.provisioning.v1.RevokeSubscriptionResponse.
+ * Use `create(RevokeSubscriptionResponseSchema)` to create a new message.
+ */
+export const RevokeSubscriptionResponseSchema: GenMessage<RevokeSubscriptionResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_provisioning_v1_provisioning, 20);
 
 /**
  * @generated from enum t2mobile.provisioning.v1.SubscriptionStatus
@@ -325,14 +673,25 @@ export enum SubscriptionStatus {
   UNSPECIFIED = 0,
 
   /**
+   * From fulfilment (or a renewal) until the period's end.
+   *
    * @generated from enum value: SUBSCRIPTION_STATUS_ACTIVE = 1;
    */
   ACTIVE = 1,
 
   /**
+   * The period ended with no renewal (the renewal-check job). A renewal makes it ACTIVE again.
+   *
    * @generated from enum value: SUBSCRIPTION_STATUS_EXPIRED = 2;
    */
   EXPIRED = 2,
+
+  /**
+   * Cancelled (SubscriptionService.RevokeSubscription). Final.
+   *
+   * @generated from enum value: SUBSCRIPTION_STATUS_REVOKED = 3;
+   */
+  REVOKED = 3,
 }
 
 /**
@@ -340,6 +699,42 @@ export enum SubscriptionStatus {
  */
 export const SubscriptionStatusSchema: GenEnum<SubscriptionStatus> = /*@__PURE__*/
   enumDesc(file_t2mobile_provisioning_v1_provisioning, 0);
+
+/**
+ * @generated from enum t2mobile.provisioning.v1.SubscriptionChangeKind
+ */
+export enum SubscriptionChangeKind {
+  /**
+   * @generated from enum value: SUBSCRIPTION_CHANGE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: SUBSCRIPTION_CHANGE_KIND_ACTIVATED = 1;
+   */
+  ACTIVATED = 1,
+
+  /**
+   * @generated from enum value: SUBSCRIPTION_CHANGE_KIND_RENEWED = 2;
+   */
+  RENEWED = 2,
+
+  /**
+   * @generated from enum value: SUBSCRIPTION_CHANGE_KIND_EXPIRED = 3;
+   */
+  EXPIRED = 3,
+
+  /**
+   * @generated from enum value: SUBSCRIPTION_CHANGE_KIND_REVOKED = 4;
+   */
+  REVOKED = 4,
+}
+
+/**
+ * Describes the enum t2mobile.provisioning.v1.SubscriptionChangeKind.
+ */
+export const SubscriptionChangeKindSchema: GenEnum<SubscriptionChangeKind> = /*@__PURE__*/
+  enumDesc(file_t2mobile_provisioning_v1_provisioning, 1);
 
 /**
  * @generated from enum t2mobile.provisioning.v1.SalesOrderDisposition
@@ -376,7 +771,7 @@ export enum SalesOrderDisposition {
  * Describes the enum t2mobile.provisioning.v1.SalesOrderDisposition.
  */
 export const SalesOrderDispositionSchema: GenEnum<SalesOrderDisposition> = /*@__PURE__*/
-  enumDesc(file_t2mobile_provisioning_v1_provisioning, 1);
+  enumDesc(file_t2mobile_provisioning_v1_provisioning, 2);
 
 /**
  * Creates Zoho sales orders and provisions licences. Every call is
@@ -439,4 +834,73 @@ export const ProvisioningService: GenService<{
   },
 }> = /*@__PURE__*/
   serviceDesc(file_t2mobile_provisioning_v1_provisioning, 0);
+
+/**
+ * Subscriptions for internal callers: reads, the renewal steps fulfilment
+ * takes for a renewal order, and revocation. Error reasons (ErrorReason):
+ * SUBSCRIPTION_NOT_FOUND (NOT_FOUND), SUBSCRIPTION_REVOKED and
+ * RENEWAL_MISMATCH (FAILED_PRECONDITION); the Zoho-related codes of
+ * ProvisioningService do not occur here.
+ *
+ * @generated from service t2mobile.provisioning.v1.SubscriptionService
+ */
+export const SubscriptionService: GenService<{
+  /**
+   * By activation reference or by the id of the order that created it.
+   *
+   * @generated from rpc t2mobile.provisioning.v1.SubscriptionService.LookupSubscription
+   */
+  lookupSubscription: {
+    methodKind: "unary";
+    input: typeof LookupSubscriptionRequestSchema;
+    output: typeof LookupSubscriptionResponseSchema;
+  },
+  /**
+   * Every subscription of one T2Mobile customer, oldest first (without history).
+   *
+   * @generated from rpc t2mobile.provisioning.v1.SubscriptionService.ListCustomerSubscriptions
+   */
+  listCustomerSubscriptions: {
+    methodKind: "unary";
+    input: typeof ListCustomerSubscriptionsRequestSchema;
+    output: typeof ListCustomerSubscriptionsResponseSchema;
+  },
+  /**
+   * Intake's one check of a renewal order before it is stored: the
+   * subscription exists, is not revoked, and is the same product and
+   * customer. Records the renewal as pending (the renewal-check job does not
+   * expire a subscription whose renewal order is unfinished). Idempotent.
+   *
+   * @generated from rpc t2mobile.provisioning.v1.SubscriptionService.PrepareRenewal
+   */
+  prepareRenewal: {
+    methodKind: "unary";
+    input: typeof PrepareRenewalRequestSchema;
+    output: typeof PrepareRenewalResponseSchema;
+  },
+  /**
+   * The licence step of a renewal order: extends the licence and records the
+   * new period (from the current end date, or from now if it had expired).
+   * Idempotent on renewal_order_id: a repeat returns the period it recorded.
+   *
+   * @generated from rpc t2mobile.provisioning.v1.SubscriptionService.RenewSubscription
+   */
+  renewSubscription: {
+    methodKind: "unary";
+    input: typeof RenewSubscriptionRequestSchema;
+    output: typeof RenewSubscriptionResponseSchema;
+  },
+  /**
+   * REVOKED, the licence provisioner told. Idempotent: a second call returns
+   * the revoked subscription.
+   *
+   * @generated from rpc t2mobile.provisioning.v1.SubscriptionService.RevokeSubscription
+   */
+  revokeSubscription: {
+    methodKind: "unary";
+    input: typeof RevokeSubscriptionRequestSchema;
+    output: typeof RevokeSubscriptionResponseSchema;
+  },
+}> = /*@__PURE__*/
+  serviceDesc(file_t2mobile_provisioning_v1_provisioning, 1);
 
