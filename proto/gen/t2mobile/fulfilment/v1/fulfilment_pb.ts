@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2mobile/fulfilment/v1/fulfilment.proto.
  */
 export const file_t2mobile_fulfilment_v1_fulfilment: GenFile = /*@__PURE__*/
-  fileDesc("Cid0Mm1vYmlsZS9mdWxmaWxtZW50L3YxL2Z1bGZpbG1lbnQucHJvdG8SFnQybW9iaWxlLmZ1bGZpbG1lbnQudjEipwUKBU9yZGVyEhAKCG9yZGVyX2lkGAEgASgJEjMKBnN0YXR1cxgCIAEoDjIjLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuT3JkZXJTdGF0dXMSEgoKcHJvZHVjdF9pZBgDIAEoCRIOCgZ0ZW51cmUYBCABKAkSLgoIY3VzdG9tZXIYBSABKAsyHC50Mm1vYmlsZS5jb21tb24udjEuQ3VzdG9tZXISKAoFcHJpY2UYBiABKAsyGS50Mm1vYmlsZS5jb21tb24udjEuTW9uZXkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgHIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgIIAEoCRIvCgtleHBpcnlfZGF0ZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOZmFpbHVyZV9yZWFzb24YCiABKAkSLgoKY3JlYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZnVsZmlsbGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglmYWlsZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGZhaWx1cmVfY29kZRgPIAEoCRIWCg5mYWlsdXJlX2RldGFpbBgQIAEoCRIQCghhdHRlbXB0cxgRIAEoBRIzCg9uZXh0X2F0dGVtcHRfYXQYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh8KF3NhbGVzX29yZGVyX2Rpc3Bvc2l0aW9uGBMgASgJIp0CChJTdWJtaXRPcmRlclJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhIKCnByb2R1Y3RfaWQYAyABKAkSDgoGdGVudXJlGAQgASgJEi4KCGN1c3RvbWVyGAUgASgLMhwudDJtb2JpbGUuY29tbW9uLnYxLkN1c3RvbWVyElMKDXRyYWNlX2NvbnRleHQYBiADKAsyPC50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLlN1Ym1pdE9yZGVyUmVxdWVzdC5UcmFjZUNvbnRleHRFbnRyeRozChFUcmFjZUNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlkKE1N1Ym1pdE9yZGVyUmVzcG9uc2USLAoFb3JkZXIYASABKAsyHS50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLk9yZGVyEhQKDGlzX2R1cGxpY2F0ZRgCIAEoCCJRChNTdWJtaXRPcmRlcnNSZXF1ZXN0EjoKBm9yZGVycxgBIAMoCzIqLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuU3VibWl0T3JkZXJSZXF1ZXN0IlIKFFN1Ym1pdE9yZGVyc1Jlc3BvbnNlEjoKB3Jlc3VsdHMYASADKAsyKS50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLlN1Ym1pdE9yZGVyUmVzdWx0IpABChFTdWJtaXRPcmRlclJlc3VsdBI/CghhY2NlcHRlZBgBIAEoCzIrLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuU3VibWl0T3JkZXJSZXNwb25zZUgAEjAKBWVycm9yGAIgASgLMh8udDJtb2JpbGUuY29tbW9uLnYxLkVycm9yU3RhdHVzSABCCAoGcmVzdWx0IiMKD0dldE9yZGVyUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCSJAChBHZXRPcmRlclJlc3BvbnNlEiwKBW9yZGVyGAEgASgLMh0udDJtb2JpbGUuZnVsZmlsbWVudC52MS5PcmRlciqXAQoLT3JkZXJTdGF0dXMSHAoYT1JERVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUT1JERVJfU1RBVFVTX1BFTkRJTkcQARIbChdPUkRFUl9TVEFUVVNfUFJPQ0VTU0lORxACEhoKFk9SREVSX1NUQVRVU19GVUxGSUxMRUQQAxIXChNPUkRFUl9TVEFUVVNfRkFJTEVEEAQyxQIKEUZ1bGZpbG1lbnRTZXJ2aWNlEmYKC1N1Ym1pdE9yZGVyEioudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlclJlcXVlc3QaKy50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLlN1Ym1pdE9yZGVyUmVzcG9uc2USaQoMU3VibWl0T3JkZXJzEisudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlcnNSZXF1ZXN0GiwudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlcnNSZXNwb25zZRJdCghHZXRPcmRlchInLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuR2V0T3JkZXJSZXF1ZXN0GigudDJtb2JpbGUuZnVsZmlsbWVudC52MS5HZXRPcmRlclJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_t2mobile_common_v1_common]);
+  fileDesc("Cid0Mm1vYmlsZS9mdWxmaWxtZW50L3YxL2Z1bGZpbG1lbnQucHJvdG8SFnQybW9iaWxlLmZ1bGZpbG1lbnQudjEi1QUKBU9yZGVyEhAKCG9yZGVyX2lkGAEgASgJEjMKBnN0YXR1cxgCIAEoDjIjLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuT3JkZXJTdGF0dXMSEgoKcHJvZHVjdF9pZBgDIAEoCRIOCgZ0ZW51cmUYBCABKAkSLgoIY3VzdG9tZXIYBSABKAsyHC50Mm1vYmlsZS5jb21tb24udjEuQ3VzdG9tZXISKAoFcHJpY2UYBiABKAsyGS50Mm1vYmlsZS5jb21tb24udjEuTW9uZXkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgHIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgIIAEoCRIvCgtleHBpcnlfZGF0ZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOZmFpbHVyZV9yZWFzb24YCiABKAkSLgoKY3JlYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZnVsZmlsbGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglmYWlsZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGZhaWx1cmVfY29kZRgPIAEoCRIWCg5mYWlsdXJlX2RldGFpbBgQIAEoCRIQCghhdHRlbXB0cxgRIAEoBRIzCg9uZXh0X2F0dGVtcHRfYXQYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh8KF3NhbGVzX29yZGVyX2Rpc3Bvc2l0aW9uGBMgASgJEhIKCnBhcnRuZXJfaWQYFCABKAkSGAoQcGFydG5lcl9vcmRlcl9pZBgVIAEoCSKxAgoSU3VibWl0T3JkZXJSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRISCgpwcm9kdWN0X2lkGAMgASgJEg4KBnRlbnVyZRgEIAEoCRIuCghjdXN0b21lchgFIAEoCzIcLnQybW9iaWxlLmNvbW1vbi52MS5DdXN0b21lchJTCg10cmFjZV9jb250ZXh0GAYgAygLMjwudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlclJlcXVlc3QuVHJhY2VDb250ZXh0RW50cnkSEgoKcGFydG5lcl9pZBgHIAEoCRozChFUcmFjZUNvbnRleHRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlkKE1N1Ym1pdE9yZGVyUmVzcG9uc2USLAoFb3JkZXIYASABKAsyHS50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLk9yZGVyEhQKDGlzX2R1cGxpY2F0ZRgCIAEoCCJRChNTdWJtaXRPcmRlcnNSZXF1ZXN0EjoKBm9yZGVycxgBIAMoCzIqLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuU3VibWl0T3JkZXJSZXF1ZXN0IlIKFFN1Ym1pdE9yZGVyc1Jlc3BvbnNlEjoKB3Jlc3VsdHMYASADKAsyKS50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLlN1Ym1pdE9yZGVyUmVzdWx0IpABChFTdWJtaXRPcmRlclJlc3VsdBI/CghhY2NlcHRlZBgBIAEoCzIrLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuU3VibWl0T3JkZXJSZXNwb25zZUgAEjAKBWVycm9yGAIgASgLMh8udDJtb2JpbGUuY29tbW9uLnYxLkVycm9yU3RhdHVzSABCCAoGcmVzdWx0IjcKD0dldE9yZGVyUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCRISCgpwYXJ0bmVyX2lkGAIgASgJIkAKEEdldE9yZGVyUmVzcG9uc2USLAoFb3JkZXIYASABKAsyHS50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLk9yZGVyIq4BChFMaXN0T3JkZXJzUmVxdWVzdBISCgpwYXJ0bmVyX2lkGAEgASgJEjMKBnN0YXR1cxgCIAEoDjIjLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuT3JkZXJTdGF0dXMSMQoNdXBkYXRlZF9zaW5jZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY3Vyc29yGAQgASgJEg0KBWxpbWl0GAUgASgFIlgKEkxpc3RPcmRlcnNSZXNwb25zZRItCgZvcmRlcnMYASADKAsyHS50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLk9yZGVyEhMKC25leHRfY3Vyc29yGAIgASgJKpcBCgtPcmRlclN0YXR1cxIcChhPUkRFUl9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRPUkRFUl9TVEFUVVNfUEVORElORxABEhsKF09SREVSX1NUQVRVU19QUk9DRVNTSU5HEAISGgoWT1JERVJfU1RBVFVTX0ZVTEZJTExFRBADEhcKE09SREVSX1NUQVRVU19GQUlMRUQQBDKqAwoRRnVsZmlsbWVudFNlcnZpY2USZgoLU3VibWl0T3JkZXISKi50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLlN1Ym1pdE9yZGVyUmVxdWVzdBorLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuU3VibWl0T3JkZXJSZXNwb25zZRJpCgxTdWJtaXRPcmRlcnMSKy50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLlN1Ym1pdE9yZGVyc1JlcXVlc3QaLC50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLlN1Ym1pdE9yZGVyc1Jlc3BvbnNlEl0KCEdldE9yZGVyEicudDJtb2JpbGUuZnVsZmlsbWVudC52MS5HZXRPcmRlclJlcXVlc3QaKC50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLkdldE9yZGVyUmVzcG9uc2USYwoKTGlzdE9yZGVycxIpLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuTGlzdE9yZGVyc1JlcXVlc3QaKi50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLkxpc3RPcmRlcnNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_t2mobile_common_v1_common]);
 
 /**
  * @generated from message t2mobile.fulfilment.v1.Order
@@ -130,6 +130,22 @@ export type Order = Message<"t2mobile.fulfilment.v1.Order"> & {
    * @generated from field: string sales_order_disposition = 19;
    */
   salesOrderDisposition: string;
+
+  /**
+   * The partner that placed the order ("t2mobile" for orders placed before partners existed).
+   *
+   * @generated from field: string partner_id = 20;
+   */
+  partnerId: string;
+
+  /**
+   * The order id as the partner sent it. order_id is the platform's own: the
+   * same for t2mobile, "<partner_id>~<partner_order_id>" for other partners,
+   * so two partners may use the same ids.
+   *
+   * @generated from field: string partner_order_id = 21;
+   */
+  partnerOrderId: string;
 };
 
 /**
@@ -177,6 +193,14 @@ export type SubmitOrderRequest = Message<"t2mobile.fulfilment.v1.SubmitOrderRequ
    * @generated from field: map<string, string> trace_context = 6;
    */
   traceContext: { [key: string]: string };
+
+  /**
+   * The partner placing the order; empty means "t2mobile". order_id and
+   * idempotency_key are the partner's own: both are scoped to the partner.
+   *
+   * @generated from field: string partner_id = 7;
+   */
+  partnerId: string;
 };
 
 /**
@@ -281,9 +305,18 @@ export const SubmitOrderResultSchema: GenMessage<SubmitOrderResult> = /*@__PURE_
  */
 export type GetOrderRequest = Message<"t2mobile.fulfilment.v1.GetOrderRequest"> & {
   /**
+   * The platform's order id; with partner_id, the partner's own order id.
+   *
    * @generated from field: string order_id = 1;
    */
   orderId: string;
+
+  /**
+   * When set, only this partner's order is found.
+   *
+   * @generated from field: string partner_id = 2;
+   */
+  partnerId: string;
 };
 
 /**
@@ -309,6 +342,75 @@ export type GetOrderResponse = Message<"t2mobile.fulfilment.v1.GetOrderResponse"
  */
 export const GetOrderResponseSchema: GenMessage<GetOrderResponse> = /*@__PURE__*/
   messageDesc(file_t2mobile_fulfilment_v1_fulfilment, 7);
+
+/**
+ * @generated from message t2mobile.fulfilment.v1.ListOrdersRequest
+ */
+export type ListOrdersRequest = Message<"t2mobile.fulfilment.v1.ListOrdersRequest"> & {
+  /**
+   * @generated from field: string partner_id = 1;
+   */
+  partnerId: string;
+
+  /**
+   * Only orders in this status (unspecified: any).
+   *
+   * @generated from field: t2mobile.fulfilment.v1.OrderStatus status = 2;
+   */
+  status: OrderStatus;
+
+  /**
+   * Only orders last changed at or after this time (at most 31 days ago; default 24 hours ago).
+   *
+   * @generated from field: google.protobuf.Timestamp updated_since = 3;
+   */
+  updatedSince?: Timestamp | undefined;
+
+  /**
+   * From a previous response's next_cursor; the other fields must be the same.
+   *
+   * @generated from field: string cursor = 4;
+   */
+  cursor: string;
+
+  /**
+   * Default 100, at most 500.
+   *
+   * @generated from field: int32 limit = 5;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message t2mobile.fulfilment.v1.ListOrdersRequest.
+ * Use `create(ListOrdersRequestSchema)` to create a new message.
+ */
+export const ListOrdersRequestSchema: GenMessage<ListOrdersRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_fulfilment_v1_fulfilment, 8);
+
+/**
+ * @generated from message t2mobile.fulfilment.v1.ListOrdersResponse
+ */
+export type ListOrdersResponse = Message<"t2mobile.fulfilment.v1.ListOrdersResponse"> & {
+  /**
+   * @generated from field: repeated t2mobile.fulfilment.v1.Order orders = 1;
+   */
+  orders: Order[];
+
+  /**
+   * Empty when there is nothing more (yet): later changes are found by listing again from the last updated_at seen.
+   *
+   * @generated from field: string next_cursor = 2;
+   */
+  nextCursor: string;
+};
+
+/**
+ * Describes the message t2mobile.fulfilment.v1.ListOrdersResponse.
+ * Use `create(ListOrdersResponseSchema)` to create a new message.
+ */
+export const ListOrdersResponseSchema: GenMessage<ListOrdersResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_fulfilment_v1_fulfilment, 9);
 
 /**
  * @generated from enum t2mobile.fulfilment.v1.OrderStatus
@@ -378,7 +480,7 @@ export const FulfilmentService: GenService<{
     output: typeof SubmitOrdersResponseSchema;
   },
   /**
-   * Fails with NOT_FOUND for an unknown order id.
+   * Fails with NOT_FOUND for an unknown order id, or one of another partner.
    *
    * @generated from rpc t2mobile.fulfilment.v1.FulfilmentService.GetOrder
    */
@@ -386,6 +488,16 @@ export const FulfilmentService: GenService<{
     methodKind: "unary";
     input: typeof GetOrderRequestSchema;
     output: typeof GetOrderResponseSchema;
+  },
+  /**
+   * One partner's orders by last change, oldest first, a page at a time (reconciliation).
+   *
+   * @generated from rpc t2mobile.fulfilment.v1.FulfilmentService.ListOrders
+   */
+  listOrders: {
+    methodKind: "unary";
+    input: typeof ListOrdersRequestSchema;
+    output: typeof ListOrdersResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_t2mobile_fulfilment_v1_fulfilment, 0);
