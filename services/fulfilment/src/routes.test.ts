@@ -28,7 +28,7 @@ function client(options: { loaded?: boolean; stored?: OrderRecord[] } = {}) {
           return { order, duplicate: false };
         },
       },
-      store: { findById: async (id) => stored.get(id) },
+      store: { findById: async (id) => stored.get(id), changedOn: async () => [] },
       offers: {
         find: (p, t) => {
           if (options.loaded === false) throw new CatalogueNotLoaded();

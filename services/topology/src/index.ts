@@ -1,3 +1,4 @@
 export * from "./events.js";
 export * from "./local.js";
 export * from "./jobs.js";
+export * from "./partners.js";

@@ -360,7 +360,7 @@ export type ListOrdersRequest = Message<"t2mobile.fulfilment.v1.ListOrdersReques
   status: OrderStatus;
 
   /**
-   * Only orders last changed at or after this time (at most 31 days ago; default 24 hours ago).
+   * Only orders last changed at or after this time (at most 7 days ago; default 24 hours ago).
    *
    * @generated from field: google.protobuf.Timestamp updated_since = 3;
    */
