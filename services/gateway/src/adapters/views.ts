@@ -19,7 +19,8 @@ const STATUS: Record<OrderStatus, string> = {
 /** An order as T2Mobile reads it: flat, camelCase, absent values as null. */
 export function orderJson(order: Order) {
   return {
-    orderId: order.orderId,
+    // The partner's own id (the platform's id is "<partner>~<id>" for partners other than T2Mobile).
+    orderId: order.partnerOrderId || order.orderId,
     status: STATUS[order.status],
     productId: order.productId,
     tenure: order.tenure,

@@ -1,0 +1,213 @@
+// The REST API's schemas (zod). The gateway validates requests and shapes
+// responses with exactly these, and the OpenAPI document is generated from
+// them (api/openapi.ts), so the published contract cannot drift from what
+// the routes do. Order field rules come from @t2m/topology, which fulfilment
+// enforces as well.
+import { fieldProblem, IdempotencyKeyRule, OrderFieldRules, type FieldRule } from "@t2m/topology";
+import { z } from "zod";
+import { ProblemTypes } from "../domain/problem.js";
+
+/** Every named schema, as components.schemas of the OpenAPI document. */
+export const schemas = z.registry<{ id: string; description?: string }>();
+const named = <T extends z.ZodType>(id: string, schema: T, description?: string): T => {
+  schemas.add(schema, { id, ...(description ? { description } : {}) });
+  return schema;
+};
+
+const typeName = (input: unknown) => (input === null ? "null" : Array.isArray(input) ? "an array" : typeof input === "object" ? "an object" : `a ${typeof input}`);
+
+/** A required string under one of the contract's rules, with the same messages fulfilment gives. */
+function ruled(rule: FieldRule, description: string) {
+  return z
+    .string({ error: (issue) => (issue.input === undefined || issue.input === null ? "is required" : `must be a string, not ${typeName(issue.input)}`) })
+    .check((ctx) => {
+      const problem = fieldProblem(rule, ctx.value);
+      if (problem) ctx.issues.push({ code: "custom", message: problem, input: ctx.value });
+    })
+    .meta({ description, maxLength: rule.maxLength, minLength: 1, pattern: rule.pattern.source, examples: [rule.example] });
+}
+
+const timestamp = (description: string) => z.iso.datetime().nullable().meta({ description });
+
+export const Money = named(
+  "Money",
+  z.object({
+    currency: z.string().meta({ description: "ISO 4217 code", examples: ["NGN"] }),
+    amount: z.string().regex(/^-?\d+\.\d{2}$/).meta({ description: "Decimal amount with two decimals, as a string (no floating point)", examples: ["216000.00"] }),
+  }),
+  "An amount of money",
+);
+
+export const ORDER_STATUSES = ["PENDING", "PROCESSING", "FULFILLED", "FAILED"] as const;
+
+export const Order = named(
+  "Order",
+  z.object({
+    orderId: z.string().meta({ description: "Your order id" }),
+    status: z.enum([...ORDER_STATUSES, "UNKNOWN"]).meta({ description: "PENDING → PROCESSING → FULFILLED | FAILED; FULFILLED and FAILED are final" }),
+    productId: z.string(),
+    tenure: z.string(),
+    customerId: z.string().nullable(),
+    customerName: z.string().nullable(),
+    customerEmail: z.string().nullable(),
+    customerPhone: z.string().nullable(),
+    price: Money.nullable().meta({ description: "The tenure's price when the order was accepted" }),
+    zohoSalesOrderId: z.string().nullable(),
+    activationReference: z.string().nullable().meta({ description: "The licence's activation reference, once FULFILLED" }),
+    expiryDate: timestamp("When the licence expires, once FULFILLED"),
+    failureCode: z
+      .enum(["PRODUCT_UNAVAILABLE", "ORDER_REJECTED", "PROVISIONING_FAILED", "TIMED_OUT", "INTERNAL_ERROR"])
+      .nullable()
+      .meta({ description: "Set when FAILED: a stable code (see the README's failure codes)" }),
+    failureReason: z.string().nullable().meta({ description: "Set when FAILED: the code's fixed, human-readable message" }),
+    createdAt: timestamp("When the order was accepted"),
+    updatedAt: timestamp("When the order last changed"),
+    fulfilledAt: timestamp("When it was fulfilled"),
+    failedAt: timestamp("When it failed"),
+  }),
+  "An order as you read it: absent values are null, so the shape never varies",
+);
+
+export const SubmittedOrder = named(
+  "SubmittedOrder",
+  Order.extend({
+    isDuplicate: z.boolean().meta({ description: "true when this answers a repeat of an earlier request with the same Idempotency-Key (the first response's order)" }),
+  }),
+  "The answer to POST /t2mobile/fulfilment",
+);
+
+export const OrderList = named(
+  "OrderList",
+  z.object({
+    orders: z.array(Order),
+    nextCursor: z.string().nullable().meta({ description: "Pass as `cursor` for the next page; null when there is nothing more (yet)" }),
+  }),
+  "A page of your orders, oldest change first",
+);
+
+export const Product = named(
+  "Product",
+  z.object({
+    productId: z.string(),
+    name: z.string(),
+    description: z.string(),
+    tenures: z.array(z.object({ tenure: z.string(), months: z.number().int(), price: Money.nullable() })),
+  }),
+);
+
+export const ProductList = named("ProductList", z.object({ products: z.array(Product) }), "The catalogue");
+
+export const Health = named(
+  "Health",
+  z.object({
+    status: z.enum(["ok", "unavailable"]),
+    checks: z.record(z.string(), z.string()).meta({ description: "Each dependency: \"ok\" or what is wrong" }),
+  }),
+);
+
+export const PROBLEM_CODES = Object.keys(ProblemTypes) as Array<keyof typeof ProblemTypes>;
+
+export const Problem = named(
+  "Problem",
+  z.object({
+    type: z.url().meta({ description: "A URI naming the problem type; one per code" }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.enum(PROBLEM_CODES as [string, ...string[]]).meta({ description: "Stable, machine-readable: switch on this" }),
+    instance: z.string().optional(),
+    errors: z
+      .array(z.object({ field: z.string(), detail: z.string() }))
+      .optional()
+      .meta({ description: "INVALID_REQUEST: one entry per field that is wrong" }),
+    traceId: z.string().optional().meta({ description: "Quote it to IconTech support" }),
+  }),
+  "RFC 9457 problem details (application/problem+json)",
+);
+
+/** The body of POST /t2mobile/fulfilment: exactly these fields (others are refused), each a string under its rule. */
+export const OrderRequest = named(
+  "OrderRequest",
+  z.strictObject(
+    {
+      orderId: ruled(OrderFieldRules.orderId, "Your id for the order; unique among your orders"),
+      productId: ruled(OrderFieldRules.productId, "A productId from GET /t2mobile/products"),
+      customerId: ruled(OrderFieldRules.customerId, "Your id for the subscriber"),
+      customerName: ruled(OrderFieldRules.customerName, "The subscriber's name"),
+      customerEmail: ruled(OrderFieldRules.customerEmail, "The subscriber's email"),
+      customerPhone: ruled(OrderFieldRules.customerPhone, "The subscriber's phone number"),
+      tenure: ruled(OrderFieldRules.tenure, "One of the product's tenures"),
+    },
+    { error: (issue) => (issue.code === "unrecognized_keys" ? "is not a field of an order" : issue.input === undefined ? "is required" : `must be a JSON object, not ${typeName(issue.input)}`) },
+  ),
+  "An order to place",
+);
+
+export const IdempotencyKey = z
+  .string()
+  .check((ctx) => {
+    const problem = fieldProblem(IdempotencyKeyRule, ctx.value);
+    if (problem) ctx.issues.push({ code: "custom", message: problem, input: ctx.value });
+  })
+  .meta({ minLength: 1, maxLength: IdempotencyKeyRule.maxLength, pattern: IdempotencyKeyRule.pattern.source, examples: [IdempotencyKeyRule.example] });
+
+const ORDER_ID_PATH = z.string().meta({ description: "Your order id", pattern: OrderFieldRules.orderId.pattern.source, maxLength: OrderFieldRules.orderId.maxLength });
+
+export const OrderPath = z.strictObject({ orderId: ORDER_ID_PATH });
+
+export const OrderListQuery = z.strictObject(
+  {
+    status: z.enum(ORDER_STATUSES, { error: () => `must be one of ${ORDER_STATUSES.join(", ")}` }).optional().meta({ description: "Only orders in this status" }),
+    since: z.iso
+      .datetime({ offset: true, error: () => "must be an RFC 3339 date-time, e.g. 2026-11-27T10:00:00Z" })
+      .optional()
+      .meta({ description: "Only orders last changed at or after this time; at most 7 days ago (default: 24 hours ago)" }),
+    cursor: z.string().max(1_000, "is not a cursor this API returned").optional().meta({ description: "nextCursor of the previous page (with the same status and since)" }),
+    limit: z.coerce
+      .number({ error: () => "must be an integer from 1 to 500" })
+      .int("must be an integer from 1 to 500")
+      .min(1, "must be an integer from 1 to 500")
+      .max(500, "must be an integer from 1 to 500")
+      .optional()
+      .meta({ description: "Orders per page (default 100)" }),
+  },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? "is not a parameter of this operation" : undefined) },
+);
+
+// ---- webhooks (what notification sends: services/notification/src/domain/webhook.ts buildPayload)
+
+const webhookData = {
+  orderId: z.string().meta({ description: "Your order id" }),
+  productId: z.string(),
+  tenure: z.string(),
+  customerId: z.string(),
+  zohoSalesOrderId: z.string().nullable(),
+  activationReference: z.string().nullable(),
+  expiryDate: z.iso.datetime().nullable(),
+};
+
+export const OrderFulfilledEvent = named(
+  "OrderFulfilledEvent",
+  z.strictObject({
+    type: z.literal("ORDER_FULFILLED"),
+    timestamp: z.iso.datetime().meta({ description: "When the order was fulfilled (the webhook-timestamp header is the attempt's time)" }),
+    data: z.strictObject({ ...webhookData, status: z.literal("FULFILLED") }),
+  }),
+  "Sent once an order is FULFILLED",
+);
+
+export const OrderFailedEvent = named(
+  "OrderFailedEvent",
+  z.strictObject({
+    type: z.literal("ORDER_FAILED"),
+    timestamp: z.iso.datetime().meta({ description: "When the order failed" }),
+    data: z.strictObject({
+      ...webhookData,
+      status: z.literal("FAILED"),
+      failureCode: z.string().meta({ description: "A stable code, as in Order.failureCode" }),
+      failureReason: z.string(),
+      error: z.string().meta({ description: "The same as failureReason (the seed's field name)" }),
+    }),
+  }),
+  "Sent once an order is FAILED",
+);
