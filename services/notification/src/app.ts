@@ -182,7 +182,8 @@ export async function createNotification(deps: NotificationDependencies) {
     if (!outcome?.orderId) return term(`not an order outcome event: ${message.subject}`);
     const log = logger.child({ orderId: outcome.orderId, eventType: outcome.type });
     // The forgery guard: sign nothing the stored order does not confirm.
-    const check = checkOutcome(outcome, await deps.orders.get(outcome.orderId));
+    const order = await deps.orders.get(outcome.orderId);
+    const check = checkOutcome(outcome, order);
     if (!check.ok) {
       metrics.rejectedEvents.inc({ event_type: outcome.type, reason: check.reason });
       await store.recordRejected({
@@ -197,7 +198,8 @@ export async function createNotification(deps: NotificationDependencies) {
       log.warn({ reason: check.reason, detail: check.detail, streamSequence: message.streamSequence }, "outcome event refused: it disagrees with the stored order; nothing is sent");
       return ack();
     }
-    const { message: stored, created } = await engine.register(outcome);
+    // The stored order says whose it is: the webhook goes to that partner, with the partner's own order id.
+    const { message: stored, created } = await engine.register({ ...outcome, partnerId: order!.partnerId, partnerOrderId: order!.partnerOrderId });
     if (stored.status !== "DELIVERED" && stored.status !== "DEAD") await engine.attempt(stored.webhookId, created ? { message: stored, justRegistered: true } : {});
     // Registered and its first attempt recorded (or left to a timer or the sweep): the event is done with.
     return ack();

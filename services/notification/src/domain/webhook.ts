@@ -37,6 +37,10 @@ export interface OrderOutcome {
   readonly occurredAt: Date;
   readonly reason?: string;
   readonly failureCode?: string;
+  /** The partner whose order it is (from the stored order); "t2mobile" when unset. */
+  readonly partnerId?: string;
+  /** The order id as the partner knows it; orderId when unset. */
+  readonly partnerOrderId?: string;
 }
 
 const orNull = (value: string | undefined) => (value ? value : null);
@@ -47,7 +51,8 @@ export function buildPayload(outcome: OrderOutcome): WebhookPayload {
     type: outcome.type,
     timestamp: outcome.occurredAt.toISOString(),
     data: {
-      orderId: outcome.orderId,
+      // The partner's own id: the platform's id is "<partner>~<id>" for partners other than T2Mobile.
+      orderId: outcome.partnerOrderId || outcome.orderId,
       status: fulfilled ? "FULFILLED" : "FAILED",
       productId: outcome.productId,
       tenure: outcome.tenure,
