@@ -1,7 +1,7 @@
 import { isDuplicateKeyError, type Database, type IndexDefinition } from "@t2m/platform";
 import { MongoBulkWriteError, type Collection } from "mongodb";
 import type { OrderRecord, OrderStatus } from "../domain/order.js";
-import { DEFAULT_PARTNER_ID, releasedIdempotencyKey } from "../domain/partner.js";
+import { DEFAULT_PARTNER_ID, partnerOrderIdOf, releasedIdempotencyKey } from "../domain/partner.js";
 import type { UnfinishedOrder } from "../domain/sweep.js";
 import type { AttemptClaim } from "../domain/work.js";
 
@@ -155,5 +155,7 @@ function strip(doc: OrderDocument | null): OrderRecord | undefined {
   if (!doc) return undefined;
   const { _id, updatedDay: _d, ...order } = doc as OrderDocument & { releasedIdempotencyKeyAt?: Date };
   const { releasedIdempotencyKeyAt: _r, ...rest } = order as typeof order & { releasedIdempotencyKeyAt?: Date };
-  return { ...rest, partnerId: rest.partnerId ?? DEFAULT_PARTNER_ID, partnerOrderId: rest.partnerOrderId ?? rest.orderId };
+  const partnerId = rest.partnerId ?? DEFAULT_PARTNER_ID;
+  // The platform id says what the partner's own id is (the same for T2Mobile, whose orders predate partners).
+  return { ...rest, partnerId, partnerOrderId: partnerOrderIdOf(partnerId, rest.orderId) };
 }

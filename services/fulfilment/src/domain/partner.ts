@@ -203,6 +203,12 @@ export function platformOrderId(partnerId: string, partnerOrderId: string): stri
   return partnerId === DEFAULT_PARTNER_ID ? partnerOrderId : `${partnerId}${ORDER_SCOPE}${partnerOrderId}`;
 }
 
+/** The partner's own id of a platform order id (the inverse of platformOrderId). */
+export function partnerOrderIdOf(partnerId: string, orderId: string): string {
+  const prefix = `${partnerId}${ORDER_SCOPE}`;
+  return partnerId !== DEFAULT_PARTNER_ID && orderId.startsWith(prefix) ? orderId.slice(prefix.length) : orderId;
+}
+
 /** The stored, partner-scoped idempotency key (the raw key for T2Mobile, whose keys predate partners). */
 export function scopedIdempotencyKey(partnerId: string, key: string): string {
   return partnerId === DEFAULT_PARTNER_ID ? key : `${partnerId}${KEY_SCOPE}${key}`;
