@@ -113,10 +113,13 @@ export class PartnerDirectory {
   async authenticate(key: string): Promise<Caller | undefined> {
     const digest = apiKeyDigest(key);
     let caller = this.byDigest.get(digest);
-    if (!caller && !this.revoked.has(digest) && Date.now() - this.lastMissRefresh > 1_000) {
-      // Perhaps a key issued since the last refresh; at most one such refresh a second.
-      this.lastMissRefresh = Date.now();
-      await this.refresh().catch(() => undefined);
+    if (!caller && !this.revoked.has(digest)) {
+      // Perhaps a key issued since the last refresh: wait for the refresh under way, or start one (at most one a second for unknown keys).
+      if (this.refreshing) await this.refreshing.catch(() => undefined);
+      else if (Date.now() - this.lastMissRefresh > 1_000) {
+        this.lastMissRefresh = Date.now();
+        await this.refresh().catch(() => undefined);
+      }
       caller = this.byDigest.get(digest);
     }
     if (!caller && !this.loaded && digest === this.bootstrapDigest) {

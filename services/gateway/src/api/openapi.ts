@@ -94,7 +94,7 @@ function operation(route: RouteSpec): Json {
     responses[status] = {
       description: spec.description,
       ...(spec.headers ? { headers: headerRefs(spec.headers) } : {}),
-      ...(spec.schema ? { content: { [contentType]: { schema: jsonSchema(spec.schema, "output") } } } : spec.contentType ? { content: { [contentType]: { schema: { type: "string" } } } } : {}),
+      ...(spec.schema ? { content: { [contentType]: { schema: jsonSchema(spec.schema, "output") } } } : spec.contentType ? { content: { [contentType]: { schema: contentType.endsWith("json") ? { type: "object", description: "An OpenAPI 3.1 document" } : { type: "string" } } } } : {}),
     };
   }
   Object.assign(responses, problemResponses([...(route.budget ? AUTHENTICATED_PROBLEMS : []), ...route.problems], route));
@@ -155,7 +155,6 @@ export function openApiDocument(options: { serverUrl?: string } = {}): Json {
   }
   return {
     openapi: "3.1.0",
-    jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
     info: { title: "T2Mobile fulfilment API", version: "1.0.0", description: API_DESCRIPTION, contact: { name: "IconTech support" } },
     servers: [{ url: options.serverUrl ?? "/", description: "This gateway" }],
     tags: [
