@@ -4,6 +4,7 @@ import { FulfilmentService } from "@t2m/proto/fulfilment/v1/fulfilment";
 import { PartnerService } from "@t2m/proto/partners/v1/partners";
 import { KvBuckets } from "@t2m/topology";
 import { buildGateway } from "./app.js";
+import { problem } from "./domain/problem.js";
 import { loadGatewayConfig } from "./config.js";
 import { PartnerDirectory } from "./adapters/partner-directory.js";
 import { KvWindowStore, RateLimiter } from "./adapters/rate-limiter.js";
@@ -19,6 +20,9 @@ runMain(async () => {
     // Without NATS or MongoDB the gateway still answers (503 problem details,
     // and /t2mobile/health says which is down), so it stays ready.
     readyOnlyWithConnections: false,
+    // Requests Node's HTTP parser refuses are answered as problem+json too.
+    clientErrorProblem: (status) =>
+      status === 431 ? problem("HEADERS_TOO_LARGE", "the request's headers are too large") : problem("INVALID_REQUEST", "the request is not valid HTTP/1.1"),
     start: async (rt) => {
       const fulfilment = serviceClient(FulfilmentService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics });
       const partners = new PartnerDirectory(serviceClient(PartnerService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics, timeoutMs: 5_000 }), rt.logger, {

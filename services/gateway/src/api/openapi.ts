@@ -97,7 +97,8 @@ function operation(route: RouteSpec): Json {
       ...(spec.schema ? { content: { [contentType]: { schema: jsonSchema(spec.schema, "output") } } } : spec.contentType ? { content: { [contentType]: { schema: contentType.endsWith("json") ? { type: "object", description: "An OpenAPI 3.1 document" } : { type: "string" } } } } : {}),
     };
   }
-  Object.assign(responses, problemResponses([...(route.budget ? AUTHENTICATED_PROBLEMS : []), ...route.problems], route));
+  // Any request may meet Node's HTTP parser first (headers too large).
+  Object.assign(responses, problemResponses([...(route.budget ? AUTHENTICATED_PROBLEMS : []), ...route.problems, "HEADERS_TOO_LARGE"], route));
 
   return {
     operationId: route.operationId,
