@@ -15,6 +15,7 @@ import {
 import { asAccepted, prepareOrder } from "./domain/accept-order.js";
 import { listOrders, ListingRejected } from "./domain/listing.js";
 import { checkPartnerId, DEFAULT_PARTNER_ID, PartnerRejected, platformOrderId } from "./domain/partner.js";
+import { fieldProblem, OrderFieldRules } from "@t2m/topology";
 import type { OfferLookup } from "./domain/offers.js";
 import { OrderRejected, type OrderStatus, type RejectionReason } from "./domain/order.js";
 import type { OrderSubmission } from "./domain/submission.js";
@@ -121,8 +122,9 @@ export function fulfilmentRoutes(deps: RouteDependencies) {
       },
       getOrder: async (req) => {
         if (req.partnerId) checkPartner(req.partnerId);
-        const id = req.orderId && req.partnerId ? platformOrderId(req.partnerId, req.orderId) : req.orderId;
-        const order = id ? await deps.store.findById(id) : undefined;
+        // A partner's id follows the order id rule; anything else (a NUL byte, say) cannot name an order and is not looked up.
+        const valid = req.partnerId ? fieldProblem(OrderFieldRules.orderId, req.orderId) === undefined : req.orderId !== "" && !req.orderId.includes("\u0000");
+        const order = valid ? await deps.store.findById(req.partnerId ? platformOrderId(req.partnerId, req.orderId) : req.orderId) : undefined;
         // Another partner's order is not found, exactly as a missing one.
         if (!order || (req.partnerId && order.partnerId !== req.partnerId)) throw reasonedError(Code.NotFound, "ORDER_NOT_FOUND", `no order with id "${req.orderId}"`);
         return { order: toOrderMessage(order) };

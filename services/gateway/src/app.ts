@@ -103,6 +103,11 @@ export async function buildGateway(options: GatewayOptions) {
     onProtoPoisoning: "error",
     onConstructorPoisoning: "error",
     return503OnClosing: true,
+    // The router's own refusals (a URL it cannot decode, a path parameter over 100 characters) are problems too.
+    frameworkErrors: (err, req, reply) =>
+      err.code === "FST_ERR_MAX_PARAM_LENGTH"
+        ? fail(reply, req, "URI_TOO_LONG", "the path is too long")
+        : fail(reply, req, "INVALID_REQUEST", err.code === "FST_ERR_BAD_URL" ? "the URL could not be decoded" : "the request could not be routed"),
   });
 
   const submitter = new OrderSubmitter(options.fulfilment, { maxBatch: 128, maxInFlight: 2 });
@@ -191,7 +196,7 @@ export async function buildGateway(options: GatewayOptions) {
   app.addHook("onRequest", async (req, reply) => {
     const spec = routeOf(req);
     if (!spec?.budget) return;
-    const match = /^Bearer +([\x21-\x7e]{1,512})$/.exec(req.headers.authorization ?? "");
+    const match = /^Bearer +([\x21-\x7e]{1,512})$/i.exec(req.headers.authorization ?? "");
     const caller = match ? await options.partners.authenticate(match[1]!) : undefined;
     if (!caller) {
       if (!options.partners.isLoaded && match) {

@@ -151,7 +151,7 @@ export const IdempotencyKey = z
   })
   .meta({ minLength: 1, maxLength: IdempotencyKeyRule.maxLength, pattern: IdempotencyKeyRule.pattern.source, examples: [IdempotencyKeyRule.example] });
 
-const ORDER_ID_PATH = z.string().meta({ description: "Your order id", pattern: OrderFieldRules.orderId.pattern.source, maxLength: OrderFieldRules.orderId.maxLength });
+const ORDER_ID_PATH = ruled(OrderFieldRules.orderId, "Your order id");
 
 export const OrderPath = z.strictObject({ orderId: ORDER_ID_PATH });
 

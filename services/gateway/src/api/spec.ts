@@ -105,7 +105,7 @@ export const ROUTES: readonly RouteSpec[] = [
     budget: "reads",
     params: OrderPath,
     responses: { 200: { description: "The order", schema: Order, headers: RATE_HEADERS } },
-    problems: ["INVALID_REQUEST", "ORDER_NOT_FOUND"],
+    problems: ["INVALID_REQUEST", "ORDER_NOT_FOUND", "URI_TOO_LONG"],
   },
   {
     method: "GET",

@@ -28,6 +28,7 @@ export const ProblemTypes = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "The body must be JSON (UTF-8), with no Content-Encoding" },
   PAYLOAD_TOO_LARGE: { status: 413, title: "The body is too large" },
   HEADERS_TOO_LARGE: { status: 431, title: "The request's headers are too large" },
+  URI_TOO_LONG: { status: 414, title: "The path is too long" },
   PRODUCT_NOT_FOUND: { status: 422, title: "Unknown product" },
   TENURE_NOT_OFFERED: { status: 422, title: "Tenure not offered for this product" },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: "Idempotency-Key reused with a different order" },
