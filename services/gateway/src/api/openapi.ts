@@ -82,7 +82,8 @@ function operation(route: RouteSpec): Json {
     if (!object) continue;
     for (const [name, schema] of Object.entries(object.shape)) {
       const s = jsonSchema(schema as z.ZodType, "input");
-      parameters.push({ name, in: where, required: where === "path" || !(schema as z.ZodType).safeParse(undefined).success, ...(s.description ? { description: s.description } : {}), schema: s });
+      const description = (schema as z.ZodType).description ?? (s.description as string | undefined);
+      parameters.push({ name, in: where, required: where === "path" || !(schema as z.ZodType).safeParse(undefined).success, ...(description ? { description } : {}), schema: s });
     }
   }
   for (const header of route.headers ?? []) parameters.push({ name: header.name, in: "header", required: header.required, description: header.description, schema: jsonSchema(header.schema, "input") });
