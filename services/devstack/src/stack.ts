@@ -555,7 +555,11 @@ class StackImpl implements Stack {
 /** Resolves or rejects with `promise`, or rejects as soon as `signal` aborts. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortError(signal));
+  if (signal.aborted) {
+    // Nobody waits for the promise now; its own failure (the process stopped because of the abort) is expected.
+    promise.catch(() => undefined);
+    return Promise.reject(abortError(signal));
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(abortError(signal));
     signal.addEventListener("abort", onAbort, { once: true });
