@@ -54,6 +54,7 @@ export function renderBanner(info: BannerInfo, colour = false): string {
     row("MongoDB", info.mongodb.url, info.mongodb.note),
     "",
     row("API key", info.sandboxApiKey ?? "(from T2MOBILE_API_KEY)", info.sandboxApiKey === undefined ? "" : "sandbox key"),
+    row("API docs", `${gateway}/t2mobile/docs`, "the OpenAPI 3.1 document: /t2mobile/openapi.json"),
     info.webhooksToInbox
       ? row("webhooks", `-> ${info.webhookUrl}`, "the local inbox")
       : row("webhooks", "-> your T2MOBILE_WEBHOOK_URL", "the inbox still runs, but receives nothing"),

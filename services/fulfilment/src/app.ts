@@ -1,4 +1,4 @@
-import type { Client } from "@connectrpc/connect";
+import type { Client, ConnectRouter } from "@connectrpc/connect";
 import { backoffDelay, unexpectedErrorBackoff, type Database, type EventBus, type ReadinessCheck, type ServiceRuntime } from "@t2m/platform";
 import type { CatalogueService } from "@t2m/proto/catalogue/v1/catalogue";
 import type { ProvisioningService, SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
@@ -10,6 +10,8 @@ import { classifyStepError, provisioningSteps } from "./adapters/downstream.js";
 import { OrderIntake } from "./adapters/intake.js";
 import { subscriptionRenewalCheck } from "./adapters/renewals.js";
 import { OrderStore } from "./adapters/order-store.js";
+import { PartnerStore } from "./adapters/partner-store.js";
+import { PartnerRegistry, partnerRoutes } from "./partner-routes.js";
 import { createFulfilmentMetrics } from "./metrics.js";
 import { fulfilmentRoutes } from "./routes.js";
 import { OrderScheduler, type SchedulerOptions } from "./scheduler.js";
@@ -22,6 +24,10 @@ export interface FulfilmentSettings extends SchedulerOptions {
   readonly leaseMs: number;
   readonly policy: FulfilmentRetryPolicy;
   readonly catalogueRefreshMs: number;
+  /** How long an idempotency key is kept at least (a finished order's key may then serve a new order). */
+  readonly idempotencyKeyRetentionMs: number;
+  /** Production: partners' webhooks must be https. */
+  readonly production: boolean;
 }
 
 export interface FulfilmentDependencies {
@@ -44,8 +50,12 @@ export async function createFulfilment(deps: FulfilmentDependencies) {
   await store.ensureIndexes();
   const announcer = new OrderAnnouncer(events);
   const offers = new CatalogueOffers(deps.catalogue, logger, settings.catalogueRefreshMs);
+  const partners = new PartnerStore(deps.database);
+  await partners.ensureIndexes();
+  const registry = new PartnerRegistry(partners, settings.production, logger);
   const intake = new OrderIntake(store, announcer, logger, {
     maxBatch: settings.intakeMaxBatch,
+    keyRetentionMs: settings.idempotencyKeyRetentionMs,
     onBatch: (size) => metrics.intakeBatchSize.observe(size),
   });
   const scheduler = new OrderScheduler(store, announcer, events, metrics, logger, settings);
@@ -62,7 +72,11 @@ export async function createFulfilment(deps: FulfilmentDependencies) {
   const readiness: ReadinessCheck[] = [offers.readiness()];
 
   return {
-    routes: fulfilmentRoutes({ intake, store, offers, renewals: subscriptionRenewalCheck(deps.subscriptions), metrics, logger }),
+    routes: (router: ConnectRouter) => {
+      fulfilmentRoutes({ intake, store, offers, renewals: subscriptionRenewalCheck(deps.subscriptions), metrics, logger })(router);
+      partnerRoutes(registry)(router);
+    },
+    registry,
     readiness,
     store,
     scheduler,

@@ -31,6 +31,8 @@ export function loadFulfilmentConfig(env?: Record<string, string | undefined>) {
         FULFILMENT_STUCK_AFTER_MS: ms(5 * 60 * 1000, 1_000),
         FULFILMENT_SWEEP_INTERVAL_MS: ms(10_000, 100),
         CATALOGUE_REFRESH_MS: ms(60_000, 1_000),
+        /** An Idempotency-Key is kept at least this long (and as long as its order is unfinished); at least 24 hours. */
+        IDEMPOTENCY_KEY_RETENTION_MS: ms(24 * 60 * 60 * 1000, 24 * 60 * 60 * 1000),
       }),
     env,
   );

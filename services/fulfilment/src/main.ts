@@ -43,6 +43,8 @@ runMain(async () => {
           sweepIntervalMs: config.FULFILMENT_SWEEP_INTERVAL_MS,
           pendingEveryPasses: 6,
           catalogueRefreshMs: config.CATALOGUE_REFRESH_MS,
+          idempotencyKeyRetentionMs: config.IDEMPOTENCY_KEY_RETENTION_MS,
+          production: config.NODE_ENV === "production",
         },
       });
       for (const check of fulfilment.readiness) rt.addReadiness(check);

@@ -34,7 +34,7 @@ function client(options: { loaded?: boolean; stored?: OrderRecord[]; subscriptio
           return { order, duplicate: false };
         },
       },
-      store: { read: async (id) => stored.get(id) },
+      store: { read: async (id) => stored.get(id), changedOn: async () => [] },
       offers: {
         find: (p, t) => {
           if (options.loaded === false) throw new CatalogueNotLoaded();

@@ -1,18 +1,23 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import { SpanKind } from "@opentelemetry/api";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, errorStatusOf, invalidArgument, reasonedError, withItemTrace, type Logger } from "@t2m/platform";
 import {
   FulfilmentService,
+  OrderStatus as OrderStatusProto,
   SubmitOrderResponseSchema,
   SubmitOrderResultSchema,
   type SubmitOrderRequest,
   type SubmitOrderResponse,
   type SubmitOrderResult,
 } from "@t2m/proto/fulfilment/v1/fulfilment";
-import { prepareOrder } from "./domain/accept-order.js";
+import { asAccepted, prepareOrder } from "./domain/accept-order.js";
+import { listOrders, ListingRejected } from "./domain/listing.js";
+import { checkPartnerId, DEFAULT_PARTNER_ID, PartnerRejected, platformOrderId } from "./domain/partner.js";
+import { fieldProblem, OrderFieldRules } from "@t2m/topology";
 import type { OfferLookup } from "./domain/offers.js";
-import { OrderRejected, type RejectionReason } from "./domain/order.js";
+import { OrderRejected, type OrderStatus, type RejectionReason } from "./domain/order.js";
 import type { OrderSubmission } from "./domain/submission.js";
 import { CatalogueNotLoaded } from "./adapters/catalogue-offers.js";
 import type { OrderIntake } from "./adapters/intake.js";
@@ -39,6 +44,7 @@ function toConnectError(err: OrderRejected): ConnectError {
 
 export function submissionOf(req: SubmitOrderRequest): OrderSubmission {
   return {
+    partnerId: req.partnerId || DEFAULT_PARTNER_ID,
     idempotencyKey: req.idempotencyKey,
     orderId: req.orderId,
     productId: req.productId,
@@ -53,9 +59,26 @@ export function submissionOf(req: SubmitOrderRequest): OrderSubmission {
   };
 }
 
+const STATUS_FROM_PROTO: Record<OrderStatusProto, OrderStatus | undefined> = {
+  [OrderStatusProto.UNSPECIFIED]: undefined,
+  [OrderStatusProto.PENDING]: "PENDING",
+  [OrderStatusProto.PROCESSING]: "PROCESSING",
+  [OrderStatusProto.FULFILLED]: "FULFILLED",
+  [OrderStatusProto.FAILED]: "FAILED",
+};
+
+function checkPartner(partnerId: string): void {
+  try {
+    checkPartnerId(partnerId);
+  } catch (err) {
+    if (err instanceof PartnerRejected) throw invalidArgument([{ field: "partner_id", description: err.message }]);
+    throw err;
+  }
+}
+
 export interface RouteDependencies {
   readonly intake: Pick<OrderIntake, "accept">;
-  readonly store: Pick<OrderStore, "read">;
+  readonly store: Pick<OrderStore, "read" | "changedOn">;
   readonly offers: { find(productId: string, tenure: string): OfferLookup };
   /** A renewal's one check at intake (provisioning's SubscriptionService); other orders make no call. */
   readonly renewals: RenewalCheck;
@@ -67,12 +90,14 @@ export interface RouteDependencies {
 export function fulfilmentRoutes(deps: RouteDependencies) {
   const submitOrder = async (req: SubmitOrderRequest): Promise<SubmitOrderResponse> => {
     try {
+      if (req.partnerId) checkPartner(req.partnerId);
       let order = prepareOrder(submissionOf(req), (p, t) => deps.offers.find(p, t), new Date());
       if (order.renews) order = { ...order, renews: { ...order.renews, subscriptionId: await deps.renewals.prepare(order) } };
       const accepted = await deps.intake.accept(order);
       deps.metrics.ordersAccepted.inc({ result: accepted.duplicate ? "duplicate" : "accepted" });
       if (!accepted.duplicate) deps.logger.debug({ orderId: order.orderId, productId: order.productId, tenure: order.tenure, renews: order.renews?.subscriptionId }, "order accepted");
-      return create(SubmitOrderResponseSchema, { order: toOrderMessage(accepted.order), isDuplicate: accepted.duplicate });
+      // A replay answers with the order as it was accepted: the first response, as the IETF draft and Stripe do.
+      return create(SubmitOrderResponseSchema, { order: toOrderMessage(accepted.duplicate ? asAccepted(accepted.order) : accepted.order), isDuplicate: accepted.duplicate });
     } catch (err) {
       if (err instanceof OrderRejected) {
         deps.metrics.ordersAccepted.inc({ result: err.reason });
@@ -104,9 +129,33 @@ export function fulfilmentRoutes(deps: RouteDependencies) {
         return { results: await Promise.all(req.orders.map(submitInBatch)) };
       },
       getOrder: async (req) => {
-        const order = req.orderId ? await deps.store.read(req.orderId) : undefined;
-        if (!order) throw reasonedError(Code.NotFound, "ORDER_NOT_FOUND", `no order with id "${req.orderId}"`);
+        if (req.partnerId) checkPartner(req.partnerId);
+        // A partner's id follows the order id rule; anything else (a NUL byte, say) cannot name an order and is not looked up.
+        const valid = req.partnerId ? fieldProblem(OrderFieldRules.orderId, req.orderId) === undefined : req.orderId !== "" && !req.orderId.includes("\u0000");
+        const order = valid ? await deps.store.read(req.partnerId ? platformOrderId(req.partnerId, req.orderId) : req.orderId) : undefined;
+        // Another partner's order is not found, exactly as a missing one.
+        if (!order || (req.partnerId && order.partnerId !== req.partnerId)) throw reasonedError(Code.NotFound, "ORDER_NOT_FOUND", `no order with id "${req.orderId}"`);
         return { order: toOrderMessage(order) };
+      },
+      listOrders: async (req) => {
+        checkPartner(req.partnerId);
+        try {
+          const { orders, nextCursor } = await listOrders(
+            {
+              partnerId: req.partnerId,
+              status: STATUS_FROM_PROTO[req.status],
+              since: req.updatedSince ? timestampDate(req.updatedSince) : undefined,
+              cursor: req.cursor || undefined,
+              limit: req.limit,
+            },
+            (partnerId, day, status) => deps.store.changedOn(partnerId, day, status),
+            new Date(),
+          );
+          return { orders: orders.map(toOrderMessage), nextCursor };
+        } catch (err) {
+          if (err instanceof ListingRejected) throw invalidArgument([{ field: err.field, description: err.message }]);
+          throw err;
+        }
       },
     });
 }

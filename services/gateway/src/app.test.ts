@@ -77,9 +77,10 @@ async function gateway() {
     ),
   );
   const app = await buildGateway({
-    logger: createLogger("gateway-test", "silent"),
+    logger: createLogger("gateway-test", process.env.GW_LOG ?? "silent"),
     registry: createMetrics("gateway-test").registry,
-    apiKey: API_KEY,
+    partners: { authenticate: async (key) => (key === API_KEY ? { partnerId: "t2mobile", keyId: "k1", suspended: false, rateLimitPerMinute: 0 } : undefined), isLoaded: true },
+    rateLimiter: { take: async (_p, _b, limit) => ({ allowed: true, limit, remaining: limit - 1, resetSeconds: 60, retryAfterSeconds: 0 }) },
     catalogue,
     fulfilment,
     subscriptions,

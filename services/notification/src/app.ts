@@ -266,12 +266,14 @@ export async function createNotification(deps: NotificationDependencies) {
       return ack();
     }
     // The forgery guard: sign nothing the stored order does not confirm.
-    const check = checkOutcome(outcome, await deps.orders.get(outcome.orderId));
+    const order = await deps.orders.get(outcome.orderId);
+    const check = checkOutcome(outcome, order);
     if (!check.ok) {
       await refuse(outcome.type, outcome.orderId, check, outcome, message);
       return ack();
     }
-    const { message: stored, created } = await engine.register(outcome);
+    // The stored order says whose it is: the webhook goes to that partner, with the partner's own order id.
+    const { message: stored, created } = await engine.register({ ...outcome, partnerId: order!.partnerId, partnerOrderId: order!.partnerOrderId });
     if (stored.status !== "DELIVERED" && stored.status !== "DEAD") await engine.attempt(stored.webhookId, created ? { message: stored, justRegistered: true } : {});
     // Registered and its first attempt recorded (or left to a timer or the sweep): the event is done with.
     return ack();

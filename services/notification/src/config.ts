@@ -1,7 +1,8 @@
 import { baseConfigShape, natsConfigShape, mongoConfigShape, intList, loadConfig, port, sandboxed, url } from "@t2m/platform";
 import { DefaultPorts, localUrl, SandboxDefaults } from "@t2m/topology";
 import { z } from "zod";
-import { isWebhookSecret, splitSecrets } from "./adapters/endpoints.js";
+import { DEFAULT_PARTNER_ID } from "@t2m/topology";
+import { isWebhookSecret, splitSecrets, type Endpoint } from "./adapters/endpoints.js";
 import { defaultDisableRules } from "./domain/endpoint-health.js";
 import { DEFAULT_RETRY_DELAYS_MS, defaultRetrySchedule, parseDelaysByType, type RetrySchedule } from "./domain/retry-policy.js";
 
@@ -35,6 +36,8 @@ export function loadNotificationConfig(env?: Record<string, string | undefined>)
           .refine((raw) => splitSecrets(raw).every(isWebhookSecret), `each ${SECRET_MESSAGE}, separated by spaces`)
           .transform(splitSecrets),
         WEBHOOK_RETRY_DELAYS_MS: intList([...DEFAULT_RETRY_DELAYS_MS]),
+        /** How often partners' webhook URLs and secrets are read again from fulfilment's PartnerService. */
+        PARTNER_REFRESH_MS: ms(5_000, 100),
         /** Per event type, e.g. ORDER_FAILED=10000,60000;ORDER_FULFILLED=30000,120000 */
         WEBHOOK_RETRY_DELAYS_BY_TYPE: z
           .string()
@@ -82,4 +85,9 @@ export function retryScheduleOf(config: NotificationConfig): RetrySchedule {
     throttleFloorMs: config.WEBHOOK_THROTTLE_FLOOR_MS,
     retryAfterMaxMs: config.WEBHOOK_RETRY_AFTER_MAX_MS,
   };
+}
+
+/** T2Mobile's endpoint as this process is configured (T2MOBILE_WEBHOOK_URL and its secrets). */
+export function configuredEndpoint(config: NotificationConfig): Endpoint {
+  return { id: DEFAULT_PARTNER_ID, url: config.T2MOBILE_WEBHOOK_URL, secrets: [...new Set([config.T2MOBILE_WEBHOOK_SECRET, ...config.T2MOBILE_WEBHOOK_SECRETS])] };
 }

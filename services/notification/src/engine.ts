@@ -92,7 +92,7 @@ export class DeliveryEngine {
         webhookId: webhookId(type, event.key),
         eventType: type,
         orderId: event.orderId,
-        endpointId: this.options.endpoints.endpointIdFor({ orderId: event.orderId, eventType: type }),
+        endpointId: this.options.endpoints.endpointIdFor({ orderId: event.orderId, eventType: type, ...(event.partnerId ? { partnerId: event.partnerId } : {}) }),
         payload: JSON.stringify(event.payload),
         occurredAt: event.occurredAt,
       },
@@ -175,7 +175,8 @@ export class DeliveryEngine {
     const { store, metrics, logger } = this.options;
     const webhookId = claimed.webhookId;
     const log = logger.child({ webhookId, orderId: claimed.orderId, eventType: claimed.eventType, attempt: claim.attemptNumber });
-    const endpoint = this.options.endpoints.find(claimed.endpointId);
+    // An endpoint set up a moment ago may not be known here yet: read the directory again before giving up.
+    const endpoint = this.options.endpoints.find(claimed.endpointId) ?? ((await this.options.endpoints.refresh?.().catch(() => undefined)), this.options.endpoints.find(claimed.endpointId));
     const health = await this.currentHealth(claimed.endpointId);
     if (!endpoint || health.disabled) {
       const reason = !endpoint ? `endpoint ${claimed.endpointId} is not configured` : `the endpoint is disabled (${health.disabledReason ?? "by an operator"})`;

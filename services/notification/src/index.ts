@@ -5,6 +5,7 @@ export { DeliveryStore } from "./adapters/delivery-store.js";
 export { singleEndpoint, splitSecrets, T2MOBILE_ENDPOINT_ID, type Endpoint, type EndpointDirectory } from "./adapters/endpoints.js";
 export { DeliveryEngine, type AttemptReport, type SweepReport } from "./engine.js";
 export { createNotificationMetrics } from "./metrics.js";
-export { loadNotificationConfig, retryScheduleOf } from "./config.js";
+export { configuredEndpoint, loadNotificationConfig, retryScheduleOf } from "./config.js";
 export { webhookRetry } from "./jobs/webhook-retry.js";
 export { newMessage, type WebhookMessage } from "./domain/message.js";
+export { PartnerEndpoints } from "./adapters/partner-endpoints.js";

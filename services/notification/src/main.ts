@@ -2,16 +2,17 @@ import { connectHandler, runMain, runService, serveOptions, serviceClient } from
 import { FulfilmentService } from "@t2m/proto/fulfilment/v1/fulfilment";
 import { SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
 import { Consumers, OrdersStream, SubscriptionsStream } from "@t2m/topology";
-import { endpointHost, singleEndpoint } from "./adapters/endpoints.js";
+import { PartnerService } from "@t2m/proto/partners/v1/partners";
+import { endpointHost } from "./adapters/endpoints.js";
+import { PartnerEndpoints } from "./adapters/partner-endpoints.js";
 import { fulfilmentOrders } from "./adapters/order-lookup.js";
 import { provisioningSubscriptions } from "./adapters/subscription-lookup.js";
 import { WebhookSender } from "./adapters/webhook-sender.js";
 import { createNotification } from "./app.js";
-import { loadNotificationConfig, retryScheduleOf } from "./config.js";
+import { configuredEndpoint, loadNotificationConfig, retryScheduleOf } from "./config.js";
 
 runMain(async () => {
   const config = loadNotificationConfig();
-  const endpoints = singleEndpoint(config.T2MOBILE_WEBHOOK_URL, config.T2MOBILE_WEBHOOK_SECRET, config.T2MOBILE_WEBHOOK_SECRETS);
   const sender = new WebhookSender({ timeoutMs: config.WEBHOOK_TIMEOUT_MS });
   await runService<true, true>({
     name: "notification",
@@ -24,6 +25,12 @@ runMain(async () => {
     },
     mongodbUrl: config.MONGODB_URL,
     start: async (rt) => {
+      const endpoints = new PartnerEndpoints(serviceClient(PartnerService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics, timeoutMs: 5_000 }), rt.logger, {
+        configured: configuredEndpoint(config),
+        refreshMs: config.PARTNER_REFRESH_MS,
+      });
+      // Before the first outcome is handled: a message's endpoint is looked up when it is sent.
+      await endpoints.start();
       const notification = await createNotification({
         runtime: rt,
         database: rt.database,
@@ -43,9 +50,9 @@ runMain(async () => {
         },
       });
       const stop = await notification.start();
-      rt.onShutdown({ name: "webhook delivery", run: async () => (await stop(), await sender.close()) });
+      rt.onShutdown({ name: "webhook delivery", run: async () => (await stop(), await sender.close(), endpoints.stop()) });
       rt.logger.info(
-        { webhookHost: endpointHost(endpoints.all()[0]!), signingSecrets: endpoints.all()[0]!.secrets.length, retryDelaysMs: config.WEBHOOK_RETRY_DELAYS_MS },
+        { endpoints: endpoints.all().map((e) => ({ partner: e.id, host: endpointHost(e), signingSecrets: e.secrets.length })), retryDelaysMs: config.WEBHOOK_RETRY_DELAYS_MS },
         "webhooks configured",
       );
       return connectHandler(notification.routes, rt.logger, rt.metrics);

@@ -13,7 +13,11 @@ const checks: ReadinessCheck[] = [
   },
 ];
 const metrics = createMetrics("http-test");
-const server = createHttpServer((_req, res) => res.writeHead(418).end("app"), { registry: metrics.registry, readiness: checks });
+const server = createHttpServer((_req, res) => res.writeHead(418).end("app"), {
+  registry: metrics.registry,
+  readiness: checks,
+  clientErrorProblem: (status) => ({ title: "refused", status }),
+});
 let base = "";
 
 beforeAll(async () => {
@@ -40,6 +44,23 @@ describe("createHttpServer", () => {
     const res = await fetch(`${base}/metrics`);
     expect(res.headers.get("content-type")).toContain("text/plain");
     expect(await res.text()).toMatch(/process_cpu_seconds_total\{service="http-test"\}/);
+  });
+
+  it("answers requests the HTTP parser refuses with problem+json when asked to", async () => {
+    const { connect } = await import("node:net");
+    const raw = (text: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(Number(new URL(base).port), "127.0.0.1", () => socket.write(text));
+        let answer = "";
+        socket.on("data", (d) => (answer += d.toString()));
+        socket.on("close", () => resolve(answer));
+      });
+    const bad = await raw("GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n");
+    expect(bad).toMatch(/^HTTP\/1.1 400 /);
+    expect(bad).toContain("application/problem+json");
+    expect(bad).toContain('{"title":"refused","status":400}');
+    const big = await raw(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
+    expect(big).toMatch(/^HTTP\/1.1 431 /);
   });
 
   it("passes everything else to the application", async () => {

@@ -39,6 +39,12 @@ export async function checkReadiness(checks: readonly ReadinessCheck[]): Promise
 export interface OpsOptions {
   readonly registry: Registry;
   readonly readiness: readonly ReadinessCheck[];
+  /**
+   * The problem+json body for a request Node's HTTP parser refuses before
+   * any handler sees it (a malformed request line or header: 400; headers
+   * too large: 431). Without it Node answers with an empty body.
+   */
+  readonly clientErrorProblem?: (status: 400 | 431) => object;
 }
 
 /**
@@ -63,6 +69,16 @@ export function createHttpServer(app: RequestListener, ops: OpsOptions): Server 
     }
     app(req, res);
   });
+  if (ops.clientErrorProblem) {
+    const problem = ops.clientErrorProblem;
+    server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable || (err as { code?: string }).code === "ECONNRESET") return void socket.destroy();
+      const status = err.code === "HPE_HEADER_OVERFLOW" ? 431 : 400;
+      const body = JSON.stringify(problem(status));
+      const reason = status === 431 ? "Request Header Fields Too Large" : "Bad Request";
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    });
+  }
   // Slow or idle clients must not hold sockets (and shutdown) forever.
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;

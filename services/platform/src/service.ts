@@ -58,6 +58,8 @@ export interface ServiceOptions<N extends boolean, M extends boolean> {
    * children; never in a cluster, where stdin is /dev/null.
    */
   readonly exitWithParent?: boolean;
+  /** The problem+json body for requests Node's HTTP parser refuses (see OpsOptions.clientErrorProblem). */
+  readonly clientErrorProblem?: (status: 400 | 431) => object;
 }
 
 export interface RunningService {
@@ -102,7 +104,7 @@ export async function runService<N extends boolean = false, M extends boolean = 
   } as ServiceRuntimeWith<N, M>;
 
   const handler = await options.start(runtime);
-  const server = createHttpServer(handler, { registry: metrics.registry, readiness });
+  const server = createHttpServer(handler, { registry: metrics.registry, readiness, ...(options.clientErrorProblem ? { clientErrorProblem: options.clientErrorProblem } : {}) });
   const url = await listen(server, options.port, options.host);
   logger.info({ url }, `${options.name} listening`);
 

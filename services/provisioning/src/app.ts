@@ -179,13 +179,13 @@ export async function createProvisioning(deps: ProvisioningDependencies) {
       lookupSubscription: (req) =>
         guarded(async () => {
           if (!req.reference) throw invalidArgument([{ field: "reference", description: "is required" }]);
-          const { subscription, history } = await subscriptions.lookup(req.reference);
+          const { subscription, history } = await subscriptions.lookup(req.reference, req.partnerId || undefined);
           return { subscription: toSubscriptionMessage(subscription, history) };
         }),
       listCustomerSubscriptions: (req) =>
         guarded(async () => {
           if (!req.customerId) throw invalidArgument([{ field: "customer_id", description: "is required" }]);
-          return { subscriptions: (await subscriptions.ofCustomer(req.customerId)).map((s) => toSubscriptionMessage(s)) };
+          return { subscriptions: (await subscriptions.ofCustomer(req.customerId, req.partnerId || undefined)).map((s) => toSubscriptionMessage(s)) };
         }),
       prepareRenewal: (req) =>
         guarded(async () => {
@@ -217,7 +217,7 @@ export async function createProvisioning(deps: ProvisioningDependencies) {
           if (req.reason.trim() === "") violations.push({ field: "reason", description: "is required" });
           else if (req.reason.length > 500) violations.push({ field: "reason", description: "must be at most 500 characters" });
           if (violations.length > 0) throw invalidArgument(violations);
-          const { subscription, alreadyRevoked } = await subscriptions.revoke(req.reference, req.reason.trim(), new Date());
+          const { subscription, alreadyRevoked } = await subscriptions.revoke(req.reference, req.reason.trim(), new Date(), req.partnerId || undefined);
           if (!alreadyRevoked) logger.info({ subscriptionId: subscription.orderId, reason: subscription.revocationReason }, "subscription revoked");
           const { history } = await subscriptions.lookup(subscription.orderId);
           return { subscription: toSubscriptionMessage(subscription, history), alreadyRevoked };

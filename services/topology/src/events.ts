@@ -111,4 +111,6 @@ export const Consumers = {
 export const KvBuckets = {
   /** Zoho's call budget per organisation, shared by every provisioning replica. */
   zohoBudget: "zoho_budget",
+  /** The gateway's request budgets per partner (a sliding minute), shared by every gateway replica. */
+  gatewayRateLimits: "gateway_rate_limits",
 } as const;

@@ -1,3 +1,5 @@
 export * from "./events.js";
 export * from "./local.js";
 export * from "./jobs.js";
+export * from "./partners.js";
+export * from "./order-rules.js";

@@ -8,6 +8,11 @@ describe("the accepted order carried by OrderSubmitted", () => {
     expect(fromAcceptedOrder(toAcceptedOrder(order))).toEqual({ ...order, updatedAt: order.createdAt });
   });
 
+  it("keeps a partner's order and a renewal what they are", () => {
+    const order = sampleOrder({ orderId: "acme~A1", partnerId: "acme", partnerOrderId: "A1", renews: { reference: "ZL-ABC", subscriptionId: "acme~A0" } });
+    expect(fromAcceptedOrder(toAcceptedOrder(order))).toEqual({ ...order, updatedAt: order.createdAt });
+  });
+
   it("is ignored when absent or incomplete (events published before it existed)", () => {
     expect(fromAcceptedOrder(undefined)).toBeUndefined();
     const partial = toAcceptedOrder(sampleOrder());

@@ -1,5 +1,5 @@
 import { GroupCommit, type Logger } from "@t2m/platform";
-import { resolveClash } from "../domain/accept-order.js";
+import { keyExpired, resolveClash } from "../domain/accept-order.js";
 import type { OrderRecord } from "../domain/order.js";
 import type { OrderAnnouncer } from "./announcer.js";
 import type { OrderStore } from "./order-store.js";
@@ -27,7 +27,7 @@ export class OrderIntake {
     private readonly store: OrderStore,
     private readonly announcer: OrderAnnouncer,
     private readonly logger: Logger,
-    options: { maxBatch: number; onBatch?: (size: number) => void },
+    private readonly options: { maxBatch: number; onBatch?: (size: number) => void; keyRetentionMs: number; clock?: () => Date },
   ) {
     this.commit = new GroupCommit({
       maxBatch: options.maxBatch,
@@ -37,8 +37,16 @@ export class OrderIntake {
   }
 
   async accept(order: OrderRecord): Promise<AcceptedOrder> {
-    if ((await this.commit.submit(order)) === "duplicate") {
-      return { order: resolveClash(order, await this.storedUnderKey(order.idempotencyKey)), duplicate: true };
+    let released = false;
+    while ((await this.commit.submit(order)) === "duplicate") {
+      const stored = await this.storedUnderKey(order.idempotencyKey);
+      // A key past its retention, whose order is finished, is released once and the insert tried again.
+      if (released || !stored || !keyExpired(stored, order, this.options.clock?.() ?? new Date(), this.options.keyRetentionMs)) {
+        return { order: resolveClash(order, stored), duplicate: true };
+      }
+      this.logger.info({ orderId: stored.orderId, newOrderId: order.orderId }, "idempotency key past its retention reused for a new order; released");
+      await this.store.releaseKey(stored, this.options.clock?.() ?? new Date());
+      released = true;
     }
     try {
       await this.announcer.announceSubmitted(order);

@@ -2,19 +2,28 @@ import { isDuplicateKeyError, type Database, type IndexDefinition } from "@t2m/p
 import { MongoBulkWriteError, type Collection } from "mongodb";
 import { isTerminal } from "../domain/lifecycle.js";
 import type { OrderRecord, OrderStatus } from "../domain/order.js";
+import { DEFAULT_PARTNER_ID, partnerOrderIdOf, releasedIdempotencyKey } from "../domain/partner.js";
 import type { UnfinishedOrder } from "../domain/sweep.js";
 import type { AttemptClaim } from "../domain/work.js";
 
 export const ORDERS_COLLECTION = "orders";
 export const ATTEMPTS_COLLECTION = "order_attempts";
 
-type OrderDocument = OrderRecord & { _id: string };
+/** As stored: with the UTC day of its last change (`updatedDay`), which listing a partner's orders filters on by equality. */
+type OrderDocument = OrderRecord & { _id: string; updatedDay: string };
+
+/** "2026-11-27": the bucket of a time, for equality filters (FerretDB pushes down equality, never a range). */
+export const dayOf = (date: Date): string => date.toISOString().slice(0, 10);
+
+const toDocument = (order: OrderRecord): OrderDocument => ({ _id: order.orderId, ...order, updatedDay: dayOf(order.updatedAt) });
 type ClaimDocument = AttemptClaim & { _id: string };
 
 export const orderIndexes: IndexDefinition[] = [
   { key: { idempotencyKey: 1 }, options: { name: "idempotencyKey_unique", unique: true } },
   // The sweeper reads unfinished orders by status (an equality, which FerretDB pushes down), oldest first.
   { key: { status: 1, createdAt: 1 }, options: { name: "status_createdAt" } },
+  // A partner's orders by day of last change (ListOrders); equality on both, which FerretDB pushes down.
+  { key: { partnerId: 1, updatedDay: 1 }, options: { name: "partnerId_updatedDay" } },
 ];
 
 export const attemptIndexes: IndexDefinition[] = [{ key: { orderId: 1, attempt: 1 }, options: { name: "orderId_attempt" } }];
@@ -56,7 +65,7 @@ export class OrderStore {
     if (orders.length === 0) return results;
     try {
       await this.orders.insertMany(
-        orders.map((o) => ({ _id: o.orderId, ...o })),
+        orders.map(toDocument),
         { ordered: false },
       );
     } catch (err) {
@@ -85,12 +94,36 @@ export class OrderStore {
 
   /** Stores the order as the lifecycle module produced it (its single writer calls this). */
   async save(order: OrderRecord): Promise<void> {
-    const result = await this.orders.replaceOne({ _id: order.orderId }, order);
+    const { _id, ...doc } = toDocument(order);
+    const result = await this.orders.replaceOne({ _id: order.orderId }, doc);
     if (result.matchedCount === 0) throw new Error(`order ${order.orderId} not found`);
     if (isTerminal(order.status)) {
       this.finished.set(order.orderId, order);
       if (this.finished.size > OrderStore.FINISHED_KEPT) this.finished.delete(this.finished.keys().next().value!);
     }
+  }
+
+  /**
+   * Releases an expired key for reuse (see keyExpired): the order's key
+   * becomes a unique value no request can send. Only a finished order's key
+   * is released, and nothing else writes a finished order.
+   */
+  async releaseKey(order: OrderRecord, at: Date): Promise<void> {
+    await this.orders.updateOne(
+      { _id: order.orderId, idempotencyKey: order.idempotencyKey },
+      { $set: { idempotencyKey: releasedIdempotencyKey(order.orderId), releasedIdempotencyKeyAt: at } },
+    );
+  }
+
+  /**
+   * One partner's orders last changed on `day` (and in `status`), oldest
+   * change first. Both filters are equalities: FerretDB pushes them down
+   * (PostgreSQL scans the table but filters it itself); MongoDB uses the
+   * partnerId_updatedDay index. The sort is done on what matched.
+   */
+  async changedOn(partnerId: string, day: string, status: OrderStatus | undefined): Promise<OrderRecord[]> {
+    const docs = await this.orders.find({ partnerId, updatedDay: day, ...(status ? { status } : {}) }).toArray();
+    return docs.map((d) => strip(d)!).sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime() || (a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0));
   }
 
   /** Extends the lease of the attempt in progress (its worker is the only writer). */
@@ -139,8 +172,12 @@ export class OrderStore {
   }
 }
 
+/** An order as the domain sees it; one stored before partners belongs to T2Mobile under its own id. */
 function strip(doc: OrderDocument | null): OrderRecord | undefined {
   if (!doc) return undefined;
-  const { _id, ...order } = doc;
-  return order;
+  const { _id, updatedDay: _d, ...order } = doc as OrderDocument & { releasedIdempotencyKeyAt?: Date };
+  const { releasedIdempotencyKeyAt: _r, ...rest } = order as typeof order & { releasedIdempotencyKeyAt?: Date };
+  const partnerId = rest.partnerId ?? DEFAULT_PARTNER_ID;
+  // The platform id says what the partner's own id is (the same for T2Mobile, whose orders predate partners).
+  return { ...rest, partnerId, partnerOrderId: partnerOrderIdOf(partnerId, rest.orderId) };
 }

@@ -16,6 +16,8 @@ const ts = (date: Date | undefined) => (date ? timestampFromDate(date) : undefin
 export function toOrderMessage(order: OrderRecord): Order {
   return create(OrderSchema, {
     orderId: order.orderId,
+    partnerId: order.partnerId,
+    partnerOrderId: order.partnerOrderId,
     status: STATUS[order.status],
     productId: order.productId,
     tenure: order.tenure,

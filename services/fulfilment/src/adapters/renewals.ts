@@ -25,6 +25,8 @@ export function subscriptionRenewalCheck(subscriptions: Pick<Client<typeof Subsc
           reference,
           productId: order.productId,
           customerId: order.customer.customerId,
+          // A partner renews only its own subscriptions, named by its own ids.
+          partnerId: order.partnerId,
         });
         if (!subscription?.orderId) throw new ConnectError("provisioning returned no subscription", Code.Internal);
         return subscription.orderId;

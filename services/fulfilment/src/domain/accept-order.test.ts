@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { prepareOrder, resolveClash } from "./accept-order.js";
+import { asAccepted, keyExpired, prepareOrder, resolveClash } from "./accept-order.js";
 import { OfferBook } from "./offers.js";
 import { OrderRejected } from "./order.js";
 import type { OrderSubmission } from "./submission.js";
@@ -18,6 +18,7 @@ const book = new OfferBook([
 const offer = (p: string, t: string) => book.find(p, t);
 const now = new Date("2026-11-27T10:00:00Z");
 const submission: OrderSubmission = {
+  partnerId: "t2mobile",
   idempotencyKey: "key-1",
   orderId: "T2M1",
   productId: "ZOHO_CRM_STD",
@@ -72,5 +73,32 @@ describe("resolveClash", () => {
     const other = prepareOrder({ ...submission, customer: { ...submission.customer, name: "Bob" } }, offer, now);
     expect(rejection(() => resolveClash(other, candidate)).reason).toBe("IDEMPOTENCY_KEY_REUSED");
     expect(rejection(() => resolveClash(candidate, undefined)).reason).toBe("ORDER_ID_TAKEN");
+  });
+});
+
+describe("replays and expiry", () => {
+  it("a replay's order is the order as it was accepted, whatever happened since", () => {
+    const accepted = prepareOrder(submission, offer, now);
+    const later = { ...accepted, status: "FULFILLED" as const, attempts: 2, zohoSalesOrderId: "Z1", updatedAt: new Date(now.getTime() + 60_000), fulfilledAt: new Date(now.getTime() + 60_000) };
+    expect(asAccepted(later)).toEqual(accepted);
+  });
+
+  it("releases a key only past its retention, for a different order, once its order is finished", () => {
+    const day = 24 * 3_600_000;
+    const stored = { ...prepareOrder(submission, offer, now), status: "FULFILLED" as const };
+    const other = prepareOrder({ ...submission, orderId: "T2M2" }, offer, new Date(now.getTime() + day));
+    expect(keyExpired(stored, other, new Date(now.getTime() + day), day)).toBe(true);
+    expect(keyExpired(stored, other, new Date(now.getTime() + day - 1), day)).toBe(false);
+    expect(keyExpired({ ...stored, status: "PROCESSING" }, other, new Date(now.getTime() + 2 * day), day)).toBe(false);
+    expect(keyExpired(stored, prepareOrder(submission, offer, now), new Date(now.getTime() + 2 * day), day)).toBe(false);
+  });
+
+  it("scopes an order to its partner: another partner's order id and key never clash with T2Mobile's", () => {
+    const t2m = prepareOrder(submission, offer, now);
+    const acme = prepareOrder({ ...submission, partnerId: "acme" }, offer, now);
+    expect(acme.orderId).not.toBe(t2m.orderId);
+    expect(acme.idempotencyKey).not.toBe(t2m.idempotencyKey);
+    expect(acme.partnerOrderId).toBe(t2m.partnerOrderId);
+    expect(() => resolveClash(acme, t2m)).toThrow(/already submitted/);
   });
 });

@@ -1,5 +1,7 @@
+import { isTerminal } from "./lifecycle.js";
 import type { OfferLookup } from "./offers.js";
 import { OrderRejected, type OrderRecord } from "./order.js";
+import { DEFAULT_PARTNER_ID, platformOrderId, scopedIdempotencyKey } from "./partner.js";
 import { submissionFingerprint, validateSubmission, type OrderSubmission } from "./submission.js";
 
 /**
@@ -20,9 +22,12 @@ export function prepareOrder(submission: OrderSubmission, offer: (productId: str
   if (found === "TENURE_NOT_OFFERED") {
     throw new OrderRejected("TENURE_NOT_OFFERED", `product "${submission.productId}" is not offered for tenure "${submission.tenure}"`);
   }
+  const partnerId = submission.partnerId || DEFAULT_PARTNER_ID;
   return {
-    orderId: submission.orderId,
-    idempotencyKey: submission.idempotencyKey,
+    orderId: platformOrderId(partnerId, submission.orderId),
+    partnerId,
+    partnerOrderId: submission.orderId,
+    idempotencyKey: scopedIdempotencyKey(partnerId, submission.idempotencyKey),
     fingerprint: submissionFingerprint(submission),
     status: "PENDING",
     productId: found.productId,
@@ -47,7 +52,8 @@ export function prepareOrder(submission: OrderSubmission, offer: (productId: str
  * belongs to another key.
  */
 export function resolveClash(candidate: OrderRecord, storedUnderKey: OrderRecord | undefined): OrderRecord {
-  if (!storedUnderKey) {
+  // Keys are scoped per partner, so another partner's order is never found here; should one be, it is not shown.
+  if (!storedUnderKey || storedUnderKey.partnerId !== candidate.partnerId) {
     throw new OrderRejected("ORDER_ID_TAKEN", `order "${candidate.orderId}" was already submitted with another Idempotency-Key`);
   }
   if (storedUnderKey.fingerprint !== candidate.fingerprint) {
@@ -57,4 +63,46 @@ export function resolveClash(candidate: OrderRecord, storedUnderKey: OrderRecord
     );
   }
   return storedUnderKey;
+}
+
+/**
+ * The order as it was when it was accepted: what the first 202 said. A
+ * replay answers with it (IETF idempotency: the first response, not the
+ * order's state now, which GET /orders/{id} gives). Everything in it is
+ * fixed at acceptance, so it is rebuilt exactly from the stored order.
+ */
+export function asAccepted(order: OrderRecord): OrderRecord {
+  return {
+    orderId: order.orderId,
+    partnerId: order.partnerId,
+    partnerOrderId: order.partnerOrderId,
+    idempotencyKey: order.idempotencyKey,
+    fingerprint: order.fingerprint,
+    status: "PENDING",
+    productId: order.productId,
+    productName: order.productName,
+    zohoItemSku: order.zohoItemSku,
+    tenure: order.tenure,
+    tenureMonths: order.tenureMonths,
+    customer: order.customer,
+    price: order.price,
+    attempts: 0,
+    createdAt: order.createdAt,
+    updatedAt: order.createdAt,
+  };
+}
+
+/**
+ * Whether the stored order's key may be released for a different order: it
+ * is older than the retention (at least 24 hours) and its order is
+ * finished (an unfinished order keeps its key: its worker is the only one
+ * who may write it). The same order under the same key is always a replay.
+ */
+export function keyExpired(stored: OrderRecord, candidate: OrderRecord, now: Date, retentionMs: number): boolean {
+  return (
+    stored.partnerId === candidate.partnerId &&
+    stored.fingerprint !== candidate.fingerprint &&
+    isTerminal(stored.status) &&
+    now.getTime() - stored.createdAt.getTime() >= retentionMs
+  );
 }

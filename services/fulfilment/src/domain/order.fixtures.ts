@@ -6,6 +6,8 @@ export function sampleOrder(overrides: Partial<OrderRecord> = {}): OrderRecord {
   const orderId = overrides.orderId ?? "T2M1";
   return {
     orderId,
+    partnerId: "t2mobile",
+    partnerOrderId: orderId,
     idempotencyKey: `key-${orderId}`,
     fingerprint: "f",
     status: "PENDING",

@@ -22,7 +22,13 @@ export interface LicenceResult {
  * one document, on MongoDB or FerretDB.
  */
 export interface OrderRecord {
+  /** The platform's id (platformOrderId): the partner's own id for T2Mobile, "<partnerId>~<id>" for others. */
   readonly orderId: string;
+  /** The partner that placed the order (orders stored before partners read as "t2mobile"). */
+  readonly partnerId: string;
+  /** The order id as the partner sent it. */
+  readonly partnerOrderId: string;
+  /** The partner-scoped key (scopedIdempotencyKey), or a released one once it expired (releasedIdempotencyKey). */
   readonly idempotencyKey: string;
   /** submissionFingerprint() of what was ordered. */
   readonly fingerprint: string;

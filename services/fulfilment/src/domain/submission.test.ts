@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { submissionFingerprint, validateSubmission, type OrderSubmission } from "./submission.js";
 
 const good: OrderSubmission = {
+  partnerId: "t2mobile",
   idempotencyKey: "abc123",
   orderId: "T2M123456",
   productId: "ZOHO_CRM_STD",
@@ -21,6 +22,7 @@ describe("validateSubmission", () => {
 
   it("reports every missing field by its REST name", () => {
     const empty: OrderSubmission = {
+      partnerId: "t2mobile",
       idempotencyKey: "",
       orderId: "",
       productId: "",
@@ -43,6 +45,7 @@ describe("validateSubmission", () => {
 
   it("rejects malformed values", () => {
     const bad: OrderSubmission = {
+      partnerId: "t2mobile",
       idempotencyKey: "has space",
       orderId: "../etc",
       productId: "zoho crm",

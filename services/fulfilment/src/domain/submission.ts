@@ -1,8 +1,12 @@
 import { createHash } from "node:crypto";
 import type { FieldViolation } from "@t2m/platform";
+import { DEFAULT_PARTNER_ID, fieldProblem, IdempotencyKeyRule, OrderFieldRules, RenewsRule, type FieldRule } from "@t2m/topology";
 
 /** An order as T2Mobile submits it, before it is accepted. */
 export interface OrderSubmission {
+  /** The partner placing the order; its order ids and keys are its own. */
+  readonly partnerId: string;
+  /** The partner's Idempotency-Key, as sent. */
   readonly idempotencyKey: string;
   readonly orderId: string;
   readonly productId: string;
@@ -17,35 +21,27 @@ export interface OrderSubmission {
   readonly renews?: string;
 }
 
-// Field names in violations are the REST API's, since that is what T2Mobile sees.
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
-const PRODUCT_PATTERN = /^[A-Z0-9_]{2,64}$/;
-const TENURE_PATTERN = /^\d{1,3}_MONTHS?$/;
-// Deliberately simple: one @, no spaces, a dot in the domain. Zoho validates further.
-const EMAIL_PATTERN = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/;
-const PHONE_PATTERN = /^\+?[0-9]{7,15}$/;
-// Visible ASCII only, so keys are safe to log and to index.
-const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-
-function check(violations: FieldViolation[], field: string, value: string, rule: RegExp, description: string): void {
-  if (value.trim() === "") violations.push({ field, description: "is required" });
-  else if (!rule.test(value)) violations.push({ field, description });
+// Field names in violations are the REST API's, since that is what T2Mobile sees; the rules are the
+// published contract's (OrderFieldRules), which the gateway documents and checks too.
+function check(violations: FieldViolation[], field: string, value: string, rule: FieldRule): void {
+  const problem = fieldProblem(rule, value);
+  if (problem) violations.push({ field, description: problem });
 }
 
 /** Every rule a submission must satisfy, checked together so the caller can fix all at once. */
 export function validateSubmission(s: OrderSubmission): FieldViolation[] {
   const v: FieldViolation[] = [];
-  check(v, "Idempotency-Key", s.idempotencyKey, IDEMPOTENCY_KEY_PATTERN, "must be 1 to 255 visible ASCII characters");
-  check(v, "orderId", s.orderId, ID_PATTERN, "must be 1 to 100 letters, digits, '_', '.', ':' or '-'");
-  check(v, "productId", s.productId, PRODUCT_PATTERN, "must be a product id such as ZOHO_CRM_STD");
-  check(v, "tenure", s.tenure, TENURE_PATTERN, "must be a tenure such as 12_MONTHS");
-  check(v, "customerId", s.customer.customerId, ID_PATTERN, "must be 1 to 100 letters, digits, '_', '.', ':' or '-'");
-  if (s.customer.name.trim() === "") v.push({ field: "customerName", description: "is required" });
-  else if (s.customer.name.length > 200) v.push({ field: "customerName", description: "must be at most 200 characters" });
-  check(v, "customerEmail", s.customer.email, EMAIL_PATTERN, "must be an email address");
-  check(v, "customerPhone", s.customer.phone.replace(/[\s-]/g, ""), PHONE_PATTERN, "must be a phone number of 7 to 15 digits");
+  const r = OrderFieldRules;
+  check(v, "Idempotency-Key", s.idempotencyKey, IdempotencyKeyRule);
+  check(v, "orderId", s.orderId, r.orderId);
+  check(v, "productId", s.productId, r.productId);
+  check(v, "tenure", s.tenure, r.tenure);
+  check(v, "customerId", s.customer.customerId, r.customerId);
+  check(v, "customerName", s.customer.name, r.customerName);
+  check(v, "customerEmail", s.customer.email, r.customerEmail);
+  check(v, "customerPhone", s.customer.phone, r.customerPhone);
   if (s.renews !== undefined && s.renews !== "") {
-    check(v, "renews", s.renews, ID_PATTERN, "must be an activation reference or an order id");
+    check(v, "renews", s.renews, RenewsRule);
     if (s.renews === s.orderId) v.push({ field: "renews", description: "must name another order than this one" });
   }
   return v;
@@ -57,6 +53,8 @@ export function validateSubmission(s: OrderSubmission): FieldViolation[] {
  */
 export function submissionFingerprint(s: OrderSubmission): string {
   const canonical = JSON.stringify([
+    // T2Mobile's fingerprints predate partners and stay as they were.
+    ...(s.partnerId && s.partnerId !== DEFAULT_PARTNER_ID ? [s.partnerId] : []),
     s.orderId,
     s.productId,
     s.tenure,

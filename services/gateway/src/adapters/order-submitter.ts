@@ -11,6 +11,7 @@ import {
 
 /** An order as the gateway submits it; its trace context is added here. */
 export interface OrderToSubmit {
+  readonly partnerId: string;
   readonly idempotencyKey: string;
   readonly orderId: string;
   readonly productId: string;

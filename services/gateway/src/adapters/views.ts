@@ -3,6 +3,7 @@ import type { Product } from "@t2m/proto/catalogue/v1/catalogue";
 import type { Money } from "@t2m/proto/common/v1/common";
 import { OrderStatus, type Order } from "@t2m/proto/fulfilment/v1/fulfilment";
 import { SubscriptionChangeKind, SubscriptionStatus, type Subscription } from "@t2m/proto/provisioning/v1/provisioning";
+import { partnerOfPlatformOrderId } from "@t2m/topology";
 import { formatAmount } from "../domain/rest-order.js";
 
 const iso = (t: Timestamp | undefined) => (t ? timestampDate(t).toISOString() : null);
@@ -20,7 +21,8 @@ const STATUS: Record<OrderStatus, string> = {
 /** An order as T2Mobile reads it: flat, camelCase, absent values as null. */
 export function orderJson(order: Order) {
   return {
-    orderId: order.orderId,
+    // The partner's own id (the platform's id is "<partner>~<id>" for partners other than T2Mobile).
+    orderId: order.partnerOrderId || order.orderId,
     status: STATUS[order.status],
     productId: order.productId,
     tenure: order.tenure,
@@ -40,7 +42,7 @@ export function orderJson(order: Order) {
     fulfilledAt: iso(order.fulfilledAt),
     failedAt: iso(order.failedAt),
     // The subscription a renewal order renews (its original order's id); null for other orders.
-    renews: orNull(order.renewsSubscriptionId),
+    renews: order.renewsSubscriptionId ? partnerOfPlatformOrderId(order.renewsSubscriptionId).partnerOrderId : null,
   };
 }
 
@@ -61,8 +63,10 @@ const CHANGE: Record<SubscriptionChangeKind, string> = {
 
 /** A subscription as T2Mobile reads it; `history` only where it was read (one subscription, not a list). */
 export function subscriptionJson(s: Subscription, withHistory: boolean) {
+  // Platform ids are "<partner>~<id>" for partners other than T2Mobile: a partner sees its own ids.
+  const own = (orderId: string) => partnerOfPlatformOrderId(orderId).partnerOrderId;
   return {
-    orderId: s.orderId,
+    orderId: own(s.orderId),
     activationReference: s.activationReference,
     status: SUBSCRIPTION_STATUS[s.status],
     productId: s.productId,
@@ -86,7 +90,7 @@ export function subscriptionJson(s: Subscription, withHistory: boolean) {
             tenure: c.tenure,
             periodStart: iso(c.periodStart),
             periodEnd: iso(c.periodEnd),
-            orderId: orNull(c.orderId),
+            orderId: c.orderId ? own(c.orderId) : null,
             reason: orNull(c.reason),
             at: iso(c.changedAt),
           })),

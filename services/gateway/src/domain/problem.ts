@@ -16,17 +16,24 @@ export interface Problem {
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
 const TYPE_BASE = "https://docs.icontech.ng/t2mobile/problems/";
 
+/** The type URI of a problem code. */
+export const problemType = (code: string): string => `${TYPE_BASE}${code.toLowerCase().replace(/_/g, "-")}`;
+
 /** Every problem the API can answer with; T2Mobile may switch on `code`. */
 export const ProblemTypes = {
   UNAUTHORIZED: { status: 401, title: "Missing or invalid API key" },
+  PARTNER_SUSPENDED: { status: 403, title: "The partner account is suspended" },
   INVALID_REQUEST: { status: 400, title: "The request is invalid" },
   MALFORMED_JSON: { status: 400, title: "The body is not valid JSON" },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "The body must be application/json" },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "The body must be JSON (UTF-8), with no Content-Encoding" },
   PAYLOAD_TOO_LARGE: { status: 413, title: "The body is too large" },
+  HEADERS_TOO_LARGE: { status: 431, title: "The request's headers are too large" },
+  URI_TOO_LONG: { status: 414, title: "The path is too long" },
   PRODUCT_NOT_FOUND: { status: 422, title: "Unknown product" },
   TENURE_NOT_OFFERED: { status: 422, title: "Tenure not offered for this product" },
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: "Idempotency-Key reused with a different order" },
   ORDER_ID_TAKEN: { status: 409, title: "Order id already used" },
+  IDEMPOTENCY_KEY_IN_USE: { status: 409, title: "A request with this Idempotency-Key is still in progress" },
   ORDER_NOT_FOUND: { status: 404, title: "Order not found" },
   SUBSCRIPTION_NOT_FOUND: { status: 404, title: "Subscription not found" },
   RENEWED_SUBSCRIPTION_NOT_FOUND: { status: 422, title: "The subscription to renew does not exist" },
@@ -47,7 +54,7 @@ export function problem(
 ): Problem {
   const { status, title } = ProblemTypes[code];
   return {
-    type: `${TYPE_BASE}${code.toLowerCase().replace(/_/g, "-")}`,
+    type: problemType(code),
     title,
     status,
     detail,

@@ -1,49 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { formatAmount, readIdempotencyKey, readOrderBody } from "./rest-order.js";
+import { formatAmount, readIdempotencyKey } from "./rest-order.js";
 import { problem } from "./problem.js";
-
-describe("readOrderBody", () => {
-  const body = {
-    orderId: "T2M123456",
-    productId: "ZOHO_CRM_STD",
-    customerId: "T2M_USER_9001",
-    customerName: "John Doe",
-    customerEmail: "john@example.com",
-    customerPhone: "08012345678",
-    tenure: "12_MONTHS",
-  };
-
-  it("accepts the seed's body", () => {
-    expect(readOrderBody(body)).toEqual({ ok: true, body });
-  });
-
-  it("passes missing fields on as empty for the service to report", () => {
-    const result = readOrderBody({ ...body, customerPhone: undefined, tenure: null });
-    expect(result).toMatchObject({ ok: true, body: { customerPhone: "", tenure: "" } });
-  });
-
-  it("rejects objects, arrays and numbers where strings belong", () => {
-    const result = readOrderBody({ ...body, customerName: { first: "John" }, tenure: ["12_MONTHS"], orderId: 42 });
-    expect(result).toEqual({
-      ok: false,
-      errors: [
-        { field: "orderId", detail: "must be a string, not a number" },
-        { field: "customerName", detail: "must be a string, not an object" },
-        { field: "tenure", detail: "must be a string, not an array" },
-      ],
-    });
-  });
-
-  it.each([[null], [[body]], ["text"], [12]])("rejects a body that is not an object: %j", (json) => {
-    expect(readOrderBody(json).ok).toBe(false);
-  });
-});
 
 describe("readIdempotencyKey", () => {
   it("reads bare and structured-field values", () => {
     expect(readIdempotencyKey("abc123")).toBe("abc123");
     expect(readIdempotencyKey('"8e03978e-40d5-43e8-bc93-6894a57f9324"')).toBe("8e03978e-40d5-43e8-bc93-6894a57f9324");
     expect(readIdempotencyKey(undefined)).toBe("");
+  });
+
+  it("unescapes a structured-field string, and refuses several values or a broken one", () => {
+    expect(readIdempotencyKey('"a\\"b\\\\c"')).toBe('a"b\\c');
+    expect(readIdempotencyKey(["k1", "k2"])).toBe("");
+    expect(readIdempotencyKey('"unterminated')).toBe("");
   });
 });
 

@@ -13,16 +13,18 @@ export interface Endpoint {
 }
 
 /**
- * The one place that knows where messages go. Today there is one endpoint
- * (T2Mobile's, from config); partners with their own URL and secrets will
- * be looked up here by id.
+ * The one place that knows where messages go: one endpoint per partner, its
+ * id the partner's id (PartnerEndpoints), or a single configured one
+ * (singleEndpoint, for tests and tools).
  */
 export interface EndpointDirectory {
-  /** The endpoint a new message for this order goes to. */
-  endpointIdFor(message: { orderId: string; eventType: string }): string;
+  /** The endpoint a new message for this order goes to (its partner's). */
+  endpointIdFor(message: { orderId: string; eventType: string; partnerId?: string }): string;
   /** Undefined for an id that is no longer configured. */
   find(endpointId: string): Endpoint | undefined;
   all(): readonly Endpoint[];
+  /** Reads the endpoints again, when they come from elsewhere (PartnerEndpoints). */
+  refresh?(): Promise<void>;
 }
 
 export const T2MOBILE_ENDPOINT_ID = "t2mobile";

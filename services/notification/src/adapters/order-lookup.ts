@@ -1,6 +1,7 @@
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError } from "@t2m/platform";
 import { OrderStatus, type FulfilmentService } from "@t2m/proto/fulfilment/v1/fulfilment";
+import { DEFAULT_PARTNER_ID } from "@t2m/topology";
 import type { StoredOrder } from "../domain/forgery.js";
 
 export interface OrderLookup {
@@ -24,6 +25,8 @@ export function fulfilmentOrders(client: Client<typeof FulfilmentService>): Orde
         if (!order) return undefined;
         return {
           orderId: order.orderId,
+          partnerId: order.partnerId || DEFAULT_PARTNER_ID,
+          partnerOrderId: order.partnerOrderId || order.orderId,
           status: STATUS[order.status] ?? "UNKNOWN",
           productId: order.productId,
           tenure: order.tenure,

@@ -3,6 +3,10 @@ import type { OrderOutcome, SubscriptionEvent } from "./webhook.js";
 /** The stored order as fulfilment reports it (FulfilmentService.GetOrder). */
 export interface StoredOrder {
   readonly orderId: string;
+  /** The partner that placed the order: its webhooks go to that partner's endpoint. */
+  readonly partnerId: string;
+  /** The order id as the partner knows it (what the webhook's data.orderId says). */
+  readonly partnerOrderId: string;
   readonly status: "PENDING" | "PROCESSING" | "FULFILLED" | "FAILED" | "UNKNOWN";
   readonly productId: string;
   readonly tenure: string;

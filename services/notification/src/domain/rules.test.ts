@@ -57,6 +57,8 @@ describe("endpoint health", () => {
 describe("the forgery guard", () => {
   const stored: StoredOrder = {
     orderId: "T2M1",
+    partnerId: "t2mobile",
+    partnerOrderId: "T2M1",
     status: "FULFILLED",
     productId: "ZOHO_CRM_STD",
     tenure: "12_MONTHS",

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { partnerOfPlatformOrderId } from "@t2m/topology";
 
 export type OrderEventType = "ORDER_FULFILLED" | "ORDER_FAILED";
 export type SubscriptionEventType = "SUBSCRIPTION_RENEWED" | "SUBSCRIPTION_REVOKED" | "SUBSCRIPTION_EXPIRED" | "EXPIRY_REMINDER";
@@ -27,6 +28,10 @@ export interface OrderOutcome {
   readonly failureCode?: string;
   /** For a renewal order: the subscription it renews (its original order's id). */
   readonly renewsSubscriptionId?: string;
+  /** The partner whose order it is (from the stored order); "t2mobile" when unset. */
+  readonly partnerId?: string;
+  /** The order id as the partner knows it; orderId when unset. */
+  readonly partnerOrderId?: string;
 }
 
 interface SubscriptionEventBase {
@@ -65,6 +70,8 @@ export interface WebhookEvent {
   readonly key: string;
   readonly payload: WebhookPayload;
   readonly occurredAt: Date;
+  /** The partner it goes to ("t2mobile" when unset). */
+  readonly partnerId?: string;
 }
 
 const orNull = (value: string | undefined) => (value ? value : null);
@@ -83,7 +90,8 @@ export function buildPayload(outcome: OrderOutcome): WebhookPayload {
     type: outcome.type,
     timestamp: outcome.occurredAt.toISOString(),
     data: {
-      orderId: outcome.orderId,
+      // The partner's own id: the platform's id is "<partner>~<id>" for partners other than T2Mobile.
+      orderId: outcome.partnerOrderId || outcome.orderId,
       status: fulfilled ? "FULFILLED" : "FAILED",
       productId: outcome.productId,
       tenure: outcome.tenure,
@@ -102,7 +110,8 @@ export function buildPayload(outcome: OrderOutcome): WebhookPayload {
 
 export function buildSubscriptionPayload(event: SubscriptionEvent): WebhookPayload {
   const common = {
-    orderId: event.subscriptionId,
+    // The partner's own id of the subscription's first order.
+    orderId: partnerOfPlatformOrderId(event.subscriptionId).partnerOrderId,
     activationReference: event.activationReference,
     productId: event.productId,
     tenure: event.tenure,
@@ -149,14 +158,23 @@ export function buildSubscriptionPayload(event: SubscriptionEvent): WebhookPaylo
 
 /** The message an order outcome becomes: keyed by its order (the webhook ids of order outcomes never changed). */
 export function orderWebhookEvent(outcome: OrderOutcome): WebhookEvent {
-  return { type: outcome.type, orderId: outcome.orderId, key: outcome.orderId, payload: buildPayload(outcome), occurredAt: outcome.occurredAt };
+  return {
+    type: outcome.type,
+    orderId: outcome.orderId,
+    key: outcome.orderId,
+    payload: buildPayload(outcome),
+    occurredAt: outcome.occurredAt,
+    ...(outcome.partnerId ? { partnerId: outcome.partnerId } : {}),
+  };
 }
 
 /** The message a subscription event becomes: ordered with its subscription's first order. */
 export function subscriptionWebhookEvent(event: SubscriptionEvent): WebhookEvent {
   const key =
     event.type === "EXPIRY_REMINDER" ? `${event.subscriptionId}:${event.expiryDate.toISOString()}:${event.thresholdDays}d` : `${event.subscriptionId}:v${event.version}`;
-  return { type: event.type, orderId: event.subscriptionId, key, payload: buildSubscriptionPayload(event), occurredAt: event.occurredAt };
+  // The subscription's id is its first order's platform id, which names the partner.
+  const { partnerId } = partnerOfPlatformOrderId(event.subscriptionId);
+  return { type: event.type, orderId: event.subscriptionId, key, payload: buildSubscriptionPayload(event), occurredAt: event.occurredAt, partnerId };
 }
 
 /**

@@ -6,9 +6,10 @@ import { runJobMain, serviceClient, type JobContext, type JobResult } from "@t2m
 import { FulfilmentService } from "@t2m/proto/fulfilment/v1/fulfilment";
 import { Jobs } from "@t2m/topology";
 import { DeliveryStore } from "../adapters/delivery-store.js";
-import { singleEndpoint } from "../adapters/endpoints.js";
+import { PartnerService } from "@t2m/proto/partners/v1/partners";
+import { PartnerEndpoints } from "../adapters/partner-endpoints.js";
 import { WebhookSender } from "../adapters/webhook-sender.js";
-import { loadNotificationConfig, retryScheduleOf, type NotificationConfig } from "../config.js";
+import { configuredEndpoint, loadNotificationConfig, retryScheduleOf, type NotificationConfig } from "../config.js";
 import { DeliveryEngine } from "../engine.js";
 import { createNotificationMetrics } from "../metrics.js";
 
@@ -19,10 +20,16 @@ export async function webhookRetry(ctx: JobContext, config: NotificationConfig):
   const sender = new WebhookSender({ timeoutMs: config.WEBHOOK_TIMEOUT_MS });
   // Messages that become due while the pass runs (an earlier event of their order was just delivered) are taken in the same pass.
   const dueDuringPass = new Set<string>();
+  // Every partner's endpoint, read once for the pass (the configured T2Mobile endpoint if fulfilment does not answer).
+  const endpoints = new PartnerEndpoints(serviceClient(PartnerService, { baseUrl: config.FULFILMENT_URL, metrics: ctx.metrics, timeoutMs: 5_000 }), ctx.logger, {
+    configured: configuredEndpoint(config),
+    refreshMs: 60_000,
+  });
+  await endpoints.refresh().catch((err: unknown) => ctx.logger.warn({ err }, "partner endpoints unavailable; sending to the configured T2Mobile endpoint only"));
   const engine = new DeliveryEngine({
     store,
     sender,
-    endpoints: singleEndpoint(config.T2MOBILE_WEBHOOK_URL, config.T2MOBILE_WEBHOOK_SECRET, config.T2MOBILE_WEBHOOK_SECRETS),
+    endpoints,
     schedule: retryScheduleOf(config),
     disableRules: { afterDeadInARow: config.WEBHOOK_ENDPOINT_DISABLE_AFTER_DEAD, afterFailingMs: config.WEBHOOK_ENDPOINT_DISABLE_AFTER_MS },
     leaseMs: config.WEBHOOK_ATTEMPT_LEASE_MS,

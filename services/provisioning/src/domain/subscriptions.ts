@@ -1,3 +1,4 @@
+import { partnerOfPlatformOrderId, platformOrderId } from "@t2m/topology";
 import type { LicenceProvisioner, LicenceRequest } from "./provisioning.js";
 import {
   activate,
@@ -109,16 +110,22 @@ export class Subscriptions {
 
   // ---- reads
 
-  /** The subscription's id for an activation reference or an original order id. */
-  async resolve(reference: string): Promise<string | undefined> {
+  /**
+   * The subscription's id for an activation reference or an original order
+   * id. With `partnerId`, the order id is the partner's own and only that
+   * partner's subscriptions are found (its id is its first order's platform id).
+   */
+  async resolve(reference: string, partnerId?: string): Promise<string | undefined> {
     const { store } = this.options;
     if (reference === "") return undefined;
-    const byId = await store.findProjection(reference);
+    const owned = (id: string) => !partnerId || partnerOfPlatformOrderId(id).partnerId === partnerId;
+    const orderId = partnerId ? platformOrderId(partnerId, reference) : reference;
+    const byId = owned(orderId) ? await store.findProjection(orderId) : undefined;
     if (byId) return byId.orderId;
     const byReference = await store.findByActivationReference(reference);
-    if (byReference) return byReference.orderId;
+    if (byReference && owned(byReference.orderId)) return byReference.orderId;
     // Activated but not projected yet (its writer stopped in between).
-    return (await store.findChange(reference, 1)) ? reference : undefined;
+    return owned(orderId) && (await store.findChange(orderId, 1)) ? orderId : undefined;
   }
 
   /** The subscription as its history says, finishing what a stopped writer left. */
@@ -135,8 +142,8 @@ export class Subscriptions {
   }
 
   /** The subscription and its history, oldest change first. */
-  async lookup(reference: string): Promise<{ subscription: SubscriptionRecord; history: SubscriptionChange[] }> {
-    const id = await this.resolve(reference);
+  async lookup(reference: string, partnerId?: string): Promise<{ subscription: SubscriptionRecord; history: SubscriptionChange[] }> {
+    const id = await this.resolve(reference, partnerId);
     if (!id) throw new SubscriptionNotFound(reference);
     const { projection, changes } = await this.chain(id);
     for (const change of changes) if (change.version > (projection?.version ?? 0) && this.shouldFinish(change, "stale")) await this.finish(change);
@@ -145,8 +152,9 @@ export class Subscriptions {
     return { subscription, history: changes };
   }
 
-  async ofCustomer(customerId: string): Promise<SubscriptionRecord[]> {
-    const listed = await this.options.store.byCustomer(customerId);
+  /** A customer's subscriptions; with `partnerId`, only that partner's (two partners may share customer ids). */
+  async ofCustomer(customerId: string, partnerId?: string): Promise<SubscriptionRecord[]> {
+    const listed = (await this.options.store.byCustomer(customerId)).filter((s) => !partnerId || partnerOfPlatformOrderId(s.orderId).partnerId === partnerId);
     const current = await Promise.all(listed.map(async (s) => (await this.current(s.orderId, "stale")) ?? s));
     return current.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.orderId.localeCompare(b.orderId));
   }
@@ -184,8 +192,8 @@ export class Subscriptions {
    * revoked, and is the order's product and customer. Records the renewal
    * as pending.
    */
-  async prepareRenewal(request: { renewalOrderId: string; reference: string; productId: string; customerId: string }, now: Date): Promise<SubscriptionRecord> {
-    const id = await this.resolve(request.reference);
+  async prepareRenewal(request: { renewalOrderId: string; reference: string; productId: string; customerId: string; partnerId?: string }, now: Date): Promise<SubscriptionRecord> {
+    const id = await this.resolve(request.reference, request.partnerId || undefined);
     const subscription = id ? await this.current(id, "stale") : undefined;
     if (!subscription) throw new SubscriptionNotFound(request.reference);
     if (subscription.status === "REVOKED") {
@@ -220,8 +228,8 @@ export class Subscriptions {
   }
 
   /** REVOKED, the licence provisioner told; a second call returns the revoked subscription. */
-  async revoke(reference: string, reason: string, now: Date): Promise<{ subscription: SubscriptionRecord; alreadyRevoked: boolean }> {
-    const id = await this.resolve(reference);
+  async revoke(reference: string, reason: string, now: Date, partnerId?: string): Promise<{ subscription: SubscriptionRecord; alreadyRevoked: boolean }> {
+    const id = await this.resolve(reference, partnerId);
     if (!id) throw new SubscriptionNotFound(reference);
     for (let tries = 0; tries < 8; tries++) {
       const current = await this.current(id, "all");

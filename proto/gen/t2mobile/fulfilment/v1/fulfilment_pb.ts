@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file t2mobile/fulfilment/v1/fulfilment.proto.
  */
 export const file_t2mobile_fulfilment_v1_fulfilment: GenFile = /*@__PURE__*/
-  fileDesc("Cid0Mm1vYmlsZS9mdWxmaWxtZW50L3YxL2Z1bGZpbG1lbnQucHJvdG8SFnQybW9iaWxlLmZ1bGZpbG1lbnQudjEi1wUKBU9yZGVyEhAKCG9yZGVyX2lkGAEgASgJEjMKBnN0YXR1cxgCIAEoDjIjLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuT3JkZXJTdGF0dXMSEgoKcHJvZHVjdF9pZBgDIAEoCRIOCgZ0ZW51cmUYBCABKAkSLgoIY3VzdG9tZXIYBSABKAsyHC50Mm1vYmlsZS5jb21tb24udjEuQ3VzdG9tZXISKAoFcHJpY2UYBiABKAsyGS50Mm1vYmlsZS5jb21tb24udjEuTW9uZXkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgHIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgIIAEoCRIvCgtleHBpcnlfZGF0ZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOZmFpbHVyZV9yZWFzb24YCiABKAkSLgoKY3JlYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZnVsZmlsbGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglmYWlsZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGZhaWx1cmVfY29kZRgPIAEoCRIWCg5mYWlsdXJlX2RldGFpbBgQIAEoCRIQCghhdHRlbXB0cxgRIAEoBRIzCg9uZXh0X2F0dGVtcHRfYXQYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh8KF3NhbGVzX29yZGVyX2Rpc3Bvc2l0aW9uGBMgASgJEg4KBnJlbmV3cxgUIAEoCRIeChZyZW5ld3Nfc3Vic2NyaXB0aW9uX2lkGBUgASgJIq0CChJTdWJtaXRPcmRlclJlcXVlc3QSFwoPaWRlbXBvdGVuY3lfa2V5GAEgASgJEhAKCG9yZGVyX2lkGAIgASgJEhIKCnByb2R1Y3RfaWQYAyABKAkSDgoGdGVudXJlGAQgASgJEi4KCGN1c3RvbWVyGAUgASgLMhwudDJtb2JpbGUuY29tbW9uLnYxLkN1c3RvbWVyElMKDXRyYWNlX2NvbnRleHQYBiADKAsyPC50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLlN1Ym1pdE9yZGVyUmVxdWVzdC5UcmFjZUNvbnRleHRFbnRyeRIOCgZyZW5ld3MYByABKAkaMwoRVHJhY2VDb250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJZChNTdWJtaXRPcmRlclJlc3BvbnNlEiwKBW9yZGVyGAEgASgLMh0udDJtb2JpbGUuZnVsZmlsbWVudC52MS5PcmRlchIUCgxpc19kdXBsaWNhdGUYAiABKAgiUQoTU3VibWl0T3JkZXJzUmVxdWVzdBI6CgZvcmRlcnMYASADKAsyKi50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLlN1Ym1pdE9yZGVyUmVxdWVzdCJSChRTdWJtaXRPcmRlcnNSZXNwb25zZRI6CgdyZXN1bHRzGAEgAygLMikudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlclJlc3VsdCKQAQoRU3VibWl0T3JkZXJSZXN1bHQSPwoIYWNjZXB0ZWQYASABKAsyKy50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLlN1Ym1pdE9yZGVyUmVzcG9uc2VIABIwCgVlcnJvchgCIAEoCzIfLnQybW9iaWxlLmNvbW1vbi52MS5FcnJvclN0YXR1c0gAQggKBnJlc3VsdCIjCg9HZXRPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkiQAoQR2V0T3JkZXJSZXNwb25zZRIsCgVvcmRlchgBIAEoCzIdLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuT3JkZXIqlwEKC09yZGVyU3RhdHVzEhwKGE9SREVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFE9SREVSX1NUQVRVU19QRU5ESU5HEAESGwoXT1JERVJfU1RBVFVTX1BST0NFU1NJTkcQAhIaChZPUkRFUl9TVEFUVVNfRlVMRklMTEVEEAMSFwoTT1JERVJfU1RBVFVTX0ZBSUxFRBAEMsUCChFGdWxmaWxtZW50U2VydmljZRJmCgtTdWJtaXRPcmRlchIqLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuU3VibWl0T3JkZXJSZXF1ZXN0GisudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlclJlc3BvbnNlEmkKDFN1Ym1pdE9yZGVycxIrLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuU3VibWl0T3JkZXJzUmVxdWVzdBosLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuU3VibWl0T3JkZXJzUmVzcG9uc2USXQoIR2V0T3JkZXISJy50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLkdldE9yZGVyUmVxdWVzdBooLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuR2V0T3JkZXJSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_t2mobile_common_v1_common]);
+  fileDesc("Cid0Mm1vYmlsZS9mdWxmaWxtZW50L3YxL2Z1bGZpbG1lbnQucHJvdG8SFnQybW9iaWxlLmZ1bGZpbG1lbnQudjEihQYKBU9yZGVyEhAKCG9yZGVyX2lkGAEgASgJEjMKBnN0YXR1cxgCIAEoDjIjLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuT3JkZXJTdGF0dXMSEgoKcHJvZHVjdF9pZBgDIAEoCRIOCgZ0ZW51cmUYBCABKAkSLgoIY3VzdG9tZXIYBSABKAsyHC50Mm1vYmlsZS5jb21tb24udjEuQ3VzdG9tZXISKAoFcHJpY2UYBiABKAsyGS50Mm1vYmlsZS5jb21tb24udjEuTW9uZXkSGwoTem9ob19zYWxlc19vcmRlcl9pZBgHIAEoCRIcChRhY3RpdmF0aW9uX3JlZmVyZW5jZRgIIAEoCRIvCgtleHBpcnlfZGF0ZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFgoOZmFpbHVyZV9yZWFzb24YCiABKAkSLgoKY3JlYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZnVsZmlsbGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCglmYWlsZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGZhaWx1cmVfY29kZRgPIAEoCRIWCg5mYWlsdXJlX2RldGFpbBgQIAEoCRIQCghhdHRlbXB0cxgRIAEoBRIzCg9uZXh0X2F0dGVtcHRfYXQYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh8KF3NhbGVzX29yZGVyX2Rpc3Bvc2l0aW9uGBMgASgJEg4KBnJlbmV3cxgUIAEoCRIeChZyZW5ld3Nfc3Vic2NyaXB0aW9uX2lkGBUgASgJEhIKCnBhcnRuZXJfaWQYFiABKAkSGAoQcGFydG5lcl9vcmRlcl9pZBgXIAEoCSLBAgoSU3VibWl0T3JkZXJSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIQCghvcmRlcl9pZBgCIAEoCRISCgpwcm9kdWN0X2lkGAMgASgJEg4KBnRlbnVyZRgEIAEoCRIuCghjdXN0b21lchgFIAEoCzIcLnQybW9iaWxlLmNvbW1vbi52MS5DdXN0b21lchJTCg10cmFjZV9jb250ZXh0GAYgAygLMjwudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlclJlcXVlc3QuVHJhY2VDb250ZXh0RW50cnkSDgoGcmVuZXdzGAcgASgJEhIKCnBhcnRuZXJfaWQYCCABKAkaMwoRVHJhY2VDb250ZXh0RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJZChNTdWJtaXRPcmRlclJlc3BvbnNlEiwKBW9yZGVyGAEgASgLMh0udDJtb2JpbGUuZnVsZmlsbWVudC52MS5PcmRlchIUCgxpc19kdXBsaWNhdGUYAiABKAgiUQoTU3VibWl0T3JkZXJzUmVxdWVzdBI6CgZvcmRlcnMYASADKAsyKi50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLlN1Ym1pdE9yZGVyUmVxdWVzdCJSChRTdWJtaXRPcmRlcnNSZXNwb25zZRI6CgdyZXN1bHRzGAEgAygLMikudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlclJlc3VsdCKQAQoRU3VibWl0T3JkZXJSZXN1bHQSPwoIYWNjZXB0ZWQYASABKAsyKy50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLlN1Ym1pdE9yZGVyUmVzcG9uc2VIABIwCgVlcnJvchgCIAEoCzIfLnQybW9iaWxlLmNvbW1vbi52MS5FcnJvclN0YXR1c0gAQggKBnJlc3VsdCI3Cg9HZXRPcmRlclJlcXVlc3QSEAoIb3JkZXJfaWQYASABKAkSEgoKcGFydG5lcl9pZBgCIAEoCSJAChBHZXRPcmRlclJlc3BvbnNlEiwKBW9yZGVyGAEgASgLMh0udDJtb2JpbGUuZnVsZmlsbWVudC52MS5PcmRlciKuAQoRTGlzdE9yZGVyc1JlcXVlc3QSEgoKcGFydG5lcl9pZBgBIAEoCRIzCgZzdGF0dXMYAiABKA4yIy50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLk9yZGVyU3RhdHVzEjEKDXVwZGF0ZWRfc2luY2UYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBmN1cnNvchgEIAEoCRINCgVsaW1pdBgFIAEoBSJYChJMaXN0T3JkZXJzUmVzcG9uc2USLQoGb3JkZXJzGAEgAygLMh0udDJtb2JpbGUuZnVsZmlsbWVudC52MS5PcmRlchITCgtuZXh0X2N1cnNvchgCIAEoCSqXAQoLT3JkZXJTdGF0dXMSHAoYT1JERVJfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGAoUT1JERVJfU1RBVFVTX1BFTkRJTkcQARIbChdPUkRFUl9TVEFUVVNfUFJPQ0VTU0lORxACEhoKFk9SREVSX1NUQVRVU19GVUxGSUxMRUQQAxIXChNPUkRFUl9TVEFUVVNfRkFJTEVEEAQyqgMKEUZ1bGZpbG1lbnRTZXJ2aWNlEmYKC1N1Ym1pdE9yZGVyEioudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlclJlcXVlc3QaKy50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLlN1Ym1pdE9yZGVyUmVzcG9uc2USaQoMU3VibWl0T3JkZXJzEisudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlcnNSZXF1ZXN0GiwudDJtb2JpbGUuZnVsZmlsbWVudC52MS5TdWJtaXRPcmRlcnNSZXNwb25zZRJdCghHZXRPcmRlchInLnQybW9iaWxlLmZ1bGZpbG1lbnQudjEuR2V0T3JkZXJSZXF1ZXN0GigudDJtb2JpbGUuZnVsZmlsbWVudC52MS5HZXRPcmRlclJlc3BvbnNlEmMKCkxpc3RPcmRlcnMSKS50Mm1vYmlsZS5mdWxmaWxtZW50LnYxLkxpc3RPcmRlcnNSZXF1ZXN0GioudDJtb2JpbGUuZnVsZmlsbWVudC52MS5MaXN0T3JkZXJzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_t2mobile_common_v1_common]);
 
 /**
  * @generated from message t2mobile.fulfilment.v1.Order
@@ -145,6 +145,22 @@ export type Order = Message<"t2mobile.fulfilment.v1.Order"> & {
    * @generated from field: string renews_subscription_id = 21;
    */
   renewsSubscriptionId: string;
+
+  /**
+   * The partner that placed the order ("t2mobile" for orders placed before partners existed).
+   *
+   * @generated from field: string partner_id = 22;
+   */
+  partnerId: string;
+
+  /**
+   * The order id as the partner sent it. order_id is the platform's own: the
+   * same for t2mobile, "<partner_id>~<partner_order_id>" for other partners,
+   * so two partners may use the same ids.
+   *
+   * @generated from field: string partner_order_id = 23;
+   */
+  partnerOrderId: string;
 };
 
 /**
@@ -203,6 +219,14 @@ export type SubmitOrderRequest = Message<"t2mobile.fulfilment.v1.SubmitOrderRequ
    * @generated from field: string renews = 7;
    */
   renews: string;
+
+  /**
+   * The partner placing the order; empty means "t2mobile". order_id and
+   * idempotency_key are the partner's own: both are scoped to the partner.
+   *
+   * @generated from field: string partner_id = 8;
+   */
+  partnerId: string;
 };
 
 /**
@@ -307,9 +331,18 @@ export const SubmitOrderResultSchema: GenMessage<SubmitOrderResult> = /*@__PURE_
  */
 export type GetOrderRequest = Message<"t2mobile.fulfilment.v1.GetOrderRequest"> & {
   /**
+   * The platform's order id; with partner_id, the partner's own order id.
+   *
    * @generated from field: string order_id = 1;
    */
   orderId: string;
+
+  /**
+   * When set, only this partner's order is found.
+   *
+   * @generated from field: string partner_id = 2;
+   */
+  partnerId: string;
 };
 
 /**
@@ -335,6 +368,75 @@ export type GetOrderResponse = Message<"t2mobile.fulfilment.v1.GetOrderResponse"
  */
 export const GetOrderResponseSchema: GenMessage<GetOrderResponse> = /*@__PURE__*/
   messageDesc(file_t2mobile_fulfilment_v1_fulfilment, 7);
+
+/**
+ * @generated from message t2mobile.fulfilment.v1.ListOrdersRequest
+ */
+export type ListOrdersRequest = Message<"t2mobile.fulfilment.v1.ListOrdersRequest"> & {
+  /**
+   * @generated from field: string partner_id = 1;
+   */
+  partnerId: string;
+
+  /**
+   * Only orders in this status (unspecified: any).
+   *
+   * @generated from field: t2mobile.fulfilment.v1.OrderStatus status = 2;
+   */
+  status: OrderStatus;
+
+  /**
+   * Only orders last changed at or after this time (at most 7 days ago; default 24 hours ago).
+   *
+   * @generated from field: google.protobuf.Timestamp updated_since = 3;
+   */
+  updatedSince?: Timestamp | undefined;
+
+  /**
+   * From a previous response's next_cursor; the other fields must be the same.
+   *
+   * @generated from field: string cursor = 4;
+   */
+  cursor: string;
+
+  /**
+   * Default 100, at most 500.
+   *
+   * @generated from field: int32 limit = 5;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message t2mobile.fulfilment.v1.ListOrdersRequest.
+ * Use `create(ListOrdersRequestSchema)` to create a new message.
+ */
+export const ListOrdersRequestSchema: GenMessage<ListOrdersRequest> = /*@__PURE__*/
+  messageDesc(file_t2mobile_fulfilment_v1_fulfilment, 8);
+
+/**
+ * @generated from message t2mobile.fulfilment.v1.ListOrdersResponse
+ */
+export type ListOrdersResponse = Message<"t2mobile.fulfilment.v1.ListOrdersResponse"> & {
+  /**
+   * @generated from field: repeated t2mobile.fulfilment.v1.Order orders = 1;
+   */
+  orders: Order[];
+
+  /**
+   * Empty when there is nothing more (yet): later changes are found by listing again from the last updated_at seen.
+   *
+   * @generated from field: string next_cursor = 2;
+   */
+  nextCursor: string;
+};
+
+/**
+ * Describes the message t2mobile.fulfilment.v1.ListOrdersResponse.
+ * Use `create(ListOrdersResponseSchema)` to create a new message.
+ */
+export const ListOrdersResponseSchema: GenMessage<ListOrdersResponse> = /*@__PURE__*/
+  messageDesc(file_t2mobile_fulfilment_v1_fulfilment, 9);
 
 /**
  * @generated from enum t2mobile.fulfilment.v1.OrderStatus
@@ -404,7 +506,7 @@ export const FulfilmentService: GenService<{
     output: typeof SubmitOrdersResponseSchema;
   },
   /**
-   * Fails with NOT_FOUND for an unknown order id.
+   * Fails with NOT_FOUND for an unknown order id, or one of another partner.
    *
    * @generated from rpc t2mobile.fulfilment.v1.FulfilmentService.GetOrder
    */
@@ -412,6 +514,16 @@ export const FulfilmentService: GenService<{
     methodKind: "unary";
     input: typeof GetOrderRequestSchema;
     output: typeof GetOrderResponseSchema;
+  },
+  /**
+   * One partner's orders by last change, oldest first, a page at a time (reconciliation).
+   *
+   * @generated from rpc t2mobile.fulfilment.v1.FulfilmentService.ListOrders
+   */
+  listOrders: {
+    methodKind: "unary";
+    input: typeof ListOrdersRequestSchema;
+    output: typeof ListOrdersResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_t2mobile_fulfilment_v1_fulfilment, 0);
