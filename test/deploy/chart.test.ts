@@ -393,7 +393,7 @@ describe("configuration and secrets", () => {
   });
 
   it("ConfigMaps hold no secret: no secret names, no credentials, no sandbox secret values", async () => {
-    const sandboxValues: string[] = Object.values(SandboxDefaults);
+    const sandboxValues: string[] = Object.values(SandboxDefaults).flatMap((v) => (typeof v === "string" ? [v] : Object.values(v)));
     expect(sandboxValues.length).toBeGreaterThanOrEqual(6);
     for (const { name, objects } of renders) {
       for (const config of ofKind<IConfigMap>(objects, "ConfigMap")) {

@@ -1,4 +1,4 @@
-import { baseConfigShape, natsConfigShape, mongoConfigShape, loadConfig, port, secret, url } from "@t2m/platform";
+import { baseConfigShape, natsConfigShape, natsCredentialsShape, mongoConfigShape, loadConfig, port, rpcTokenShape, secret, url } from "@t2m/platform";
 import { DefaultPorts, localUrl, SandboxDefaults } from "@t2m/topology";
 import { z } from "zod";
 
@@ -13,6 +13,8 @@ export function loadGatewayConfig(env?: Record<string, string | undefined>) {
         CATALOGUE_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.catalogue)),
         FULFILMENT_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.fulfilment)),
         NATS_URL: natsConfigShape.NATS_URL,
+        ...natsCredentialsShape(ctx, "gateway", SandboxDefaults.natsPasswords.gateway),
+        ...rpcTokenShape(ctx, "gateway", SandboxDefaults.rpcTokens.gateway),
         ...mongoConfigShape,
         /** Per API key (or client address when unauthenticated), as the seed's 100/min. */
         RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(100),

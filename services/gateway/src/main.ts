@@ -1,4 +1,4 @@
-import { runMain, runService, serviceClient, serveOptions } from "@t2m/platform";
+import { natsCredentials, runMain, runService, serviceClient, serveOptions } from "@t2m/platform";
 import { CatalogueService } from "@t2m/proto/catalogue/v1/catalogue";
 import { FulfilmentService } from "@t2m/proto/fulfilment/v1/fulfilment";
 import { buildGateway } from "./app.js";
@@ -10,7 +10,7 @@ runMain(async () => {
     name: "gateway",
     ...serveOptions(config),
     // The gateway declares no consumers; it holds NATS and MongoDB only to report their health.
-    nats: { url: config.NATS_URL, ackWaitMs: 30_000, streams: [], consumers: [] },
+    nats: { url: config.NATS_URL, credentials: natsCredentials(config), ackWaitMs: 30_000, streams: [], consumers: [] },
     mongodbUrl: config.MONGODB_URL,
     // Without NATS or MongoDB the gateway still answers (503 problem details,
     // and /t2mobile/health says which is down), so it stays ready.
@@ -20,8 +20,8 @@ runMain(async () => {
         logger: rt.logger,
         registry: rt.metrics.registry,
         apiKey: config.T2MOBILE_API_KEY,
-        catalogue: serviceClient(CatalogueService, { baseUrl: config.CATALOGUE_URL, metrics: rt.metrics }),
-        fulfilment: serviceClient(FulfilmentService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics }),
+        catalogue: serviceClient(CatalogueService, { baseUrl: config.CATALOGUE_URL, metrics: rt.metrics, token: config.RPC_TOKEN_GATEWAY }),
+        fulfilment: serviceClient(FulfilmentService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics, token: config.RPC_TOKEN_GATEWAY }),
         health: [rt.events.readiness(), rt.database.readiness()],
         rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
         bodyLimitBytes: config.BODY_LIMIT_BYTES,

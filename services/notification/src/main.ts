@@ -1,6 +1,6 @@
-import { connectHandler, runMain, runService, serveOptions, serviceClient } from "@t2m/platform";
+import { connectHandler, natsCredentials, rpcCallersFromConfig, runMain, runService, serveOptions, serviceClient } from "@t2m/platform";
 import { FulfilmentService } from "@t2m/proto/fulfilment/v1/fulfilment";
-import { Consumers, OrdersStream } from "@t2m/topology";
+import { NatsUsers, RpcAccess, RpcCallersOf } from "@t2m/topology";
 import { endpointHost, singleEndpoint } from "./adapters/endpoints.js";
 import { fulfilmentOrders } from "./adapters/order-lookup.js";
 import { WebhookSender } from "./adapters/webhook-sender.js";
@@ -14,7 +14,14 @@ runMain(async () => {
   await runService<true, true>({
     name: "notification",
     ...serveOptions(config),
-    nats: { url: config.NATS_URL, ackWaitMs: config.NATS_ACK_WAIT_MS, streams: [OrdersStream], consumers: [Consumers.notificationOutcomes] },
+    nats: {
+      url: config.NATS_URL,
+      credentials: natsCredentials(config),
+      ackWaitMs: config.NATS_ACK_WAIT_MS,
+      streams: NatsUsers.notification.streams,
+      consumers: NatsUsers.notification.consumers,
+    },
+    rpcAuth: { policy: RpcAccess, callers: rpcCallersFromConfig(config, RpcCallersOf.notification) },
     mongodbUrl: config.MONGODB_URL,
     start: async (rt) => {
       const notification = await createNotification({
@@ -23,7 +30,7 @@ runMain(async () => {
         events: rt.events,
         sender,
         endpoints,
-        orders: fulfilmentOrders(serviceClient(FulfilmentService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics, timeoutMs: 5_000 })),
+        orders: fulfilmentOrders(serviceClient(FulfilmentService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics, token: config.RPC_TOKEN_NOTIFICATION, timeoutMs: 5_000 })),
         settings: {
           schedule: retryScheduleOf(config),
           disableRules: { afterDeadInARow: config.WEBHOOK_ENDPOINT_DISABLE_AFTER_DEAD, afterFailingMs: config.WEBHOOK_ENDPOINT_DISABLE_AFTER_MS },

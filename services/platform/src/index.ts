@@ -16,3 +16,4 @@ export * from "./bulk-writer.js";
 export * from "./jobs.js";
 export * from "./rpc-auth.js";
 export * from "./grpc-ops.js";
+export * from "./nats-access.js";

@@ -21,6 +21,7 @@ import type { Logger } from "pino";
 import { encodeEvent, type EventType } from "./events.js";
 import type { ReadinessCheck } from "./http-server.js";
 import type { Metrics } from "./metrics.js";
+import { natsInboxPrefix } from "./nats-access.js";
 
 const tracer = trace.getTracer("@t2m/platform/nats");
 
@@ -100,6 +101,14 @@ export interface NatsOptions {
   readonly metrics: Metrics;
   /** How long the server waits for an ack (or a heartbeat) before redelivering. */
   readonly ackWaitMs: number;
+  /** The service's own NATS user; its replies then arrive on its own inbox prefix (see natsPermissions). */
+  readonly credentials?: NatsCredentials;
+}
+
+/** A NATS user and password (from the Secret in a cluster, sandbox values locally). */
+export interface NatsCredentials {
+  readonly user: string;
+  readonly password: string;
 }
 
 export interface PublishOptions {
@@ -127,6 +136,9 @@ export class EventBus {
     const connection = await connect({
       servers: options.url,
       name: options.name,
+      ...(options.credentials
+        ? { user: options.credentials.user, pass: options.credentials.password, inboxPrefix: natsInboxPrefix(options.credentials.user) }
+        : {}),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1_000,
     });

@@ -14,7 +14,7 @@ import {
 import { createLogger } from "./logging.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { Database } from "./mongo.js";
-import { EventBus, type ConsumerDefinition, type StreamDefinition } from "./nats.js";
+import { EventBus, type ConsumerDefinition, type NatsCredentials, type StreamDefinition } from "./nats.js";
 import { isRpcHandler, rpcListeners, type RpcHandler } from "./rpc.js";
 import type { RpcAuth } from "./rpc-auth.js";
 
@@ -41,7 +41,14 @@ export interface ServiceOptions<N extends boolean, M extends boolean> {
   readonly shutdownTimeoutMs: number;
   /** Connects to NATS and declares these streams and consumers. */
   readonly nats?: N extends true
-    ? { url: string; ackWaitMs: number; streams: readonly StreamDefinition[]; consumers: readonly ConsumerDefinition[] }
+    ? {
+        url: string;
+        /** The service's own NATS user (required where the server has accounts, as everywhere the platform runs). */
+        credentials?: NatsCredentials;
+        ackWaitMs: number;
+        streams: readonly StreamDefinition[];
+        consumers: readonly ConsumerDefinition[];
+      }
     : undefined;
   /** Connects to MongoDB. */
   readonly mongodbUrl?: M extends true ? string : undefined;
@@ -94,7 +101,14 @@ export async function runService<N extends boolean = false, M extends boolean = 
   const steps: ShutdownStep[] = [];
 
   const events = options.nats
-    ? await EventBus.connect({ url: options.nats.url, name: options.name, logger, metrics, ackWaitMs: options.nats.ackWaitMs })
+    ? await EventBus.connect({
+        url: options.nats.url,
+        credentials: options.nats.credentials,
+        name: options.name,
+        logger,
+        metrics,
+        ackWaitMs: options.nats.ackWaitMs,
+      })
     : undefined;
   const gateReadiness = options.readyOnlyWithConnections !== false;
   if (events && options.nats) {

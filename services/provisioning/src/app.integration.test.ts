@@ -54,6 +54,8 @@ async function startProvisioning(options: { limits?: BudgetLimits; maxWaitMs?: n
     handleSignals: false,
     nats: { url: nats.url, ackWaitMs: 30_000, streams: [], consumers: [] },
     mongodbUrl: ferretDb.databaseUrl(name),
+    // Provisioning's own behaviour; the service tokens are tested across the whole stack (test/e2e/service-traffic.test.ts).
+    rpcAuth: "unauthenticated",
     start: async (rt) => {
       const metrics = createProvisioningMetrics(rt.metrics.registry);
       const budget = new CallBudget({
@@ -91,7 +93,7 @@ async function startProvisioning(options: { limits?: BudgetLimits; maxWaitMs?: n
     },
   });
   running.push(service);
-  const client = serviceClient(ProvisioningService, { baseUrl: service.url, metrics: createMetrics(`${name}-client`), timeoutMs: 60_000 });
+  const client = serviceClient(ProvisioningService, { baseUrl: service.url, metrics: createMetrics(`${name}-client`), token: undefined, timeoutMs: 60_000 });
   const metricsText = () => service.runtime.metrics.registry.metrics();
   return { client, metricsText };
 }

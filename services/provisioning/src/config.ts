@@ -1,6 +1,6 @@
-import { baseConfigShape, mongoConfigShape, loadConfig, natsConfigShape, port, secret, url } from "@t2m/platform";
+import { baseConfigShape, mongoConfigShape, loadConfig, natsConfigShape, natsCredentialsShape, port, rpcCallersShape, secret, url } from "@t2m/platform";
 import type { BudgetLimits } from "./domain/budget.js";
-import { DefaultPorts, SandboxDefaults } from "@t2m/topology";
+import { DefaultPorts, RpcCallersOf, SandboxDefaults } from "@t2m/topology";
 import { z } from "zod";
 
 export function loadProvisioningConfig(env?: Record<string, string | undefined>) {
@@ -13,6 +13,8 @@ export function loadProvisioningConfig(env?: Record<string, string | undefined>)
         ...mongoConfigShape,
         // Zoho's call budget is shared by every replica in NATS KV.
         NATS_URL: natsConfigShape.NATS_URL,
+        ...natsCredentialsShape(ctx, "provisioning", SandboxDefaults.natsPasswords.provisioning),
+        ...rpcCallersShape(ctx, RpcCallersOf.provisioning, (caller) => SandboxDefaults.rpcTokens[caller]),
         // Real Zoho (US data centre) unless pointed elsewhere; local runs point at the sandbox.
         ZOHO_ACCOUNTS_URL: url(["https:", "http:"]).default("https://accounts.zoho.com"),
         ZOHO_API_URL: url(["https:", "http:"]).default("https://www.zohoapis.com/inventory/v1"),

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
-import { connectHandler, runMain, runService, serveOptions } from "@t2m/platform";
-import { KvBuckets } from "@t2m/topology";
+import { connectHandler, natsCredentials, rpcCallersFromConfig, runMain, runService, serveOptions } from "@t2m/platform";
+import { KvBuckets, NatsUsers, RpcAccess, RpcCallersOf } from "@t2m/topology";
 import { KvBudgetStore } from "./adapters/budget-kv.js";
 import { createProvisioningMetrics } from "./adapters/metrics.js";
 import { SandboxLicenceProvisioner } from "./adapters/sandbox-licence-provisioner.js";
@@ -15,7 +15,14 @@ runMain(async () => {
     name: "provisioning",
     ...serveOptions(config),
     // NATS only for the shared Zoho call budget (a KV bucket): no streams, no consumers.
-    nats: { url: config.NATS_URL, ackWaitMs: 30_000, streams: [], consumers: [] },
+    nats: {
+      url: config.NATS_URL,
+      credentials: natsCredentials(config),
+      ackWaitMs: 30_000,
+      streams: NatsUsers.provisioning.streams,
+      consumers: NatsUsers.provisioning.consumers,
+    },
+    rpcAuth: { policy: RpcAccess, callers: rpcCallersFromConfig(config, RpcCallersOf.provisioning) },
     mongodbUrl: config.MONGODB_URL,
     start: async (rt) => {
       const metrics = createProvisioningMetrics(rt.metrics.registry);

@@ -1,3 +1,5 @@
 export * from "./events.js";
 export * from "./local.js";
 export * from "./jobs.js";
+export * from "./rpc-access.js";
+export * from "./nats-access.js";
