@@ -13,6 +13,8 @@ import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { CronJob } from "kubernetes-models/batch/v1/CronJob";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { parseAllDocuments } from "yaml";
 
 export const CHART_DIR = join(REPO_ROOT, "charts/t2mobile-fulfilment");
@@ -34,7 +36,19 @@ export const SECRET_VARIABLES = [
   "T2MOBILE_WEBHOOK_SECRET",
   "T2MOBILE_WEBHOOK_SECRETS",
   "T2MOBILE_WEBHOOK_URL",
+  "NATS_PASSWORD",
+  "RPC_TOKEN_GATEWAY",
+  "RPC_TOKEN_FULFILMENT",
+  "RPC_TOKEN_NOTIFICATION",
+  "RPC_TOKEN_GATEWAY_SHA256",
+  "RPC_TOKEN_FULFILMENT_SHA256",
+  "RPC_TOKEN_NOTIFICATION_SHA256",
+  "RPC_TOKEN_OPERATOR_SHA256",
 ] as const;
+
+/** The Secret's key a variable comes from: its own name, but each service's NATS_PASSWORD is NATS_PASSWORD_<SERVICE>. */
+export const secretKeyOf = (service: string, variable: string): string =>
+  variable === "NATS_PASSWORD" ? `NATS_PASSWORD_${service.toUpperCase()}` : variable;
 
 export interface HelmResult {
   readonly code: number;
@@ -93,6 +107,8 @@ export function validateObject(object: K8sObject): void {
     "batch/v1/CronJob": CronJob,
     "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
     "networking.k8s.io/v1/Ingress": Ingress,
+    "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
+    "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler,
   };
   const key = `${object.apiVersion}/${object.kind}`;
   if (key === "monitoring.coreos.com/v1/ServiceMonitor" || key === "monitoring.coreos.com/v1/PrometheusRule") {
