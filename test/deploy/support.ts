@@ -2,6 +2,7 @@
 // objects against the Kubernetes OpenAPI schema (kubernetes-models), and know
 // which Prometheus metrics the code really defines.
 import { execFile } from "node:child_process";
+import { accessSync, constants } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { createMetrics } from "@t2m/platform";
@@ -233,4 +234,18 @@ export function promqlLabelValues(expr: string): Array<{ label: string; value: s
     if (!skip.has(label) && !value.includes("$")) out.push({ label, value });
   }
   return out;
+}
+
+/** An executable on PATH (or in /usr/sbin, /usr/bin), if any. */
+export function findExecutableOnPath(name: string): string | undefined {
+  for (const dir of [...(process.env.PATH ?? "").split(":"), "/usr/bin", "/usr/sbin", "/usr/local/bin"]) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }

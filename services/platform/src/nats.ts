@@ -123,6 +123,9 @@ export interface PublishOptions {
  */
 export class EventBus {
   private readonly consumers = new Set<RunningConsumer>();
+  /** Consumers this process consumes, whose lag it samples (consumer lag gauges). */
+  private readonly sampled = new Map<string, ConsumerDefinition>();
+  private lagTimer: NodeJS.Timeout | undefined;
   private kvm: Kvm | undefined;
 
   private constructor(
@@ -350,6 +353,7 @@ export class EventBus {
 
     const running = loop();
     log.info({ filter: definition.filterSubject, concurrency }, "consuming");
+    this.sampleLag(definition);
     const consumerHandle: RunningConsumer = {
       stop: async () => {
         stopped = true;
@@ -361,6 +365,28 @@ export class EventBus {
     };
     this.consumers.add(consumerHandle);
     return consumerHandle;
+  }
+
+  /** Keeps the consumer lag gauges of this consumer fresh (every 15 s, and once at once). */
+  private sampleLag(definition: ConsumerDefinition): void {
+    this.sampled.set(definition.durableName, definition);
+    const sample = async () => {
+      const now = Date.now();
+      for (const d of this.sampled.values()) {
+        try {
+          const state = await this.consumerState(d);
+          const labels = { consumer: d.durableName };
+          this.options.metrics.consumerPending.set(labels, state.pending);
+          this.options.metrics.consumerAckPending.set(labels, state.ackPending);
+          this.options.metrics.consumerOldestPendingAge.set(labels, state.oldestUndeliveredAt ? Math.max(0, (now - state.oldestUndeliveredAt.getTime()) / 1000) : 0);
+        } catch {
+          // NATS unreachable: the gauges keep their last values; readiness reports the outage.
+        }
+      }
+    };
+    void sample();
+    this.lagTimer ??= setInterval(() => void sample(), 15_000);
+    this.lagTimer.unref();
   }
 
   /** How far behind a consumer is. */
@@ -403,6 +429,7 @@ export class EventBus {
 
   /** Stops every consume loop, then drains the connection. */
   async close(): Promise<void> {
+    clearInterval(this.lagTimer);
     await Promise.all([...this.consumers].map((c) => c.stop()));
     if (!this.connection.isClosed()) await this.connection.drain();
   }
