@@ -353,6 +353,8 @@ export class EventBus {
 
     const running = loop();
     log.info({ filter: definition.filterSubject, concurrency }, "consuming");
+    // Each outcome exists at 0 from the start, so increase() sees the first ack, nak or term.
+    for (const outcome of ["ack", "nak", "term"] as const) metrics.eventsConsumed.inc({ consumer: definition.durableName, outcome }, 0);
     this.sampleLag(definition);
     const consumerHandle: RunningConsumer = {
       stop: async () => {
