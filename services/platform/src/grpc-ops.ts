@@ -53,8 +53,13 @@ export function registerGrpcOps(router: ConnectRouter, options: GrpcOpsOptions):
         if (s !== last) yield { status: s };
         last = s;
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, interval);
-          ctx.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+          const done = () => {
+            clearTimeout(timer);
+            ctx.signal.removeEventListener("abort", done);
+            resolve();
+          };
+          const timer = setTimeout(done, interval);
+          ctx.signal.addEventListener("abort", done, { once: true });
         });
       }
     },

@@ -136,12 +136,18 @@ export function createHttpServer(app: RequestListener, ops: OpsOptions): Server 
     // Wait for enough bytes to tell the protocols apart, then give the socket,
     // with those bytes put back, to the server that speaks its protocol.
     let seen = Buffer.alloc(0);
+    // A connection that says nothing is closed, as HTTP/1.1's header timeout would.
+    const silent = () => socket.destroy();
+    socket.setTimeout(10_000);
+    socket.once("timeout", silent);
     const onData = (chunk: Buffer) => {
       seen = Buffer.concat([seen, chunk]);
       const n = Math.min(seen.length, HTTP2_PREFACE.length);
       const isHttp2 = seen.subarray(0, n).equals(HTTP2_PREFACE.subarray(0, n));
       if (isHttp2 && seen.length < HTTP2_PREFACE.length) return;
       socket.off("data", onData);
+      socket.off("timeout", silent);
+      socket.setTimeout(0);
       if (isHttp2) {
         // Node's HTTP/2 reads a plain socket's native handle, past anything put back
         // into its JS buffer, so it is given a JS stream that starts with these bytes.
