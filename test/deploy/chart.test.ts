@@ -77,7 +77,8 @@ function requiredInProduction(service: DeployedService): string[] {
     return [];
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    return err.problems.map((p) => p.split(" ")[0]!);
+    // Secrets only: a required setting (LICENCE_PROVISIONER) is the values' to set, not the Secret's.
+    return err.problems.map((p) => p.split(" ")[0]!).filter((name) => SECRET_VARIABLES.includes(name as never));
   }
 }
 
@@ -104,7 +105,7 @@ const OPTIONAL_SECRETS: Record<DeployedService, readonly string[]> = {
   gateway: [],
   catalogue: [],
   fulfilment: [],
-  provisioning: [],
+  provisioning: ["SANDBOX_LICENCE_KEY"],
   notification: ["T2MOBILE_WEBHOOK_SECRETS"],
 };
 
@@ -409,6 +410,13 @@ describe("configuration and secrets", () => {
         for (const e of env) if (SECRET_VARIABLES.includes(e.name as never)) expect(e.value, `${name}: ${service} ${e.name}`).toBeUndefined();
       }
     }
+  });
+
+  it("leaves the licence provisioner unset by default (production provisioning then refuses to start), and sets it when chosen", async () => {
+    const provisioningData = (objects: readonly K8sObject[]) =>
+      ofKind<IConfigMap>(objects, "ConfigMap").find((c) => c.metadata!.labels?.["app.kubernetes.io/component"] === "provisioning")!.data!;
+    expect(provisioningData(renders[0]!.objects)).not.toHaveProperty("LICENCE_PROVISIONER");
+    expect(provisioningData(await helmTemplate(helm, { set: ["licences.provisioner=sandbox"] }))).toMatchObject({ LICENCE_PROVISIONER: "sandbox" });
   });
 
   it("ConfigMaps hold no secret: no secret names, no credentials, no sandbox secret values", async () => {

@@ -45,6 +45,7 @@ export const SECRET_VARIABLES = [
   "RPC_TOKEN_FULFILMENT_SHA256",
   "RPC_TOKEN_NOTIFICATION_SHA256",
   "RPC_TOKEN_OPERATOR_SHA256",
+  "SANDBOX_LICENCE_KEY",
 ] as const;
 
 /** The Secret's key a variable comes from: its own name, but each service's NATS_PASSWORD is NATS_PASSWORD_<SERVICE>. */

@@ -63,7 +63,7 @@ app.kubernetes.io/component: {{ .name }}
 
 {{/* The variables that are secrets: they only ever come from .Values.existingSecret. */}}
 {{- define "t2m.secretNames" -}}
-T2MOBILE_API_KEY MONGODB_URL ZOHO_ORGANIZATION_ID ZOHO_CLIENT_ID ZOHO_CLIENT_SECRET ZOHO_REFRESH_TOKEN T2MOBILE_WEBHOOK_SECRET T2MOBILE_WEBHOOK_SECRETS T2MOBILE_WEBHOOK_URL NATS_PASSWORD RPC_TOKEN_GATEWAY RPC_TOKEN_FULFILMENT RPC_TOKEN_NOTIFICATION RPC_TOKEN_GATEWAY_SHA256 RPC_TOKEN_FULFILMENT_SHA256 RPC_TOKEN_NOTIFICATION_SHA256 RPC_TOKEN_OPERATOR_SHA256
+T2MOBILE_API_KEY MONGODB_URL ZOHO_ORGANIZATION_ID ZOHO_CLIENT_ID ZOHO_CLIENT_SECRET ZOHO_REFRESH_TOKEN T2MOBILE_WEBHOOK_SECRET T2MOBILE_WEBHOOK_SECRETS T2MOBILE_WEBHOOK_URL NATS_PASSWORD RPC_TOKEN_GATEWAY RPC_TOKEN_FULFILMENT RPC_TOKEN_NOTIFICATION RPC_TOKEN_GATEWAY_SHA256 RPC_TOKEN_FULFILMENT_SHA256 RPC_TOKEN_NOTIFICATION_SHA256 RPC_TOKEN_OPERATOR_SHA256 SANDBOX_LICENCE_KEY
 {{- end -}}
 
 {{/*
@@ -91,6 +91,10 @@ sorted). Usage: include "t2m.configData" (dict "root" $ "name" "gateway" "svc" $
 {{- $_ := set $data "ZOHO_BUDGET_CALLS_PER_MINUTE" (toString (int64 $v.zoho.budget.callsPerMinute)) -}}
 {{- $_ := set $data "ZOHO_BUDGET_MAX_CONCURRENT" (toString (int64 $v.zoho.budget.maxConcurrent)) -}}
 {{- $_ := set $data "ZOHO_BUDGET_MAX_WAIT_MS" (toString (int64 $v.zoho.budget.maxWaitMs)) -}}
+{{- else if eq $use "licences" -}}
+{{- if $v.licences.provisioner -}}
+{{- $_ := set $data "LICENCE_PROVISIONER" $v.licences.provisioner -}}
+{{- end -}}
 {{- else if eq $use "webhook" -}}
 {{- $_ := set $data "WEBHOOK_RETRY_DELAYS_MS" $v.webhook.retryDelaysMs -}}
 {{- if $v.webhook.retryDelaysByType -}}

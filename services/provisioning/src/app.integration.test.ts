@@ -14,6 +14,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { KvBudgetStore } from "./adapters/budget-kv.js";
 import { createProvisioningMetrics } from "./adapters/metrics.js";
 import { SandboxLicenceProvisioner } from "./adapters/sandbox-licence-provisioner.js";
+import { SandboxDefaults } from "@t2m/topology";
 import { ZohoInventoryClient } from "./adapters/zoho/index.js";
 import { createProvisioning } from "./app.js";
 import type { BudgetLimits } from "./domain/budget.js";
@@ -85,7 +86,7 @@ async function startProvisioning(options: { limits?: BudgetLimits; maxWaitMs?: n
         runtime: rt,
         database: rt.database,
         zoho,
-        licences: new SandboxLicenceProvisioner(),
+        licences: new SandboxLicenceProvisioner(SandboxDefaults.sandboxLicenceKey),
         maxWaitMs: options.maxWaitMs ?? 20_000,
         metrics,
       });

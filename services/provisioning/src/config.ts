@@ -1,4 +1,4 @@
-import { baseConfigShape, mongoConfigShape, loadConfig, natsConfigShape, natsCredentialsShape, port, rpcCallersShape, secret, url } from "@t2m/platform";
+import { baseConfigShape, mongoConfigShape, loadConfig, natsConfigShape, natsCredentialsShape, port, rpcCallersShape, sandboxed, secret, url } from "@t2m/platform";
 import type { BudgetLimits } from "./domain/budget.js";
 import { DefaultPorts, RpcCallersOf, SandboxDefaults } from "@t2m/topology";
 import { z } from "zod";
@@ -28,6 +28,29 @@ export function loadProvisioningConfig(env?: Record<string, string | undefined>)
         ZOHO_BUDGET_MAX_CONCURRENT: z.coerce.number().int().min(0).default(10),
         // The longest an RPC waits for the budget before answering RESOURCE_EXHAUSTED with RetryInfo.
         ZOHO_BUDGET_MAX_WAIT_MS: z.coerce.number().int().min(0).default(20_000),
+        /**
+         * Which licence provisioner runs. Zoho has no public licence API, and "sandbox" issues no real
+         * licence (its references are an HMAC of the order id), so production must choose it explicitly,
+         * with its key from the Secret; outside production it is the default, with a sandbox key.
+         */
+        LICENCE_PROVISIONER: sandboxed(
+          ctx,
+          z.enum(["sandbox"], {
+            error: (issue) =>
+              issue.input === undefined
+                ? "is required in production: the sandbox provisioner issues no real licence, so it runs there only when chosen (LICENCE_PROVISIONER=sandbox, with SANDBOX_LICENCE_KEY)"
+                : 'must be "sandbox"',
+          }),
+          "sandbox",
+        ),
+        SANDBOX_LICENCE_KEY: ctx.production
+          ? z.string().min(16, "must be at least 16 characters").optional()
+          : z.string().min(16, "must be at least 16 characters").default(SandboxDefaults.sandboxLicenceKey),
+      })
+      .superRefine((config, issues) => {
+        if (config.LICENCE_PROVISIONER === "sandbox" && !config.SANDBOX_LICENCE_KEY) {
+          issues.addIssue({ code: "custom", path: ["SANDBOX_LICENCE_KEY"], message: "is required with LICENCE_PROVISIONER=sandbox (a secret: it computes every activation reference)" });
+        }
       }),
     env,
   );

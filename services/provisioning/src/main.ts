@@ -54,7 +54,7 @@ runMain(async () => {
         runtime: rt,
         database: rt.database,
         zoho,
-        licences: new SandboxLicenceProvisioner(),
+        licences: new SandboxLicenceProvisioner(config.SANDBOX_LICENCE_KEY!),
         maxWaitMs: config.ZOHO_BUDGET_MAX_WAIT_MS,
         metrics,
       });

@@ -11,6 +11,8 @@ export const SandboxDefaults = {
   zohoClientId: "1000.SANDBOXCLIENTID",
   zohoClientSecret: "sandbox-client-secret",
   zohoRefreshToken: "1000.sandbox.refresh.token",
+  /** The sandbox licence provisioner's key (SANDBOX_LICENCE_KEY): its activation references are an HMAC of the order id with it. */
+  sandboxLicenceKey: "icontech-sandbox-licences",
   /** Service tokens for Connect RPC (RPC_TOKEN_<CALLER>); servers get their SHA-256 digests. */
   rpcTokens: {
     gateway: "t2m_sandbox_rpc_gateway_5f0c9a7d2e41b8636a1f",

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { SandboxDefaults } from "@t2m/topology";
 import { SandboxLicenceProvisioner } from "./sandbox-licence-provisioner.js";
 
 const request = (orderId: string) => ({
@@ -12,7 +13,7 @@ const request = (orderId: string) => ({
 
 describe("SandboxLicenceProvisioner", () => {
   it("gives the same reference for the same order and different ones otherwise", async () => {
-    const provisioner = new SandboxLicenceProvisioner();
+    const provisioner = new SandboxLicenceProvisioner(SandboxDefaults.sandboxLicenceKey);
     const a = await provisioner.provision(request("T2M1"));
     expect(a.activationReference).toMatch(/^ZL-CRMSTD-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}$/);
     expect(await provisioner.provision(request("T2M1"))).toEqual(a);

@@ -9,7 +9,8 @@ import type { LicenceProvisioner, LicenceRequest } from "../domain/provisioning.
  * reference, as an idempotent real provisioner would.
  */
 export class SandboxLicenceProvisioner implements LicenceProvisioner {
-  constructor(private readonly key = "icontech-sandbox-licences") {}
+  /** `key` is SANDBOX_LICENCE_KEY: a secret, since anyone holding it can compute every activation reference. */
+  constructor(private readonly key: string) {}
 
   async provision(request: LicenceRequest): Promise<{ activationReference: string }> {
     const digest = createHmac("sha256", this.key).update(request.orderId).digest("hex").toUpperCase();
