@@ -166,6 +166,9 @@ describe("a real Prometheus scraping a running stack", () => {
     }, 90_000).catch(() => undefined);
     expect(missing, `queries without data:\n${missing.join("\n")}`).toEqual([]);
 
+    // All of that ran within each service's NATS permissions: nats-server refused nothing.
+    expect(stack.logs("nats", 300).filter((line) => /Violation/.test(line))).toEqual([]);
+
     // And the cover is what the issue asks for: orders, webhooks, Zoho and the jobs.
     const all = [...queries.keys()].join("\n");
     for (const metric of ["t2m_orders_finished_total", "t2m_webhook_attempts_total", "t2m_zoho_request_duration_seconds", "t2m_job_last_success_timestamp_seconds", "t2m_consumer_pending_messages"]) {
