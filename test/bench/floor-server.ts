@@ -12,7 +12,7 @@ const mongo = new MongoClient(process.env.MONGODB_URL!, { maxPoolSize: 20 });
 await mongo.connect();
 const orders = mongo.db().collection<{ _id: string; [field: string]: unknown }>("floor_orders");
 await orders.createIndex({ idempotencyKey: 1 }, { unique: true, name: "idempotencyKey_unique" });
-const nc = await connect({ servers: process.env.NATS_URL! });
+const nc = await connect({ servers: process.env.NATS_URL!, user: process.env.NATS_USER, pass: process.env.NATS_PASSWORD });
 const jsm = await jetstreamManager(nc);
 await jsm.streams.add({ name: "BENCH_FLOOR", subjects: ["bench.floor.>"] }).catch(() => undefined);
 const js = jetstream(nc);

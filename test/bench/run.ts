@@ -104,7 +104,7 @@ async function intake(): Promise<IntakeFigures> {
   const stack = await stackWith(JSON.parse(env.BENCH_INTAKE_ENV ?? "{}") as Record<string, string>);
   // The floor writes to the same store and NATS (its own collection and stream), so both are dropped with the stack.
   const floor = spawn(process.execPath, [join(REPO_ROOT, "test/dist/bench/floor-server.js")], {
-    env: { ...env, MONGODB_URL: stack.mongodbUrl, NATS_URL: stack.natsUrl, PORT: "0" },
+    env: { ...env, MONGODB_URL: stack.mongodbUrl, NATS_URL: stack.natsUrl, NATS_USER: stack.natsAdmin.user, NATS_PASSWORD: stack.natsAdmin.password, PORT: "0" },
     stdio: ["ignore", "pipe", "inherit"],
   });
   // Park Zoho calls (answers held back 5 minutes) so the workers wait, as

@@ -13,7 +13,10 @@ import { loadFulfilmentConfig } from "@t2m/fulfilment";
 import { loadGatewayConfig } from "@t2m/gateway";
 import { loadNotificationConfig } from "@t2m/notification";
 import { ConfigError } from "@t2m/platform";
-import { ALL_JOBS, jobEntry, SandboxDefaults, ServiceNodeFlags } from "@t2m/topology";
+import { ALL_JOBS, jobEntry, RpcCallersOf, SandboxDefaults, ServiceNodeFlags } from "@t2m/topology";
+
+// ajv-formats is CommonJS: its plugin is the module object's `default`.
+const addFormats = addFormatsModule.default;
 import { Cron } from "croner";
 import { existsSync } from "node:fs";
 import type { ICronJob } from "kubernetes-models/batch/v1/CronJob";
@@ -24,6 +27,11 @@ import type { IService } from "kubernetes-models/v1/Service";
 import type { IDeployment } from "kubernetes-models/apps/v1/Deployment";
 import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import type { IIngress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
+import type { INetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import type { INetworkPolicyPeer } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer";
+import type { IHorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
+import { Ajv } from "ajv";
+import addFormatsModule from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import {
@@ -38,6 +46,7 @@ import {
   runHelm,
   SECRET_VARIABLES,
   SERVICE_PORTS,
+  secretKeyOf,
   seriesNames,
   serviceSources,
   validateObject,
@@ -68,17 +77,38 @@ function requiredInProduction(service: DeployedService): string[] {
     return [];
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    return err.problems.map((p) => p.split(" ")[0]!);
+    // Secrets only: a required setting (LICENCE_PROVISIONER) is the values' to set, not the Secret's.
+    return err.problems.map((p) => p.split(" ")[0]!).filter((name) => SECRET_VARIABLES.includes(name as never));
   }
 }
 
 /** Which secrets each service gets from existingSecret: what production requires, plus MONGODB_URL (it may carry credentials). */
 const EXPECTED_SECRETS: Record<DeployedService, readonly string[]> = {
-  gateway: ["T2MOBILE_API_KEY", "MONGODB_URL"],
-  catalogue: [],
-  fulfilment: ["MONGODB_URL"],
-  provisioning: ["MONGODB_URL", "ZOHO_ORGANIZATION_ID", "ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN"],
-  notification: ["MONGODB_URL", "T2MOBILE_WEBHOOK_SECRET", "T2MOBILE_WEBHOOK_URL"],
+  gateway: ["T2MOBILE_API_KEY", "MONGODB_URL", "NATS_PASSWORD", "RPC_TOKEN_GATEWAY"],
+  catalogue: ["RPC_TOKEN_GATEWAY_SHA256", "RPC_TOKEN_FULFILMENT_SHA256", "RPC_TOKEN_PROVISIONING_SHA256", "RPC_TOKEN_OPERATOR_SHA256"],
+  fulfilment: [
+    "MONGODB_URL",
+    "NATS_PASSWORD",
+    "RPC_TOKEN_FULFILMENT",
+    "RPC_TOKEN_GATEWAY_SHA256",
+    "RPC_TOKEN_NOTIFICATION_SHA256",
+    "RPC_TOKEN_PROVISIONING_SHA256",
+    "RPC_TOKEN_OPERATOR_SHA256",
+  ],
+  provisioning: [
+    "MONGODB_URL",
+    "NATS_PASSWORD",
+    "ZOHO_ORGANIZATION_ID",
+    "ZOHO_CLIENT_ID",
+    "ZOHO_CLIENT_SECRET",
+    "ZOHO_REFRESH_TOKEN",
+    "RPC_TOKEN_PROVISIONING",
+    "RPC_TOKEN_GATEWAY_SHA256",
+    "RPC_TOKEN_FULFILMENT_SHA256",
+    "RPC_TOKEN_NOTIFICATION_SHA256",
+    "RPC_TOKEN_OPERATOR_SHA256",
+  ],
+  notification: ["MONGODB_URL", "NATS_PASSWORD", "T2MOBILE_WEBHOOK_SECRET", "T2MOBILE_WEBHOOK_URL", "RPC_TOKEN_NOTIFICATION", "RPC_TOKEN_OPERATOR_SHA256"],
 };
 
 /** Secrets a service reads only when the Secret has them (optional secretKeyRefs), e.g. the extra signing secrets of a rotation. */
@@ -86,7 +116,7 @@ const OPTIONAL_SECRETS: Record<DeployedService, readonly string[]> = {
   gateway: [],
   catalogue: [],
   fulfilment: [],
-  provisioning: [],
+  provisioning: ["SANDBOX_LICENCE_KEY"],
   notification: ["T2MOBILE_WEBHOOK_SECRETS"],
 };
 
@@ -216,20 +246,19 @@ describe("rendered objects", () => {
     }
   });
 
-  it("probe /healthz (startup, liveness) and /readyz (readiness) on the service's port", () => {
+  it("probe with gRPC health checking on the service's port: liveness (startup, liveness) and the whole process (readiness)", () => {
     for (const { name, objects } of renders) {
       for (const deployment of deployments(objects)) {
         const container = containerOf(deployment);
         const where = `${name}: ${serviceOf(deployment)}`;
-        const portOf = (port: number | string | undefined) =>
-          typeof port === "number" ? port : container.ports!.find((p) => p.name === port)?.containerPort;
-        for (const [probe, path] of [
-          [container.startupProbe, "/healthz"],
-          [container.livenessProbe, "/healthz"],
-          [container.readinessProbe, "/readyz"],
+        for (const [probe, service] of [
+          [container.startupProbe, "liveness"],
+          [container.livenessProbe, "liveness"],
+          [container.readinessProbe, ""],
         ] as const) {
-          expect(probe?.httpGet?.path, where).toBe(path);
-          expect(portOf(probe?.httpGet?.port), where).toBe(SERVICE_PORTS[serviceOf(deployment)]);
+          // grpc.health.v1 answers "liveness" always and "" as /readyz (services/platform/src/grpc-ops.ts).
+          expect(probe?.grpc, where).toEqual({ port: SERVICE_PORTS[serviceOf(deployment)], service });
+          expect(probe?.httpGet, where).toBeUndefined();
         }
         // The readiness checks themselves take up to 2 s each.
         expect(container.readinessProbe!.timeoutSeconds!, where).toBeGreaterThanOrEqual(3);
@@ -423,7 +452,9 @@ describe("configuration and secrets", () => {
         const optional = fromSecrets.filter((e) => e.valueFrom!.secretKeyRef!.optional);
         expect(required.map((e) => e.name).sort(), `${name}: ${service}`).toEqual([...EXPECTED_SECRETS[service]].sort());
         expect(optional.map((e) => e.name).sort(), `${name}: ${service} (optional)`).toEqual([...OPTIONAL_SECRETS[service]].sort());
-        for (const e of fromSecrets) expect(e.valueFrom!.secretKeyRef, `${name}: ${service} ${e.name}`).toMatchObject({ name: values.existingSecret, key: e.name });
+        for (const e of fromSecrets) {
+          expect(e.valueFrom!.secretKeyRef, `${name}: ${service} ${e.name}`).toMatchObject({ name: values.existingSecret, key: secretKeyOf(service, e.name) });
+        }
         for (const e of optional) expect(variablesRead(service), `${service} does not read ${e.name}`).toContain(e.name);
         // No secret as a literal value either.
         for (const e of env) if (SECRET_VARIABLES.includes(e.name as never)) expect(e.value, `${name}: ${service} ${e.name}`).toBeUndefined();
@@ -431,8 +462,15 @@ describe("configuration and secrets", () => {
     }
   });
 
+  it("leaves the licence provisioner unset by default (production provisioning then refuses to start), and sets it when chosen", async () => {
+    const provisioningData = (objects: readonly K8sObject[]) =>
+      ofKind<IConfigMap>(objects, "ConfigMap").find((c) => c.metadata!.labels?.["app.kubernetes.io/component"] === "provisioning")!.data!;
+    expect(provisioningData(renders[0]!.objects)).not.toHaveProperty("LICENCE_PROVISIONER");
+    expect(provisioningData(await helmTemplate(helm, { set: ["licences.provisioner=sandbox"] }))).toMatchObject({ LICENCE_PROVISIONER: "sandbox" });
+  });
+
   it("ConfigMaps hold no secret: no secret names, no credentials, no sandbox secret values", async () => {
-    const sandboxValues: string[] = Object.values(SandboxDefaults);
+    const sandboxValues: string[] = Object.values(SandboxDefaults).flatMap((v) => (typeof v === "string" ? [v] : Object.values(v)));
     expect(sandboxValues.length).toBeGreaterThanOrEqual(6);
     for (const { name, objects } of renders) {
       for (const config of ofKind<IConfigMap>(objects, "ConfigMap")) {
@@ -638,6 +676,142 @@ describe("observability", () => {
   });
 });
 
+describe("network policies", () => {
+  const policies = (objects: readonly K8sObject[]) => ofKind<INetworkPolicy>(objects, "NetworkPolicy");
+  const componentOf = (p: INetworkPolicy) => p.spec!.podSelector?.matchLabels?.["app.kubernetes.io/component"];
+  const peersOf = (rules: readonly { from?: INetworkPolicyPeer[] }[] | undefined) => (rules ?? []).flatMap((r) => r.from ?? []);
+  const componentsIn = (peers: readonly INetworkPolicyPeer[]) =>
+    peers.flatMap((p) => (p.podSelector?.matchLabels?.["app.kubernetes.io/component"] ? [p.podSelector.matchLabels["app.kubernetes.io/component"]] : []));
+
+  it("deny everything of the release by default, and give every service and job a policy of its own", () => {
+    for (const { name, objects } of renders) {
+      const all = policies(objects);
+      const deny = all.find((p) => componentOf(p) === undefined);
+      expect(deny?.spec, name).toMatchObject({ policyTypes: ["Ingress", "Egress"] });
+      expect(deny?.spec?.ingress, name).toBeUndefined();
+      expect(deny?.spec?.egress, name).toBeUndefined();
+      const components = all.map(componentOf).filter(Boolean).sort();
+      expect(components, name).toEqual([...DEPLOYED_SERVICES, ...ALL_JOBS.map((j) => `job-${j.name}`)].sort());
+      for (const policy of all) expect(policy.spec!.policyTypes, `${name}: ${policy.metadata!.name}`).toEqual(["Ingress", "Egress"]);
+    }
+  });
+
+  it("let only the gateway take traffic from outside; each other service only from its callers (the RPC access policy's graph)", () => {
+    for (const { name, objects } of renders) {
+      for (const policy of policies(objects)) {
+        const component = componentOf(policy);
+        if (!component) continue;
+        const where = `${name}: ${component}`;
+        const [callers, metrics] = [policy.spec!.ingress?.[0], policy.spec!.ingress?.slice(1) ?? []];
+        // Prometheus may scrape every pod: a namespace selector only, never pods of the release.
+        for (const rule of metrics) expect(componentsIn(rule.from ?? []), where).toEqual([]);
+        if (component === "gateway") {
+          expect(callers?.ports, where).toEqual([{ port: "http", protocol: "TCP" }]);
+          continue;
+        }
+        if (component.startsWith("job-")) {
+          expect(policy.spec!.ingress, where).toEqual([]);
+          continue;
+        }
+        const service = component as keyof typeof RpcCallersOf;
+        const expected = (RpcCallersOf[service] as readonly string[]).filter((c) => c !== "operator").sort();
+        // Every peer of a service's ingress is one of its callers' pods (or, with operatorsFrom set, the operators').
+        const fromPods = componentsIn(peersOf(expected.length > 0 ? [callers!] : []));
+        expect(fromPods.sort(), where).toEqual(expected);
+        if (expected.length === 0) expect(peersOf(policy.spec!.ingress).filter((p) => p.podSelector), where).toEqual([]);
+      }
+    }
+  });
+
+  it("allow egress only to DNS, the services a pod calls, NATS, MongoDB, Zoho (provisioning) and the webhook hosts (notification)", () => {
+    for (const { name, objects } of renders) {
+      for (const policy of policies(objects)) {
+        const component = componentOf(policy);
+        if (!component) continue;
+        const where = `${name}: ${component}`;
+        const ports = (policy.spec!.egress ?? []).map((rule) => rule.ports?.map((p) => p.port) ?? []);
+        // No rule opens every port.
+        for (const p of ports) expect(p.length, where).toBeGreaterThan(0);
+        const flat = ports.flat().sort();
+        const service = component.startsWith("job-") ? ALL_JOBS.find((j) => `job-${j.name}` === component)!.service : component;
+        const expected: Record<string, Array<number | string>> = {
+          gateway: [53, 53, 4101, 4102, 4222, 27017],
+          catalogue: [53, 53],
+          fulfilment: [53, 53, 4101, 4103, 4222, 27017],
+          provisioning: [53, 53, 443, 4222, 27017],
+          notification: [53, 53, 443, 4102, 4222, 27017],
+        };
+        expect(flat, where).toEqual(expected[service]!.sort());
+        // Zoho and the webhook hosts are the internet on 443, never the cluster's private ranges.
+        for (const rule of policy.spec!.egress ?? []) {
+          if (rule.ports?.some((p) => p.port === 443)) expect(rule.to?.[0]?.ipBlock?.except, where).toEqual(expect.arrayContaining(["10.0.0.0/8"]));
+        }
+      }
+    }
+  });
+
+  it("are off when networkPolicy.enabled is false", async () => {
+    expect(policies(await helmTemplate(helm, { set: ["networkPolicy.enabled=false"] }))).toEqual([]);
+  });
+});
+
+describe("autoscaling", () => {
+  const hpas = (objects: readonly K8sObject[]) => ofKind<IHorizontalPodAutoscaler>(objects, "HorizontalPodAutoscaler");
+
+  it("scales the gateway and the workers (fulfilment, notification) on CPU; their Deployments leave replicas to the HPA", () => {
+    for (const { name, objects } of renders) {
+      const found = hpas(objects);
+      expect(found.map((h) => h.metadata!.labels!["app.kubernetes.io/component"]).sort(), name).toEqual(["fulfilment", "gateway", "notification"]);
+      for (const hpa of found) {
+        const deployment = deployments(objects).find((d) => d.metadata!.name === hpa.spec!.scaleTargetRef.name);
+        expect(deployment, `${name}: ${hpa.metadata!.name}`).toBeDefined();
+        expect(hpa.spec!.scaleTargetRef).toMatchObject({ apiVersion: "apps/v1", kind: "Deployment" });
+        expect(deployment!.spec!.replicas, `${name}: ${hpa.metadata!.name}`).toBeUndefined();
+        expect(hpa.spec!.minReplicas!).toBeGreaterThanOrEqual(2);
+        expect(hpa.spec!.maxReplicas).toBeGreaterThanOrEqual(hpa.spec!.minReplicas!);
+        expect(hpa.spec!.metrics?.[0]?.resource).toMatchObject({ name: "cpu", target: { type: "Utilization" } });
+        // CPU utilisation needs a CPU request to be measured against.
+        expect(containerOf(deployment!).resources?.requests?.cpu, `${name}: ${hpa.metadata!.name}`).toBeDefined();
+      }
+      for (const deployment of deployments(objects)) {
+        if (!found.some((h) => h.spec!.scaleTargetRef.name === deployment.metadata!.name)) expect(deployment.spec!.replicas, name).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it("refuses maxReplicas below minReplicas", async () => {
+    const result = await runHelm(helm, ["template", "t2m", CHART_DIR, "--set", "services.gateway.autoscaling.minReplicas=5", "--set", "services.gateway.autoscaling.maxReplicas=3"]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/maxReplicas/);
+  });
+});
+
+describe("values.schema.json", () => {
+  it("accepts the chart's defaults, the production fixture and every overlay's values", async () => {
+    const schema = JSON.parse(await readFile(join(CHART_DIR, "values.schema.json"), "utf8")) as object;
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats(ajv);
+    const validate = ajv.compile(schema);
+    const defaults = parseYaml(await readFile(join(CHART_DIR, "values.yaml"), "utf8")) as Record<string, unknown>;
+    const merge = (base: unknown, over: unknown): unknown =>
+      over && typeof over === "object" && !Array.isArray(over) && base && typeof base === "object" && !Array.isArray(base)
+        ? Object.fromEntries([...new Set([...Object.keys(base), ...Object.keys(over)])].map((k) => [k, k in over ? merge((base as Record<string, unknown>)[k], (over as Record<string, unknown>)[k]) : (base as Record<string, unknown>)[k]]))
+        : over;
+    const files = [
+      [PRODUCTION_VALUES],
+      [join(REPO_ROOT, "k8s/base/values.yaml")],
+      [join(REPO_ROOT, "k8s/base/values.yaml"), join(REPO_ROOT, "k8s/overlays/staging/values.yaml")],
+      [join(REPO_ROOT, "k8s/base/values.yaml"), join(REPO_ROOT, "k8s/overlays/production/values.yaml")],
+    ];
+    expect(validate(defaults), JSON.stringify(validate.errors)).toBe(true);
+    for (const chain of files) {
+      let values: unknown = defaults;
+      for (const file of chain) values = merge(values, parseYaml(await readFile(file, "utf8")));
+      expect(validate(values), `${chain.join(" + ")}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+  });
+});
+
 describe("kustomize overlays (k8s/)", () => {
   interface HelmChartEntry { name: string; releaseName: string; namespace: string; valuesFile?: string; additionalValuesFiles?: string[] }
   interface Kustomization { namespace?: string; helmGlobals?: { chartHome?: string }; helmCharts?: HelmChartEntry[]; images?: Array<{ name: string; newTag?: string }> }
@@ -670,10 +844,13 @@ describe("kustomize overlays (k8s/)", () => {
     for (const deployment of deployments(objects)) {
       const service = serviceOf(deployment);
       const refs = (containerOf(deployment).env ?? []).filter((e) => e.valueFrom?.secretKeyRef && !e.valueFrom.secretKeyRef.optional).map((e) => e.valueFrom!.secretKeyRef!);
-      expect(refs.map((r) => r.key).sort(), `${dir}: ${service}`).toEqual([...EXPECTED_SECRETS[service]].sort());
+      expect(refs.map((r) => r.key).sort(), `${dir}: ${service}`).toEqual(EXPECTED_SECRETS[service].map((v) => secretKeyOf(service, v)).sort());
       for (const ref of refs) expect(ref.name, `${dir}: ${service}`).toBe(secret);
       expect(containerOf(deployment).securityContext?.readOnlyRootFilesystem).toBe(true);
-      if (service === "gateway") expect(deployment.spec!.replicas, dir).toBe(gatewayReplicas);
+      if (service === "gateway") {
+        const hpa = ofKind<IHorizontalPodAutoscaler>(objects, "HorizontalPodAutoscaler").find((h) => h.spec!.scaleTargetRef.name === deployment.metadata!.name);
+        expect(hpa?.spec?.minReplicas ?? deployment.spec!.replicas, dir).toBe(gatewayReplicas);
+      }
     }
   });
 });

@@ -2,6 +2,7 @@
 // objects against the Kubernetes OpenAPI schema (kubernetes-models), and know
 // which Prometheus metrics the code really defines.
 import { execFile } from "node:child_process";
+import { accessSync, constants } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { createMetrics } from "@t2m/platform";
@@ -13,6 +14,8 @@ import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { CronJob } from "kubernetes-models/batch/v1/CronJob";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisruptionBudget";
 import { Ingress } from "kubernetes-models/networking.k8s.io/v1/Ingress";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler";
 import { parseAllDocuments } from "yaml";
 
 export const CHART_DIR = join(REPO_ROOT, "charts/t2mobile-fulfilment");
@@ -34,7 +37,22 @@ export const SECRET_VARIABLES = [
   "T2MOBILE_WEBHOOK_SECRET",
   "T2MOBILE_WEBHOOK_SECRETS",
   "T2MOBILE_WEBHOOK_URL",
+  "NATS_PASSWORD",
+  "RPC_TOKEN_GATEWAY",
+  "RPC_TOKEN_FULFILMENT",
+  "RPC_TOKEN_PROVISIONING",
+  "RPC_TOKEN_NOTIFICATION",
+  "RPC_TOKEN_GATEWAY_SHA256",
+  "RPC_TOKEN_FULFILMENT_SHA256",
+  "RPC_TOKEN_PROVISIONING_SHA256",
+  "RPC_TOKEN_NOTIFICATION_SHA256",
+  "RPC_TOKEN_OPERATOR_SHA256",
+  "SANDBOX_LICENCE_KEY",
 ] as const;
+
+/** The Secret's key a variable comes from: its own name, but each service's NATS_PASSWORD is NATS_PASSWORD_<SERVICE>. */
+export const secretKeyOf = (service: string, variable: string): string =>
+  variable === "NATS_PASSWORD" ? `NATS_PASSWORD_${service.toUpperCase()}` : variable;
 
 export interface HelmResult {
   readonly code: number;
@@ -93,6 +111,8 @@ export function validateObject(object: K8sObject): void {
     "batch/v1/CronJob": CronJob,
     "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
     "networking.k8s.io/v1/Ingress": Ingress,
+    "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
+    "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler,
   };
   const key = `${object.apiVersion}/${object.kind}`;
   if (key === "monitoring.coreos.com/v1/ServiceMonitor" || key === "monitoring.coreos.com/v1/PrometheusRule") {
@@ -217,4 +237,18 @@ export function promqlLabelValues(expr: string): Array<{ label: string; value: s
     if (!skip.has(label) && !value.includes("$")) out.push({ label, value });
   }
   return out;
+}
+
+/** An executable on PATH (or in /usr/sbin, /usr/bin), if any. */
+export function findExecutableOnPath(name: string): string | undefined {
+  for (const dir of [...(process.env.PATH ?? "").split(":"), "/usr/bin", "/usr/sbin", "/usr/local/bin"]) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }

@@ -63,7 +63,7 @@ beforeAll(async () => {
       WEBHOOK_RETRY_DELAYS_MS: "300,600,1000",
     },
   });
-  partners = serviceClient(PartnerService, { baseUrl: stack.urls.fulfilment, metrics: createMetrics("partners-test") });
+  partners = serviceClient(PartnerService, { baseUrl: stack.urls.fulfilment, metrics: createMetrics("partners-test"), token: stack.rpcToken("operator") });
   const created = await partners.createPartner({ partnerId: "acme", name: "Acme Telecom", issueApiKey: true });
   acmeKey = created.apiKey;
   await partners.setWebhook({ partnerId: "acme", url: acmeInbox.webhookUrl, secrets: [acmeSecret] });

@@ -59,7 +59,7 @@ describe("a stalled consumer", () => {
     );
 
     // JetStream holds none of them: the consumers' ack slots are free.
-    const nc = await connect({ servers: stack.natsUrl });
+    const nc = await connect({ servers: stack.natsUrl, user: stack.natsAdmin.user, pass: stack.natsAdmin.password });
     try {
       const jsm = await jetstreamManager(nc);
       for (const consumer of [Consumers.fulfilmentSubmitted, Consumers.fulfilmentRetries]) {

@@ -34,7 +34,7 @@ beforeAll(async () => {
     },
   });
   api = t2mobileClient(stack);
-  notification = serviceClient(NotificationService, { baseUrl: stack.urls.notification, metrics: createMetrics("e2e") });
+  notification = serviceClient(NotificationService, { baseUrl: stack.urls.notification, metrics: createMetrics("e2e"), token: stack.rpcToken("operator") });
   database = await Database.connect(stack.mongodbUrl, createLogger("e2e", "silent"), "e2e");
 }, 180_000);
 

@@ -44,7 +44,7 @@ beforeAll(async () => {
     },
   });
   api = t2mobileClient(stack);
-  notification = serviceClient(NotificationService, { baseUrl: stack.urls.notification, metrics: createMetrics("e2e") });
+  notification = serviceClient(NotificationService, { baseUrl: stack.urls.notification, metrics: createMetrics("e2e"), token: stack.rpcToken("operator") });
 });
 
 afterAll(async () => {
@@ -244,7 +244,7 @@ describe("the forgery guard", () => {
   it("refuses to sign an outcome event the stored order disagrees with, and counts it", async () => {
     const orderId = await placeOrder();
     await delivered(orderId);
-    const events = await EventBus.connect({ url: stack.natsUrl, name: "e2e", logger: createLogger("e2e", "silent"), metrics: createMetrics("e2e"), ackWaitMs: 30_000 });
+    const events = await EventBus.connect({ url: stack.natsUrl, credentials: stack.natsAdmin, name: "e2e", logger: createLogger("e2e", "silent"), metrics: createMetrics("e2e"), ackWaitMs: 30_000 });
     try {
       const before = await metricValue("notification", /^t2m_webhook_events_rejected_total\{event_type="ORDER_FULFILLED",reason="id-mismatch"[^}]*\} (\d+)/m);
       const forged = create(OrderFulfilledSchema, { orderId, productId: "ZOHO_CRM_STD", tenure: "12_MONTHS", customerId: "someone-else", activationReference: "ZL-FORGED" });

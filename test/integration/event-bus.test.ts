@@ -41,7 +41,7 @@ const retryImmediately = { concurrency: 4, errorDelayMs: () => 100 };
 beforeAll(async () => {
   // NATS 2.11 in a container where Docker answers, else nats-server here.
   server = await startServers({ want: { mongodb: false } });
-  bus = await EventBus.connect({ url: server.natsUrl, name: "test", logger: createLogger("test", "silent"), metrics, ackWaitMs: ACK_WAIT_MS });
+  bus = await EventBus.connect({ url: server.natsUrl, credentials: server.natsAdmin, name: "test", logger: createLogger("test", "silent"), metrics, ackWaitMs: ACK_WAIT_MS });
   await bus.declare({ streams: [stream], consumers: [submittedConsumer, outcomeConsumer, retryConsumer] });
 });
 

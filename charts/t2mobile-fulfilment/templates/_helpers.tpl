@@ -63,7 +63,7 @@ app.kubernetes.io/component: {{ .name }}
 
 {{/* The variables that are secrets: they only ever come from .Values.existingSecret. */}}
 {{- define "t2m.secretNames" -}}
-T2MOBILE_API_KEY MONGODB_URL ZOHO_ORGANIZATION_ID ZOHO_CLIENT_ID ZOHO_CLIENT_SECRET ZOHO_REFRESH_TOKEN T2MOBILE_WEBHOOK_SECRET T2MOBILE_WEBHOOK_SECRETS T2MOBILE_WEBHOOK_URL
+T2MOBILE_API_KEY MONGODB_URL ZOHO_ORGANIZATION_ID ZOHO_CLIENT_ID ZOHO_CLIENT_SECRET ZOHO_REFRESH_TOKEN T2MOBILE_WEBHOOK_SECRET T2MOBILE_WEBHOOK_SECRETS T2MOBILE_WEBHOOK_URL NATS_PASSWORD RPC_TOKEN_GATEWAY RPC_TOKEN_FULFILMENT RPC_TOKEN_PROVISIONING RPC_TOKEN_NOTIFICATION RPC_TOKEN_GATEWAY_SHA256 RPC_TOKEN_FULFILMENT_SHA256 RPC_TOKEN_PROVISIONING_SHA256 RPC_TOKEN_NOTIFICATION_SHA256 RPC_TOKEN_OPERATOR_SHA256 SANDBOX_LICENCE_KEY
 {{- end -}}
 
 {{/*
@@ -91,6 +91,10 @@ sorted). Usage: include "t2m.configData" (dict "root" $ "name" "gateway" "svc" $
 {{- $_ := set $data "ZOHO_BUDGET_CALLS_PER_MINUTE" (toString (int64 $v.zoho.budget.callsPerMinute)) -}}
 {{- $_ := set $data "ZOHO_BUDGET_MAX_CONCURRENT" (toString (int64 $v.zoho.budget.maxConcurrent)) -}}
 {{- $_ := set $data "ZOHO_BUDGET_MAX_WAIT_MS" (toString (int64 $v.zoho.budget.maxWaitMs)) -}}
+{{- else if eq $use "licences" -}}
+{{- if $v.licences.provisioner -}}
+{{- $_ := set $data "LICENCE_PROVISIONER" $v.licences.provisioner -}}
+{{- end -}}
 {{- else if eq $use "webhook" -}}
 {{- $_ := set $data "WEBHOOK_RETRY_DELAYS_MS" $v.webhook.retryDelaysMs -}}
 {{- if $v.webhook.retryDelaysByType -}}
@@ -154,9 +158,22 @@ seccompProfile:
 {{- end -}}
 
 {{/*
+The Secret's key for a variable a service reads: the variable's own name,
+except NATS_PASSWORD, which each service reads from NATS_PASSWORD_<SERVICE>
+(its own NATS user's password). Usage: include "t2m.secretKey" (dict "name" "fulfilment" "var" "NATS_PASSWORD")
+*/}}
+{{- define "t2m.secretKey" -}}
+{{- if eq .var "NATS_PASSWORD" -}}
+{{- printf "NATS_PASSWORD_%s" (upper .name) -}}
+{{- else -}}
+{{- .var -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 A service's env entries: pod identity for telemetry, then its secrets from
 existingSecret (secretEnv required, optionalSecretEnv optional). Usage:
-include "t2m.podEnv" (dict "root" $ "svc" $svc)
+include "t2m.podEnv" (dict "root" $ "name" "gateway" "svc" $svc)
 */}}
 {{- define "t2m.podEnv" -}}
 - name: POD_NAME
@@ -170,12 +187,13 @@ include "t2m.podEnv" (dict "root" $ "svc" $svc)
 - name: OTEL_RESOURCE_ATTRIBUTES
   value: "k8s.pod.name=$(POD_NAME),k8s.namespace.name=$(POD_NAMESPACE),service.namespace=t2mobile"
 {{- $secret := required "existingSecret must name the Secret that holds the services' secrets" .root.Values.existingSecret }}
+{{- $service := .name }}
 {{- range $secretName := .svc.secretEnv }}
 - name: {{ $secretName }}
   valueFrom:
     secretKeyRef:
       name: {{ $secret }}
-      key: {{ $secretName }}
+      key: {{ include "t2m.secretKey" (dict "name" $service "var" $secretName) }}
 {{- end }}
 {{- range $secretName := (.svc.optionalSecretEnv | default list) }}
 - name: {{ $secretName }}

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { baseConfigShape, loadConfig, port } from "@t2m/platform";
-import { DefaultPorts } from "@t2m/topology";
+import { baseConfigShape, loadConfig, port, rpcCallersShape } from "@t2m/platform";
+import { DefaultPorts, RpcCallersOf, SandboxDefaults } from "@t2m/topology";
 import { z } from "zod";
 
 /** The catalogue shipped with the repository; the same path from src/ and from dist/. */
@@ -9,11 +9,12 @@ export const bundledCatalogueFile = fileURLToPath(new URL("../data/products.json
 export function loadCatalogueConfig(env?: Record<string, string | undefined>) {
   return loadConfig(
     "catalogue",
-    () =>
+    (ctx) =>
       z.object({
         ...baseConfigShape,
         PORT: port(DefaultPorts.catalogue),
         CATALOGUE_FILE: z.string().min(1).default(bundledCatalogueFile),
+        ...rpcCallersShape(ctx, RpcCallersOf.catalogue, (caller) => SandboxDefaults.rpcTokens[caller]),
       }),
     env,
   );

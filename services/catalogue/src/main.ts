@@ -1,4 +1,5 @@
-import { connectHandler, runMain, runService, serveOptions } from "@t2m/platform";
+import { connectHandler, rpcCallersFromConfig, runMain, runService, serveOptions } from "@t2m/platform";
+import { RpcAccess, RpcCallersOf } from "@t2m/topology";
 import { catalogueRoutes, loadCatalogue } from "./app.js";
 import { loadCatalogueConfig } from "./config.js";
 
@@ -8,6 +9,7 @@ runMain(async () => {
   await runService({
     name: "catalogue",
     ...serveOptions(config),
+    rpcAuth: { policy: RpcAccess, callers: rpcCallersFromConfig(config, RpcCallersOf.catalogue) },
     start: async (rt) => {
       rt.logger.info({ file: config.CATALOGUE_FILE, products: catalogue.products.length }, "catalogue loaded");
       return connectHandler(catalogueRoutes(catalogue), rt.logger, rt.metrics);

@@ -1,3 +1,4 @@
+import { tokenDigest } from "@t2m/platform";
 import { SandboxDefaults } from "@t2m/topology";
 import { describe, expect, it } from "vitest";
 import {
@@ -34,8 +35,16 @@ describe("serviceEnv", () => {
       FULFILMENT_URL: "http://127.0.0.1:4102",
       PROVISIONING_URL: "http://127.0.0.1:4103",
       NATS_URL: "nats://127.0.0.1:4222",
+      NATS_PASSWORD: SandboxDefaults.natsPasswords.gateway,
       MONGODB_URL: "mongodb://127.0.0.1:27017/t2mobile",
+      RPC_TOKEN_GATEWAY: SandboxDefaults.rpcTokens.gateway,
     });
+    // Servers get their callers' token digests, never the tokens.
+    expect(serviceEnv("provisioning", topology)).toMatchObject({
+      RPC_TOKEN_FULFILMENT_SHA256: tokenDigest(SandboxDefaults.rpcTokens.fulfilment),
+      RPC_TOKEN_OPERATOR_SHA256: tokenDigest(SandboxDefaults.rpcTokens.operator),
+    });
+    expect(Object.values(serviceEnv("provisioning", topology))).not.toContain(SandboxDefaults.rpcTokens.fulfilment);
     expect(serviceEnv("provisioning", topology)).toMatchObject({
       PORT: "4103",
       NATS_URL: "nats://127.0.0.1:4222",

@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DefaultPorts, localUrl, SandboxDefaults } from "@t2m/topology";
+import { rpcDigestVariable, rpcTokenVariable, tokenDigest } from "@t2m/platform";
+import { DefaultPorts, localUrl, RpcCallersOf, SandboxDefaults, type RpcCaller } from "@t2m/topology";
 import { SERVICE_NAMES, type ServiceName } from "./processes.js";
 
 export type Environment = Record<string, string | undefined>;
@@ -38,12 +39,26 @@ export const WEBHOOK_INBOX_PATH = "/webhooks/t2mobile";
 export const COMMON_VARIABLES = ["NODE_ENV", "LOG_LEVEL", "HOST", "PORT", "SHUTDOWN_TIMEOUT_MS"] as const;
 
 /** The env contract: what each process reads besides the common variables (and OTEL_*). */
+const digests = (callers: readonly RpcCaller[]) => callers.map((c) => rpcDigestVariable(c));
+
 export const SERVICE_VARIABLES: Readonly<Record<ServiceName, readonly string[]>> = {
-  gateway: ["T2MOBILE_API_KEY", "CATALOGUE_URL", "FULFILMENT_URL", "PROVISIONING_URL", "NATS_URL", "MONGODB_URL"],
-  catalogue: ["CATALOGUE_FILE"],
-  fulfilment: ["NATS_URL", "MONGODB_URL", "CATALOGUE_URL", "PROVISIONING_URL", "NATS_ACK_WAIT_MS"],
+  gateway: ["T2MOBILE_API_KEY", "CATALOGUE_URL", "FULFILMENT_URL", "PROVISIONING_URL", "NATS_URL", "NATS_PASSWORD", "MONGODB_URL", "RPC_TOKEN_GATEWAY"],
+  catalogue: ["CATALOGUE_FILE", ...digests(RpcCallersOf.catalogue)],
+  fulfilment: [
+    "NATS_URL",
+    "NATS_PASSWORD",
+    "MONGODB_URL",
+    "CATALOGUE_URL",
+    "PROVISIONING_URL",
+    "NATS_ACK_WAIT_MS",
+    "RPC_TOKEN_FULFILMENT",
+    ...digests(RpcCallersOf.fulfilment),
+  ],
   provisioning: [
     "NATS_URL",
+    "NATS_PASSWORD",
+    "RPC_TOKEN_PROVISIONING",
+    ...digests(RpcCallersOf.provisioning),
     "MONGODB_URL",
     "ZOHO_BUDGET_CALLS_PER_MINUTE",
     "ZOHO_BUDGET_MAX_CONCURRENT",
@@ -60,6 +75,9 @@ export const SERVICE_VARIABLES: Readonly<Record<ServiceName, readonly string[]>>
   ],
   notification: [
     "NATS_URL",
+    "NATS_PASSWORD",
+    "RPC_TOKEN_NOTIFICATION",
+    ...digests(RpcCallersOf.notification),
     "MONGODB_URL",
     "FULFILMENT_URL",
     "PROVISIONING_URL",
@@ -133,6 +151,12 @@ export function serviceEnv(name: ServiceName, topology: StackTopology, overrides
     ZOHO_REFRESH_TOKEN: pick("ZOHO_REFRESH_TOKEN", SandboxDefaults.zohoRefreshToken),
   };
   const webhookSecret = pick("T2MOBILE_WEBHOOK_SECRET", SandboxDefaults.t2mobileWebhookSecret);
+  // Each caller's service token, and for the servers it calls the token's digest (never the token).
+  const token = (caller: RpcCaller) => pick(rpcTokenVariable(caller), SandboxDefaults.rpcTokens[caller]);
+  const ownToken = (caller: RpcCaller) => ({ [rpcTokenVariable(caller)]: token(caller) });
+  const callerDigests = (callers: readonly RpcCaller[]) =>
+    Object.fromEntries(callers.map((c) => [rpcDigestVariable(c), pick(rpcDigestVariable(c), tokenDigest(token(c)))]));
+  const natsPassword = (service: keyof typeof SandboxDefaults.natsPasswords) => ({ NATS_PASSWORD: SandboxDefaults.natsPasswords[service] });
 
   const common: Record<string, string> = {
     NODE_ENV: "development",
@@ -147,17 +171,25 @@ export function serviceEnv(name: ServiceName, topology: StackTopology, overrides
       FULFILMENT_URL: url("fulfilment"),
       PROVISIONING_URL: url("provisioning"),
       NATS_URL: topology.natsUrl,
+      ...natsPassword("gateway"),
       MONGODB_URL: topology.mongodbUrl,
+      ...ownToken("gateway"),
     },
-    catalogue: { CATALOGUE_FILE: topology.catalogueFile },
+    catalogue: { CATALOGUE_FILE: topology.catalogueFile, ...callerDigests(RpcCallersOf.catalogue) },
     fulfilment: {
       NATS_URL: topology.natsUrl,
+      ...natsPassword("fulfilment"),
+      ...ownToken("fulfilment"),
+      ...callerDigests(RpcCallersOf.fulfilment),
       MONGODB_URL: topology.mongodbUrl,
       CATALOGUE_URL: url("catalogue"),
       PROVISIONING_URL: url("provisioning"),
     },
     provisioning: {
       NATS_URL: topology.natsUrl,
+      ...natsPassword("provisioning"),
+      ...ownToken("provisioning"),
+      ...callerDigests(RpcCallersOf.provisioning),
       MONGODB_URL: topology.mongodbUrl,
       ...zoho,
       ZOHO_ACCOUNTS_URL: zohoSandbox,
@@ -167,6 +199,9 @@ export function serviceEnv(name: ServiceName, topology: StackTopology, overrides
     },
     notification: {
       NATS_URL: topology.natsUrl,
+      ...natsPassword("notification"),
+      ...ownToken("notification"),
+      ...callerDigests(RpcCallersOf.notification),
       MONGODB_URL: topology.mongodbUrl,
       FULFILMENT_URL: url("fulfilment"),
       PROVISIONING_URL: url("provisioning"),

@@ -90,3 +90,11 @@ export { findFreePorts, findPortOwners, isPortFree, type PortOwner } from "./por
 export { createConsoleSink, type ConsoleSinkOptions } from "./output.js";
 export { formatLogLine } from "./log-format.js";
 export { findJob, runJobProcess, startJobScheduler, type JobProcessOptions, type JobProcessResult, type JobScheduler, type JobSchedulerOptions } from "./jobs.js";
+export {
+  DEVSTACK_NATS_ADMIN,
+  localNatsConfig,
+  NATS_SERVICES,
+  natsPasswordVariable,
+  productionNatsConfig,
+  sandboxNatsCredentials,
+} from "./servers/nats-accounts.js";

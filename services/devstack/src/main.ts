@@ -27,6 +27,7 @@ import { storeSetting } from "./servers/choice.js";
 import { startFerretDb, type FerretDb } from "./servers/ferretdb.js";
 import { probeMongo } from "./servers/mongo-probe.js";
 import { probeNats, startNatsServer, type NatsServer } from "./servers/nats.js";
+import { localNatsConfig, sandboxNatsCredentials } from "./servers/nats-accounts.js";
 import { LocalServers, resolveStore, type StoreInfo } from "./servers/start-servers.js";
 import { assertBuilt, assertPortsFree, startStack, type Stack, type StackProcessName } from "./stack.js";
 import type { SupervisionEvent } from "./supervisor.js";
@@ -117,29 +118,45 @@ function checkAborted(): void {
   if (controller.signal.aborted) throw controller.signal.reason;
 }
 
-/** NATS_URL if it answers with JetStream; else a NATS we start (on its port when it is local and free). */
+/**
+ * The services connect to NATS as their own users, each limited to its own
+ * subjects, so npm start needs a NATS that has those users: by default it
+ * runs its own nats-server with them (localNatsConfig), on 4222 when that is
+ * free. A NATS already running without them (like the machine's own on
+ * 4222) cannot be reused. NATS_URL names one that has them
+ * (`npm run nats:config -- --local` prints its configuration).
+ */
 async function resolveNats(): Promise<{ url: string; note: string }> {
   const userUrl = env.NATS_URL || undefined;
   const url = userUrl ?? DEFAULT_NATS_URL;
   const address = hostAndPort(url, 4222);
   if (!address) throw new UserError(`NATS_URL=${redactUrl(url)}: expected one server such as nats://127.0.0.1:4222`);
+  if (userUrl) {
+    const probe = await probeNats(address.host, address.port, 2_000, sandboxNatsCredentials("fulfilment"));
+    if (probe.kind === "nats" && probe.jetstream) return { url, note: `reused (nats-server ${probe.version}, with the platform's users)` };
+    if (probe.kind === "nats") {
+      throw new UserError(`NATS at ${redactUrl(url)} answers but has no JetStream: start it with -js, or unset NATS_URL to let npm start run one.`);
+    }
+    if (probe.kind === "other" && /authori[sz]ation/i.test(probe.detail)) {
+      throw new UserError(
+        `NATS at ${redactUrl(url)} does not know the platform's users (${probe.detail}): start it with the configuration ` +
+          "`npm run nats:config -- --local` prints, or unset NATS_URL to let npm start run one.",
+      );
+    }
+    if (probe.kind === "other") throw new UserError(`${address.host}:${address.port} (NATS_URL) does not answer as NATS: ${probe.detail}`);
+    if (!isLoopback(address.host)) throw new UserError(`NATS at ${redactUrl(url)} does not answer (${probe.detail}).`);
+  }
   const probe = await probeNats(address.host, address.port);
-  if (probe.kind === "nats" && probe.jetstream) return { url, note: `reused (nats-server ${probe.version})` };
-  if (userUrl && probe.kind === "nats") {
-    throw new UserError(`NATS at ${redactUrl(url)} answers but has no JetStream: start it with -js, or unset NATS_URL to let npm start run one.`);
-  }
-  if (userUrl && probe.kind === "other") throw new UserError(`${address.host}:${address.port} (NATS_URL) does not answer as NATS: ${probe.detail}`);
-  if (userUrl && !isLoopback(address.host)) {
-    throw new UserError(`NATS at ${redactUrl(url)} does not answer (${"detail" in probe ? probe.detail : probe.kind}).`);
-  }
 
   const dataDir = join(paths().dataDir, "nats");
   await mkdir(dataDir, { recursive: true });
   const reusePort = probe.kind === "closed";
   if (!reusePort) {
-    say(`${address.host}:${address.port} is in use by ${probe.kind === "nats" ? "a NATS without JetStream" : "something that is not NATS"}; starting NATS on a free port`);
+    say(
+      `${address.host}:${address.port} is in use by ${probe.kind === "nats" ? "a NATS without the platform's users (it cannot be reused: every service connects as its own user)" : "something that is not NATS"}; starting NATS on a free port`,
+    );
   }
-  nats = await startNatsServer({ dataDir, port: reusePort ? address.port : -1, output: sink });
+  nats = await startNatsServer({ dataDir, port: reusePort ? address.port : -1, output: sink, config: localNatsConfig() });
   watch("nats", nats.process);
   return { url: nats.url, note: `started here, data in ${dataDir}` };
 }

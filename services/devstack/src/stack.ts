@@ -3,7 +3,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { localUrl } from "@t2m/topology";
+import { rpcTokenVariable, type NatsCredentials } from "@t2m/platform";
+import { localUrl, SandboxDefaults, type NatsService, type RpcCaller } from "@t2m/topology";
+import { DEVSTACK_NATS_ADMIN, sandboxNatsCredentials } from "./servers/nats-accounts.js";
 import { childEnv, DEFAULT_SERVICE_PORTS, paths, REPO_ROOT, serviceEnv, type Environment, type StackTopology } from "./config.js";
 import { indentLines, LineBuffer } from "./lines.js";
 import { defaultSink } from "./output.js";
@@ -116,6 +118,12 @@ export interface Stack {
   readonly natsUrl: string;
   /** NATS monitoring URL, when the stack started NATS. */
   readonly natsMonitorUrl: string | undefined;
+  /** A NATS user that may do anything (local servers only have the platform's users and this one). */
+  readonly natsAdmin: NatsCredentials;
+  /** The NATS user and password a service connects with (each limited to its own subjects). */
+  natsCredentials(service: NatsService): NatsCredentials;
+  /** The service token a caller sends on RPCs (operator: people and tools). */
+  rpcToken(caller: RpcCaller): string;
   /** With the database name. */
   readonly mongodbUrl: string;
   /** "local": nats-server and FerretDB processes; "containers": MongoDB 7 and NATS 2.11; "reused": both given. */
@@ -232,6 +240,15 @@ class StackImpl implements Stack {
   }
   get natsMonitorUrl(): string | undefined {
     return this.options.nats ? undefined : this.servers?.natsMonitorUrl;
+  }
+  get natsAdmin(): NatsCredentials {
+    return this.servers?.natsAdmin ?? DEVSTACK_NATS_ADMIN;
+  }
+  natsCredentials(service: NatsService): NatsCredentials {
+    return sandboxNatsCredentials(service);
+  }
+  rpcToken(caller: RpcCaller): string {
+    return this.options.env?.[rpcTokenVariable(caller)] ?? SandboxDefaults.rpcTokens[caller];
   }
   get mongodbUrl(): string {
     return this.options.mongodbUrl ?? this.servers?.mongodbUrl ?? "";

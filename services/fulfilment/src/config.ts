@@ -1,5 +1,5 @@
-import { baseConfigShape, natsConfigShape, mongoConfigShape, loadConfig, port, url } from "@t2m/platform";
-import { DefaultPorts, localUrl } from "@t2m/topology";
+import { baseConfigShape, natsConfigShape, natsCredentialsShape, mongoConfigShape, loadConfig, port, rpcCallersShape, rpcTokenShape, url } from "@t2m/platform";
+import { DefaultPorts, localUrl, RpcCallersOf, SandboxDefaults } from "@t2m/topology";
 import { z } from "zod";
 
 const ms = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
@@ -7,11 +7,14 @@ const ms = (fallback: number, min = 0) => z.coerce.number().int().min(min).defau
 export function loadFulfilmentConfig(env?: Record<string, string | undefined>) {
   return loadConfig(
     "fulfilment",
-    () =>
+    (ctx) =>
       z.object({
         ...baseConfigShape,
         PORT: port(DefaultPorts.fulfilment),
         ...natsConfigShape,
+        ...natsCredentialsShape(ctx, "fulfilment", SandboxDefaults.natsPasswords.fulfilment),
+        ...rpcTokenShape(ctx, "fulfilment", SandboxDefaults.rpcTokens.fulfilment),
+        ...rpcCallersShape(ctx, RpcCallersOf.fulfilment, (caller) => SandboxDefaults.rpcTokens[caller]),
         ...mongoConfigShape,
         CATALOGUE_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.catalogue)),
         PROVISIONING_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.provisioning)),

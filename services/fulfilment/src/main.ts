@@ -1,7 +1,7 @@
-import { connectHandler, runMain, runService, serviceClient, serveOptions } from "@t2m/platform";
+import { connectHandler, natsCredentials, rpcCallersFromConfig, runMain, runService, serviceClient, serveOptions } from "@t2m/platform";
 import { CatalogueService } from "@t2m/proto/catalogue/v1/catalogue";
 import { ProvisioningService, SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
-import { Consumers, OrdersStream } from "@t2m/topology";
+import { NatsUsers, RpcAccess, RpcCallersOf } from "@t2m/topology";
 import { createFulfilment } from "./app.js";
 import { loadFulfilmentConfig } from "./config.js";
 import { defaultFulfilmentRetryPolicy } from "./domain/retry-policy.js";
@@ -13,20 +13,27 @@ runMain(async () => {
     ...serveOptions(config),
     nats: {
       url: config.NATS_URL,
+      credentials: natsCredentials(config),
       ackWaitMs: config.NATS_ACK_WAIT_MS,
-      streams: [OrdersStream],
-      consumers: [Consumers.fulfilmentSubmitted, Consumers.fulfilmentRetries],
+      streams: NatsUsers.fulfilment.streams,
+      consumers: NatsUsers.fulfilment.consumers,
     },
+    rpcAuth: { policy: RpcAccess, callers: rpcCallersFromConfig(config, RpcCallersOf.fulfilment) },
     mongodbUrl: config.MONGODB_URL,
     start: async (rt) => {
       const fulfilment = await createFulfilment({
         runtime: rt,
         database: rt.database,
         events: rt.events,
-        catalogue: serviceClient(CatalogueService, { baseUrl: config.CATALOGUE_URL, metrics: rt.metrics }),
+        catalogue: serviceClient(CatalogueService, { baseUrl: config.CATALOGUE_URL, metrics: rt.metrics, token: config.RPC_TOKEN_FULFILMENT }),
         // A call may wait for Zoho's call budget up to provisioning's own limit, then answers RESOURCE_EXHAUSTED.
-        provisioning: serviceClient(ProvisioningService, { baseUrl: config.PROVISIONING_URL, metrics: rt.metrics, timeoutMs: 120_000 }),
-        subscriptions: serviceClient(SubscriptionService, { baseUrl: config.PROVISIONING_URL, metrics: rt.metrics, timeoutMs: 30_000 }),
+        provisioning: serviceClient(ProvisioningService, {
+          baseUrl: config.PROVISIONING_URL,
+          metrics: rt.metrics,
+          token: config.RPC_TOKEN_FULFILMENT,
+          timeoutMs: 120_000,
+        }),
+        subscriptions: serviceClient(SubscriptionService, { baseUrl: config.PROVISIONING_URL, metrics: rt.metrics, token: config.RPC_TOKEN_FULFILMENT, timeoutMs: 30_000 }),
         settings: {
           concurrency: config.FULFILMENT_CONCURRENCY,
           retryConcurrency: config.FULFILMENT_RETRY_CONCURRENCY,

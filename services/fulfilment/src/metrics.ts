@@ -1,10 +1,11 @@
 import type { Registry } from "@t2m/platform";
 import { Counter, Gauge, Histogram } from "prom-client";
+import type { SweepAction } from "./domain/sweep.js";
 
 /** Fulfilment's own metrics (the platform adds RPC, event and process metrics). */
 export function createFulfilmentMetrics(registry: Registry) {
   const registers = [registry];
-  return {
+  const metrics = {
     ordersAccepted: new Counter({
       name: "t2m_orders_accepted_total",
       help: "Orders submitted, by result (accepted, duplicate, or the rejection reason)",
@@ -71,6 +72,9 @@ export function createFulfilmentMetrics(registry: Registry) {
       registers,
     }),
   };
+  // Every action the sweeper can take exists from the start at 0, so increase() and rate() see its first one.
+  for (const action of ["retry-due", "redrive"] satisfies Array<SweepAction["kind"]>) metrics.sweepActions.inc({ action }, 0);
+  return metrics;
 }
 
 export type FulfilmentMetrics = ReturnType<typeof createFulfilmentMetrics>;

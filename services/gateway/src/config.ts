@@ -1,4 +1,4 @@
-import { baseConfigShape, natsConfigShape, mongoConfigShape, loadConfig, port, secret, url } from "@t2m/platform";
+import { baseConfigShape, natsConfigShape, natsCredentialsShape, mongoConfigShape, loadConfig, port, rpcTokenShape, secret, url } from "@t2m/platform";
 import { DefaultPorts, localUrl, SandboxDefaults } from "@t2m/topology";
 import { z } from "zod";
 
@@ -15,6 +15,8 @@ export function loadGatewayConfig(env?: Record<string, string | undefined>) {
         /** Subscriptions (reads, revocation) are provisioning's. */
         PROVISIONING_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.provisioning)),
         NATS_URL: natsConfigShape.NATS_URL,
+        ...natsCredentialsShape(ctx, "gateway", SandboxDefaults.natsPasswords.gateway),
+        ...rpcTokenShape(ctx, "gateway", SandboxDefaults.rpcTokens.gateway),
         ...mongoConfigShape,
         /** Requests per minute per partner and budget (placing orders; reads), all replicas together, unless the partner has its own. */
         RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(100),

@@ -1,4 +1,4 @@
-import { runMain, runService, serviceClient, serveOptions } from "@t2m/platform";
+import { natsCredentials, runMain, runService, serviceClient, serveOptions } from "@t2m/platform";
 import { CatalogueService } from "@t2m/proto/catalogue/v1/catalogue";
 import { FulfilmentService } from "@t2m/proto/fulfilment/v1/fulfilment";
 import { SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
@@ -16,7 +16,7 @@ runMain(async () => {
     name: "gateway",
     ...serveOptions(config),
     // The gateway declares no consumers; it keeps the partners' request budgets in NATS KV.
-    nats: { url: config.NATS_URL, ackWaitMs: 30_000, streams: [], consumers: [] },
+    nats: { url: config.NATS_URL, credentials: natsCredentials(config), ackWaitMs: 30_000, streams: [], consumers: [] },
     mongodbUrl: config.MONGODB_URL,
     // Without NATS or MongoDB the gateway still answers (503 problem details,
     // and /t2mobile/health says which is down), so it stays ready.
@@ -25,8 +25,8 @@ runMain(async () => {
     clientErrorProblem: (status) =>
       status === 431 ? problem("HEADERS_TOO_LARGE", "the request's headers are too large") : problem("INVALID_REQUEST", "the request is not valid HTTP/1.1"),
     start: async (rt) => {
-      const fulfilment = serviceClient(FulfilmentService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics });
-      const partners = new PartnerDirectory(serviceClient(PartnerService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics, timeoutMs: 5_000 }), rt.logger, {
+      const fulfilment = serviceClient(FulfilmentService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics, token: config.RPC_TOKEN_GATEWAY });
+      const partners = new PartnerDirectory(serviceClient(PartnerService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics, token: config.RPC_TOKEN_GATEWAY, timeoutMs: 5_000 }), rt.logger, {
         bootstrapKey: config.T2MOBILE_API_KEY,
         refreshMs: config.PARTNER_REFRESH_MS,
         usageFlushMs: config.KEY_USAGE_FLUSH_MS,
@@ -38,9 +38,9 @@ runMain(async () => {
         registry: rt.metrics.registry,
         partners,
         rateLimiter: new RateLimiter(new KvWindowStore(limits), rt.logger, rt.metrics.registry),
-        catalogue: serviceClient(CatalogueService, { baseUrl: config.CATALOGUE_URL, metrics: rt.metrics }),
+        catalogue: serviceClient(CatalogueService, { baseUrl: config.CATALOGUE_URL, metrics: rt.metrics, token: config.RPC_TOKEN_GATEWAY }),
         fulfilment,
-        subscriptions: serviceClient(SubscriptionService, { baseUrl: config.PROVISIONING_URL, metrics: rt.metrics }),
+        subscriptions: serviceClient(SubscriptionService, { baseUrl: config.PROVISIONING_URL, metrics: rt.metrics, token: config.RPC_TOKEN_GATEWAY }),
         health: [rt.events.readiness(), rt.database.readiness()],
         rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
         bodyLimitBytes: config.BODY_LIMIT_BYTES,

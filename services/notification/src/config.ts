@@ -1,5 +1,5 @@
-import { baseConfigShape, natsConfigShape, mongoConfigShape, intList, loadConfig, port, sandboxed, url } from "@t2m/platform";
-import { DefaultPorts, localUrl, SandboxDefaults } from "@t2m/topology";
+import { baseConfigShape, natsConfigShape, natsCredentialsShape, mongoConfigShape, intList, loadConfig, port, rpcCallersShape, rpcTokenShape, sandboxed, url } from "@t2m/platform";
+import { DefaultPorts, localUrl, RpcCallersOf, SandboxDefaults } from "@t2m/topology";
 import { z } from "zod";
 import { DEFAULT_PARTNER_ID } from "@t2m/topology";
 import { isWebhookSecret, splitSecrets, type Endpoint } from "./adapters/endpoints.js";
@@ -17,6 +17,9 @@ export function loadNotificationConfig(env?: Record<string, string | undefined>)
         ...baseConfigShape,
         PORT: port(DefaultPorts.notification),
         ...natsConfigShape,
+        ...natsCredentialsShape(ctx, "notification", SandboxDefaults.natsPasswords.notification),
+        ...rpcTokenShape(ctx, "notification", SandboxDefaults.rpcTokens.notification),
+        ...rpcCallersShape(ctx, RpcCallersOf.notification, (caller) => SandboxDefaults.rpcTokens[caller]),
         ...mongoConfigShape,
         /** The forgery guard reads the stored order from fulfilment. */
         FULFILMENT_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.fulfilment)),

@@ -1,7 +1,7 @@
-import { connectHandler, runMain, runService, serveOptions, serviceClient } from "@t2m/platform";
+import { connectHandler, natsCredentials, rpcCallersFromConfig, runMain, runService, serveOptions, serviceClient } from "@t2m/platform";
 import { FulfilmentService } from "@t2m/proto/fulfilment/v1/fulfilment";
 import { SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
-import { Consumers, OrdersStream, SubscriptionsStream } from "@t2m/topology";
+import { NatsUsers, RpcAccess, RpcCallersOf } from "@t2m/topology";
 import { PartnerService } from "@t2m/proto/partners/v1/partners";
 import { endpointHost } from "./adapters/endpoints.js";
 import { PartnerEndpoints } from "./adapters/partner-endpoints.js";
@@ -19,13 +19,15 @@ runMain(async () => {
     ...serveOptions(config),
     nats: {
       url: config.NATS_URL,
+      credentials: natsCredentials(config),
       ackWaitMs: config.NATS_ACK_WAIT_MS,
-      streams: [OrdersStream, SubscriptionsStream],
-      consumers: [Consumers.notificationOutcomes, Consumers.notificationSubscriptionEvents],
+      streams: NatsUsers.notification.streams,
+      consumers: NatsUsers.notification.consumers,
     },
+    rpcAuth: { policy: RpcAccess, callers: rpcCallersFromConfig(config, RpcCallersOf.notification) },
     mongodbUrl: config.MONGODB_URL,
     start: async (rt) => {
-      const endpoints = new PartnerEndpoints(serviceClient(PartnerService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics, timeoutMs: 5_000 }), rt.logger, {
+      const endpoints = new PartnerEndpoints(serviceClient(PartnerService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics, token: config.RPC_TOKEN_NOTIFICATION, timeoutMs: 5_000 }), rt.logger, {
         configured: configuredEndpoint(config),
         refreshMs: config.PARTNER_REFRESH_MS,
       });
@@ -37,8 +39,10 @@ runMain(async () => {
         events: rt.events,
         sender,
         endpoints,
-        orders: fulfilmentOrders(serviceClient(FulfilmentService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics, timeoutMs: 5_000 })),
-        subscriptions: provisioningSubscriptions(serviceClient(SubscriptionService, { baseUrl: config.PROVISIONING_URL, metrics: rt.metrics, timeoutMs: 5_000 })),
+        orders: fulfilmentOrders(serviceClient(FulfilmentService, { baseUrl: config.FULFILMENT_URL, metrics: rt.metrics, token: config.RPC_TOKEN_NOTIFICATION, timeoutMs: 5_000 })),
+        subscriptions: provisioningSubscriptions(
+          serviceClient(SubscriptionService, { baseUrl: config.PROVISIONING_URL, metrics: rt.metrics, token: config.RPC_TOKEN_NOTIFICATION, timeoutMs: 5_000 }),
+        ),
         settings: {
           schedule: retryScheduleOf(config),
           disableRules: { afterDeadInARow: config.WEBHOOK_ENDPOINT_DISABLE_AFTER_DEAD, afterFailingMs: config.WEBHOOK_ENDPOINT_DISABLE_AFTER_MS },

@@ -51,6 +51,19 @@ export const natsConfigShape = {
   NATS_ACK_WAIT_MS: z.coerce.number().int().min(1_000).default(30_000),
 };
 
+/**
+ * The service's own NATS user and password: NATS_USER defaults to the
+ * service's name; NATS_PASSWORD is a secret (a sandbox value outside
+ * production, which the devstack's nats-server accepts).
+ */
+export const natsCredentialsShape = (ctx: ConfigContext, user: string, sandboxPassword: string) => ({
+  NATS_USER: z.string().min(1).default(user),
+  NATS_PASSWORD: secret(ctx, sandboxPassword, 16),
+});
+
+/** The NatsCredentials of a config built with natsCredentialsShape. */
+export const natsCredentials = (config: { NATS_USER: string; NATS_PASSWORD: string }) => ({ user: config.NATS_USER, password: config.NATS_PASSWORD });
+
 /** MongoDB settings; the URL names the database (mongodb://host/t2mobile). */
 export const mongoConfigShape = {
   MONGODB_URL: url(["mongodb:", "mongodb+srv:"]).default("mongodb://127.0.0.1:27017/t2mobile"),

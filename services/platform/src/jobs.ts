@@ -5,7 +5,7 @@ import { Gauge, type Registry } from "prom-client";
 import { isDuplicateKeyError, Database } from "./mongo.js";
 import { createLogger } from "./logging.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { EventBus, type ConsumerDefinition, type StreamDefinition } from "./nats.js";
+import { EventBus, type ConsumerDefinition, type NatsCredentials, type StreamDefinition } from "./nats.js";
 
 /**
  * One-shot jobs: the scheduled work that runs as a Kubernetes CronJob (and,
@@ -51,7 +51,13 @@ export interface JobContext {
 export interface JobOptions {
   readonly name: string;
   readonly mongodbUrl: string;
-  readonly nats?: { url: string; ackWaitMs?: number; streams?: readonly StreamDefinition[]; consumers?: readonly ConsumerDefinition[] };
+  readonly nats?: {
+    url: string;
+    credentials?: NatsCredentials;
+    ackWaitMs?: number;
+    streams?: readonly StreamDefinition[];
+    consumers?: readonly ConsumerDefinition[];
+  };
   readonly logLevel?: string;
   /** Defaults to process.argv.slice(2). */
   readonly argv?: readonly string[];
@@ -154,7 +160,14 @@ export async function runJob(options: JobOptions): Promise<JobRunSummary> {
   let events: EventBus | undefined;
   try {
     if (options.nats) {
-      events = await EventBus.connect({ url: options.nats.url, name: `job:${options.name}`, logger, metrics, ackWaitMs: options.nats.ackWaitMs ?? 30_000 });
+      events = await EventBus.connect({
+        url: options.nats.url,
+        credentials: options.nats.credentials,
+        name: `job:${options.name}`,
+        logger,
+        metrics,
+        ackWaitMs: options.nats.ackWaitMs ?? 30_000,
+      });
       await events.declare({ streams: options.nats.streams ?? [], consumers: options.nats.consumers ?? [] });
     }
     const runs = database.collection<JobRunRecord>(JOB_RUNS_COLLECTION);

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 export type { Registry } from "prom-client";
 
@@ -13,6 +13,12 @@ export interface Metrics {
   readonly eventsConsumed: Counter<"consumer" | "outcome">;
   /** JetStream messages published, by subject and whether the server deduplicated them. */
   readonly eventsPublished: Counter<"subject" | "duplicate">;
+  /** Messages of a durable consumer not yet delivered to any process (its lag), sampled by the processes that consume it. */
+  readonly consumerPending: Gauge<"consumer">;
+  /** Delivered and not yet acknowledged. */
+  readonly consumerAckPending: Gauge<"consumer">;
+  /** How long the oldest message not yet delivered has waited (0 when none waits). */
+  readonly consumerOldestPendingAge: Gauge<"consumer">;
 }
 
 export function createMetrics(service: string): Metrics {
@@ -40,6 +46,24 @@ export function createMetrics(service: string): Metrics {
       name: "t2m_events_consumed_total",
       help: "JetStream messages handled, by consumer and outcome",
       labelNames: ["consumer", "outcome"],
+      registers: [registry],
+    }),
+    consumerPending: new Gauge({
+      name: "t2m_consumer_pending_messages",
+      help: "JetStream messages of a durable consumer not yet delivered to any process (its lag)",
+      labelNames: ["consumer"],
+      registers: [registry],
+    }),
+    consumerAckPending: new Gauge({
+      name: "t2m_consumer_ack_pending_messages",
+      help: "JetStream messages of a durable consumer delivered and not yet acknowledged",
+      labelNames: ["consumer"],
+      registers: [registry],
+    }),
+    consumerOldestPendingAge: new Gauge({
+      name: "t2m_consumer_oldest_pending_age_seconds",
+      help: "How long the oldest message a durable consumer has not yet delivered has waited in the stream (0 when none waits)",
+      labelNames: ["consumer"],
       registers: [registry],
     }),
     eventsPublished: new Counter({

@@ -21,6 +21,7 @@ import type { Logger } from "pino";
 import { encodeEvent, type EventType } from "./events.js";
 import type { ReadinessCheck } from "./http-server.js";
 import type { Metrics } from "./metrics.js";
+import { natsInboxPrefix } from "./nats-access.js";
 
 const tracer = trace.getTracer("@t2m/platform/nats");
 
@@ -100,6 +101,14 @@ export interface NatsOptions {
   readonly metrics: Metrics;
   /** How long the server waits for an ack (or a heartbeat) before redelivering. */
   readonly ackWaitMs: number;
+  /** The service's own NATS user; its replies then arrive on its own inbox prefix (see natsPermissions). */
+  readonly credentials?: NatsCredentials;
+}
+
+/** A NATS user and password (from the Secret in a cluster, sandbox values locally). */
+export interface NatsCredentials {
+  readonly user: string;
+  readonly password: string;
 }
 
 export interface PublishOptions {
@@ -114,6 +123,9 @@ export interface PublishOptions {
  */
 export class EventBus {
   private readonly consumers = new Set<RunningConsumer>();
+  /** Consumers this process consumes, whose lag it samples (consumer lag gauges). */
+  private readonly sampled = new Map<string, ConsumerDefinition>();
+  private lagTimer: NodeJS.Timeout | undefined;
   private kvm: Kvm | undefined;
 
   private constructor(
@@ -127,6 +139,9 @@ export class EventBus {
     const connection = await connect({
       servers: options.url,
       name: options.name,
+      ...(options.credentials
+        ? { user: options.credentials.user, pass: options.credentials.password, inboxPrefix: natsInboxPrefix(options.credentials.user) }
+        : {}),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1_000,
     });
@@ -338,6 +353,9 @@ export class EventBus {
 
     const running = loop();
     log.info({ filter: definition.filterSubject, concurrency }, "consuming");
+    // Each outcome exists at 0 from the start, so increase() sees the first ack, nak or term.
+    for (const outcome of ["ack", "nak", "term"] as const) metrics.eventsConsumed.inc({ consumer: definition.durableName, outcome }, 0);
+    this.sampleLag(definition);
     const consumerHandle: RunningConsumer = {
       stop: async () => {
         stopped = true;
@@ -349,6 +367,28 @@ export class EventBus {
     };
     this.consumers.add(consumerHandle);
     return consumerHandle;
+  }
+
+  /** Keeps the consumer lag gauges of this consumer fresh (every 15 s, and once at once). */
+  private sampleLag(definition: ConsumerDefinition): void {
+    this.sampled.set(definition.durableName, definition);
+    const sample = async () => {
+      const now = Date.now();
+      for (const d of this.sampled.values()) {
+        try {
+          const state = await this.consumerState(d);
+          const labels = { consumer: d.durableName };
+          this.options.metrics.consumerPending.set(labels, state.pending);
+          this.options.metrics.consumerAckPending.set(labels, state.ackPending);
+          this.options.metrics.consumerOldestPendingAge.set(labels, state.oldestUndeliveredAt ? Math.max(0, (now - state.oldestUndeliveredAt.getTime()) / 1000) : 0);
+        } catch {
+          // NATS unreachable: the gauges keep their last values; readiness reports the outage.
+        }
+      }
+    };
+    void sample();
+    this.lagTimer ??= setInterval(() => void sample(), 15_000);
+    this.lagTimer.unref();
   }
 
   /** How far behind a consumer is. */
@@ -391,6 +431,7 @@ export class EventBus {
 
   /** Stops every consume loop, then drains the connection. */
   async close(): Promise<void> {
+    clearInterval(this.lagTimer);
     await Promise.all([...this.consumers].map((c) => c.stop()));
     if (!this.connection.isClosed()) await this.connection.drain();
   }

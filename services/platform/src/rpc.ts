@@ -1,11 +1,13 @@
-import { Code, ConnectError, createClient, type Client, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
-import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
+import { Code, ConnectError, createClient, type Client, type ConnectRouter, type Interceptor, type Transport } from "@connectrpc/connect";
+import { connectNodeAdapter, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import type { DescService } from "@bufbuild/protobuf";
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { isDependencyUnavailable } from "./dependencies.js";
-import type { RequestListener } from "./http-server.js";
+import { registerGrpcOps } from "./grpc-ops.js";
+import { simpleResponse, type Http2RequestListener, type RequestListener } from "./http-server.js";
 import type { Metrics } from "./metrics.js";
+import { authInterceptor, bearerInterceptor, type RpcAuth } from "./rpc-auth.js";
 
 /** Codes that mean the caller did something wrong, not that we failed. */
 const CALLER_CODES = new Set([
@@ -98,30 +100,99 @@ function clientInterceptor(metrics: Metrics): Interceptor {
   };
 }
 
-/** The HTTP handler serving a process's Connect services. */
-export function connectHandler(routes: (router: ConnectRouter) => void, logger: Logger, metrics: Metrics): RequestListener {
-  return connectNodeAdapter({
-    routes,
-    interceptors: [serverInterceptor(logger, metrics)],
+/** A process's RPC services, for runService to serve (see rpcListeners). */
+export interface RpcHandler {
+  readonly kind: "rpc";
+  readonly routes: (router: ConnectRouter) => void;
+}
+
+/**
+ * The process's Connect services, as start() returns them to runService,
+ * which serves them over Connect, gRPC and gRPC-Web on HTTP/1.1 and h2c,
+ * beside gRPC health and reflection, behind the service-token check.
+ * (logger and metrics are the runtime's; kept in the signature for callers.)
+ */
+export function connectHandler(routes: (router: ConnectRouter) => void, _logger?: Logger, _metrics?: Metrics): RpcHandler {
+  return { kind: "rpc", routes };
+}
+
+export const isRpcHandler = (value: unknown): value is RpcHandler =>
+  typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "rpc";
+
+export interface RpcListenerOptions {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The process's own services, if any. */
+  readonly rpc?: RpcHandler;
+  /** Who may call what, and the callers' token digests; "unauthenticated" only in tests that need no tokens. */
+  readonly auth: RpcAuth | "unauthenticated";
+  /** Whether the process is ready, for grpc.health.v1 (as /readyz). */
+  readonly ready: () => Promise<boolean>;
+  /** HTTP/1.1 requests that are not RPCs (e.g. the gateway's REST API); 404 otherwise. */
+  readonly fallback?: RequestListener;
+}
+
+/**
+ * The request handlers of a process: every RPC (its own services, health,
+ * reflection) over Connect, gRPC and gRPC-Web, on HTTP/1.1 and on HTTP/2.
+ * Other HTTP/1.1 requests go to the fallback.
+ */
+export function rpcListeners(options: RpcListenerOptions): { http1: RequestListener; http2: Http2RequestListener } {
+  const services: DescService[] = [];
+  const handler = connectNodeAdapter({
+    routes: (router) => {
+      options.rpc?.routes(router);
+      for (const h of router.handlers) if (!services.includes(h.service)) services.push(h.service);
+      registerGrpcOps(router, { services, ready: options.ready });
+    },
+    interceptors: [
+      serverInterceptor(options.logger, options.metrics),
+      ...(options.auth === "unauthenticated" ? [] : [authInterceptor(options.auth)]),
+    ],
     // Connect's own limit is unbounded by default; our messages are small.
     readMaxBytes: 1024 * 1024,
-  }) as RequestListener;
+    fallback: (req, res) => {
+      if (options.fallback && req.httpVersionMajor === 1) return options.fallback(req as Parameters<RequestListener>[0], res as Parameters<RequestListener>[1]);
+      simpleResponse(res).writeHead(404, { "content-type": "application/json" });
+      simpleResponse(res).end(JSON.stringify({ error: "not found" }));
+    },
+  });
+  return { http1: handler as RequestListener, http2: handler as Http2RequestListener };
 }
+
+export type RpcProtocol = "connect" | "grpc" | "grpc-web";
 
 export interface ServiceClientOptions {
   readonly baseUrl: string;
   readonly metrics: Metrics;
+  /**
+   * This process's service token, sent on every call; undefined sends none
+   * (only for calls that need none: health, reflection, or a test of the refusal).
+   */
+  readonly token: string | undefined;
   /** Deadline for each call unless the caller sets one. */
   readonly timeoutMs?: number;
+  /** "connect" (the default) over HTTP/1.1; "grpc" always over HTTP/2 (h2c); "grpc-web" over HTTP/1.1. */
+  readonly protocol?: RpcProtocol;
+  /** HTTP/2 for connect or grpc-web (h2c with prior knowledge); gRPC always uses HTTP/2. */
+  readonly http2?: boolean;
 }
 
-/** A typed Connect client for another of the platform's services. */
+/** The transport a client of the platform uses: its protocol, deadline, tracing and metrics, and its token. */
+export function serviceTransport(options: ServiceClientOptions): Transport {
+  const interceptors = [clientInterceptor(options.metrics), ...(options.token ? [bearerInterceptor(options.token)] : [])];
+  const common = { baseUrl: options.baseUrl, defaultTimeoutMs: options.timeoutMs ?? 10_000, interceptors };
+  switch (options.protocol ?? "connect") {
+    case "grpc":
+      return createGrpcTransport(common);
+    case "grpc-web":
+      return createGrpcWebTransport({ ...common, httpVersion: options.http2 ? "2" : "1.1" });
+    default:
+      return createConnectTransport({ ...common, httpVersion: options.http2 ? "2" : "1.1" });
+  }
+}
+
+/** A typed client for another of the platform's services. */
 export function serviceClient<S extends DescService>(service: S, options: ServiceClientOptions): Client<S> {
-  const transport = createConnectTransport({
-    baseUrl: options.baseUrl,
-    httpVersion: "1.1",
-    defaultTimeoutMs: options.timeoutMs ?? 10_000,
-    interceptors: [clientInterceptor(options.metrics)],
-  });
-  return createClient(service, transport);
+  return createClient(service, serviceTransport(options));
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { ConfigError } from "./config.js";
 import {
+  checkReadiness,
   closeServer,
   createHttpServer,
   exitOnSignal,
@@ -13,7 +14,9 @@ import {
 import { createLogger } from "./logging.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { Database } from "./mongo.js";
-import { EventBus, type ConsumerDefinition, type StreamDefinition } from "./nats.js";
+import { EventBus, type ConsumerDefinition, type NatsCredentials, type StreamDefinition } from "./nats.js";
+import { isRpcHandler, rpcListeners, type RpcHandler } from "./rpc.js";
+import type { RpcAuth } from "./rpc-auth.js";
 
 /** What a service's start function is given. */
 export interface ServiceRuntime {
@@ -38,12 +41,29 @@ export interface ServiceOptions<N extends boolean, M extends boolean> {
   readonly shutdownTimeoutMs: number;
   /** Connects to NATS and declares these streams and consumers. */
   readonly nats?: N extends true
-    ? { url: string; ackWaitMs: number; streams: readonly StreamDefinition[]; consumers: readonly ConsumerDefinition[] }
+    ? {
+        url: string;
+        /** The service's own NATS user (required where the server has accounts, as everywhere the platform runs). */
+        credentials?: NatsCredentials;
+        ackWaitMs: number;
+        streams: readonly StreamDefinition[];
+        consumers: readonly ConsumerDefinition[];
+      }
     : undefined;
   /** Connects to MongoDB. */
   readonly mongodbUrl?: M extends true ? string : undefined;
-  /** Builds the service and returns its HTTP handler. */
-  start(runtime: ServiceRuntimeWith<N, M>): Promise<RequestListener>;
+  /**
+   * Builds the service and returns its RPC services (connectHandler(routes)),
+   * served over Connect, gRPC and gRPC-Web on HTTP/1.1 and h2c, or an HTTP/1.1
+   * handler (the gateway's REST API). gRPC health and reflection are served
+   * either way.
+   */
+  start(runtime: ServiceRuntimeWith<N, M>): Promise<RequestListener | RpcHandler>;
+  /**
+   * Who may call the process's RPCs, and its callers' token digests. Required
+   * when start() returns RPC services ("unauthenticated" only in tests).
+   */
+  readonly rpcAuth?: RpcAuth | "unauthenticated";
   /** Install SIGTERM/SIGINT handlers that stop the service and exit (true for processes, false in tests). */
   readonly handleSignals?: boolean;
   /**
@@ -83,7 +103,14 @@ export async function runService<N extends boolean = false, M extends boolean = 
   const steps: ShutdownStep[] = [];
 
   const events = options.nats
-    ? await EventBus.connect({ url: options.nats.url, name: options.name, logger, metrics, ackWaitMs: options.nats.ackWaitMs })
+    ? await EventBus.connect({
+        url: options.nats.url,
+        credentials: options.nats.credentials,
+        name: options.name,
+        logger,
+        metrics,
+        ackWaitMs: options.nats.ackWaitMs,
+      })
     : undefined;
   const gateReadiness = options.readyOnlyWithConnections !== false;
   if (events && options.nats) {
@@ -104,7 +131,22 @@ export async function runService<N extends boolean = false, M extends boolean = 
   } as ServiceRuntimeWith<N, M>;
 
   const handler = await options.start(runtime);
-  const server = createHttpServer(handler, { registry: metrics.registry, readiness, ...(options.clientErrorProblem ? { clientErrorProblem: options.clientErrorProblem } : {}) });
+  const rpc = isRpcHandler(handler) ? handler : undefined;
+  if (rpc && !options.rpcAuth) throw new Error(`${options.name} serves RPCs but was given no rpcAuth: every call must be authenticated`);
+  const listeners = rpcListeners({
+    logger,
+    metrics,
+    rpc,
+    auth: options.rpcAuth ?? { policy: {}, callers: {} },
+    ready: async () => (await checkReadiness(readiness)).ready,
+    fallback: rpc ? undefined : (handler as RequestListener),
+  });
+  const server = createHttpServer(listeners.http1, {
+    registry: metrics.registry,
+    readiness,
+    http2: listeners.http2,
+    ...(options.clientErrorProblem ? { clientErrorProblem: options.clientErrorProblem } : {}),
+  });
   const url = await listen(server, options.port, options.host);
   logger.info({ url }, `${options.name} listening`);
 

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { KvBudgetStore } from "./adapters/budget-kv.js";
 import { createProvisioningMetrics } from "./adapters/metrics.js";
 import { SandboxLicenceProvisioner } from "./adapters/sandbox-licence-provisioner.js";
+import { SandboxDefaults } from "@t2m/topology";
 import { ZohoInventoryClient } from "./adapters/zoho/index.js";
 import { createProvisioning } from "./app.js";
 import type { BudgetLimits } from "./domain/budget.js";
@@ -54,6 +55,8 @@ async function startProvisioning(options: { limits?: BudgetLimits; maxWaitMs?: n
     handleSignals: false,
     nats: { url: nats.url, ackWaitMs: 30_000, streams: [SubscriptionsStream], consumers: [] },
     mongodbUrl: ferretDb.databaseUrl(name),
+    // Provisioning's own behaviour; the service tokens are tested across the whole stack (test/e2e/service-traffic.test.ts).
+    rpcAuth: "unauthenticated",
     start: async (rt) => {
       const metrics = createProvisioningMetrics(rt.metrics.registry);
       const budget = new CallBudget({
@@ -83,7 +86,7 @@ async function startProvisioning(options: { limits?: BudgetLimits; maxWaitMs?: n
         runtime: rt,
         database: rt.database,
         zoho,
-        licences: new SandboxLicenceProvisioner(),
+        licences: new SandboxLicenceProvisioner(SandboxDefaults.sandboxLicenceKey),
         events: rt.events,
         maxWaitMs: options.maxWaitMs ?? 20_000,
         metrics,
@@ -92,7 +95,7 @@ async function startProvisioning(options: { limits?: BudgetLimits; maxWaitMs?: n
     },
   });
   running.push(service);
-  const client = serviceClient(ProvisioningService, { baseUrl: service.url, metrics: createMetrics(`${name}-client`), timeoutMs: 60_000 });
+  const client = serviceClient(ProvisioningService, { baseUrl: service.url, metrics: createMetrics(`${name}-client`), token: undefined, timeoutMs: 60_000 });
   const metricsText = () => service.runtime.metrics.registry.metrics();
   return { client, metricsText };
 }

@@ -1,7 +1,7 @@
-import { baseConfigShape, mongoConfigShape, loadConfig, natsConfigShape, port, secret, url } from "@t2m/platform";
+import { baseConfigShape, mongoConfigShape, loadConfig, natsConfigShape, natsCredentialsShape, port, rpcCallersShape, rpcTokenShape, sandboxed, secret, url } from "@t2m/platform";
 import type { BudgetLimits } from "./domain/budget.js";
 import { DEFAULT_THRESHOLDS_DAYS, parseThresholds } from "./domain/due.js";
-import { DefaultPorts, localUrl, SandboxDefaults } from "@t2m/topology";
+import { DefaultPorts, localUrl, RpcCallersOf, SandboxDefaults } from "@t2m/topology";
 import { z } from "zod";
 
 export function loadProvisioningConfig(env?: Record<string, string | undefined>) {
@@ -14,6 +14,10 @@ export function loadProvisioningConfig(env?: Record<string, string | undefined>)
         ...mongoConfigShape,
         // Zoho's call budget is shared by every replica in NATS KV.
         NATS_URL: natsConfigShape.NATS_URL,
+        ...natsCredentialsShape(ctx, "provisioning", SandboxDefaults.natsPasswords.provisioning),
+        ...rpcCallersShape(ctx, RpcCallersOf.provisioning, (caller) => SandboxDefaults.rpcTokens[caller]),
+        // The token its subscription jobs send to the catalogue and fulfilment.
+        ...rpcTokenShape(ctx, "provisioning", SandboxDefaults.rpcTokens.provisioning),
         // Real Zoho (US data centre) unless pointed elsewhere; local runs point at the sandbox.
         ZOHO_ACCOUNTS_URL: url(["https:", "http:"]).default("https://accounts.zoho.com"),
         ZOHO_API_URL: url(["https:", "http:"]).default("https://www.zohoapis.com/inventory/v1"),
@@ -48,6 +52,29 @@ export function loadProvisioningConfig(env?: Record<string, string | undefined>)
         CATALOGUE_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.catalogue)),
         /** …and ask fulfilment whether a pending renewal order is finished (renewal-check). */
         FULFILMENT_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.fulfilment)),
+        /**
+         * Which licence provisioner runs. Zoho has no public licence API, and "sandbox" issues no real
+         * licence (its references are an HMAC of the order id), so production must choose it explicitly,
+         * with its key from the Secret; outside production it is the default, with a sandbox key.
+         */
+        LICENCE_PROVISIONER: sandboxed(
+          ctx,
+          z.enum(["sandbox"], {
+            error: (issue) =>
+              issue.input === undefined
+                ? "is required in production: the sandbox provisioner issues no real licence, so it runs there only when chosen (LICENCE_PROVISIONER=sandbox, with SANDBOX_LICENCE_KEY)"
+                : 'must be "sandbox"',
+          }),
+          "sandbox",
+        ),
+        SANDBOX_LICENCE_KEY: ctx.production
+          ? z.string().min(16, "must be at least 16 characters").optional()
+          : z.string().min(16, "must be at least 16 characters").default(SandboxDefaults.sandboxLicenceKey),
+      })
+      .superRefine((config, issues) => {
+        if (config.LICENCE_PROVISIONER === "sandbox" && !config.SANDBOX_LICENCE_KEY) {
+          issues.addIssue({ code: "custom", path: ["SANDBOX_LICENCE_KEY"], message: "is required with LICENCE_PROVISIONER=sandbox (a secret: it computes every activation reference)" });
+        }
       }),
     env,
   );

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
-import { connectHandler, exportJobMetrics, runMain, runService, serveOptions } from "@t2m/platform";
-import { Jobs, KvBuckets, SubscriptionsStream } from "@t2m/topology";
+import { connectHandler, exportJobMetrics, natsCredentials, rpcCallersFromConfig, runMain, runService, serveOptions } from "@t2m/platform";
+import { Jobs, KvBuckets, NatsUsers, RpcAccess, RpcCallersOf } from "@t2m/topology";
 import { KvBudgetStore } from "./adapters/budget-kv.js";
 import { createProvisioningMetrics } from "./adapters/metrics.js";
 import { MongoLicenceLog, SandboxLicenceProvisioner } from "./adapters/sandbox-licence-provisioner.js";
@@ -15,7 +15,14 @@ runMain(async () => {
     name: "provisioning",
     ...serveOptions(config),
     // NATS for the shared Zoho call budget (a KV bucket) and to publish subscription events; no consumers.
-    nats: { url: config.NATS_URL, ackWaitMs: 30_000, streams: [SubscriptionsStream], consumers: [] },
+    nats: {
+      url: config.NATS_URL,
+      credentials: natsCredentials(config),
+      ackWaitMs: 30_000,
+      streams: NatsUsers.provisioning.streams,
+      consumers: NatsUsers.provisioning.consumers,
+    },
+    rpcAuth: { policy: RpcAccess, callers: rpcCallersFromConfig(config, RpcCallersOf.provisioning) },
     mongodbUrl: config.MONGODB_URL,
     start: async (rt) => {
       const metrics = createProvisioningMetrics(rt.metrics.registry);
@@ -47,7 +54,7 @@ runMain(async () => {
         runtime: rt,
         database: rt.database,
         zoho,
-        licences: new SandboxLicenceProvisioner(new MongoLicenceLog(rt.database)),
+        licences: new SandboxLicenceProvisioner(config.SANDBOX_LICENCE_KEY!, new MongoLicenceLog(rt.database)),
         events: rt.events,
         maxWaitMs: config.ZOHO_BUDGET_MAX_WAIT_MS,
         metrics,

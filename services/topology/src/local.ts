@@ -11,6 +11,23 @@ export const SandboxDefaults = {
   zohoClientId: "1000.SANDBOXCLIENTID",
   zohoClientSecret: "sandbox-client-secret",
   zohoRefreshToken: "1000.sandbox.refresh.token",
+  /** The sandbox licence provisioner's key (SANDBOX_LICENCE_KEY): its activation references are an HMAC of the order id with it. */
+  sandboxLicenceKey: "icontech-sandbox-licences",
+  /** Service tokens for Connect RPC (RPC_TOKEN_<CALLER>); servers get their SHA-256 digests. */
+  rpcTokens: {
+    gateway: "t2m_sandbox_rpc_gateway_5f0c9a7d2e41b8636a1f",
+    fulfilment: "t2m_sandbox_rpc_fulfilment_b27e4d19c8a0536f",
+    provisioning: "t2m_sandbox_rpc_provisioning_6c2f8e0a4b17d953",
+    notification: "t2m_sandbox_rpc_notification_93d1a6e05f7c2b48",
+    operator: "t2m_sandbox_rpc_operator_4a8e2c6b1d9f7053e2b1",
+  },
+  /** NATS passwords of each service's user (NATS_PASSWORD), which the devstack's nats-server accepts. */
+  natsPasswords: {
+    gateway: "t2m-sandbox-nats-gateway-7c1e",
+    fulfilment: "t2m-sandbox-nats-fulfilment-2a9d",
+    provisioning: "t2m-sandbox-nats-provisioning-5b3f",
+    notification: "t2m-sandbox-nats-notification-8e60",
+  },
 } as const;
 
 /** Where each process listens by default, and so where the others find it locally. */

@@ -1,5 +1,5 @@
 import { connect } from "@nats-io/transport-node";
-import { mkdtemp, readFile, rm, mkdir } from "node:fs/promises";
+import { mkdtemp, readFile, rm, mkdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -61,6 +61,12 @@ export interface NatsServerOptions {
   readonly output?: OutputSink;
   /** Name in output and errors; "nats". */
   readonly name?: string;
+  /**
+   * nats-server configuration text (e.g. localNatsConfig(): the platform's
+   * users and permissions), written beside the data and passed with -c.
+   * Without it the server takes anyone.
+   */
+  readonly config?: string;
 }
 
 export interface NatsServer {
@@ -122,6 +128,12 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   await mkdir(dataDir, { recursive: true });
   const name = options.name ?? "nats";
   const timeoutMs = options.readyTimeoutMs ?? 20_000;
+  const configArgs: string[] = [];
+  if (options.config !== undefined) {
+    const configFile = join(dataDir, "t2m-nats.conf");
+    await writeFile(configFile, options.config, { mode: 0o600 });
+    configArgs.push("-c", configFile);
+  }
   const child = ManagedProcess.spawn({
     name,
     command: "/bin/sh",
@@ -130,6 +142,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       NATS_WRAPPER_SCRIPT,
       "nats-server-wrapper",
       bin,
+      ...configArgs,
       ...["-a", options.host ?? "127.0.0.1", "-p", String(options.port ?? -1), "-m", String(options.monitorPort ?? -1), "-js", "-sd", dataDir, "--ports_file_dir", dataDir],
     ],
     output: options.output,
@@ -199,9 +212,10 @@ export type NatsProbe =
   | { readonly kind: "other"; readonly detail: string };
 
 /** Whether host:port answers as a NATS server, and whether it has JetStream. */
-export async function probeNats(host: string, port: number, timeoutMs = 2_000): Promise<NatsProbe> {
+export async function probeNats(host: string, port: number, timeoutMs = 2_000, credentials?: { user: string; password: string }): Promise<NatsProbe> {
   try {
-    const connection = await connect({ servers: `${host}:${port}`, timeout: timeoutMs, reconnect: false });
+    const auth = credentials ? { user: credentials.user, pass: credentials.password } : {};
+    const connection = await connect({ servers: `${host}:${port}`, timeout: timeoutMs, reconnect: false, ...auth });
     const info = connection.info;
     await connection.close();
     return { kind: "nats", jetstream: info?.jetstream === true, version: info?.version ?? "unknown" };

@@ -11,6 +11,8 @@ import type { ManagedProcess, OutputSink } from "../processes.js";
 import { chooseServers, chooseStore, serversSetting, storeSetting, type ServersChoice, type StoreChoice } from "./choice.js";
 import { startFerretDb, type FerretDb } from "./ferretdb.js";
 import { startNatsServer, type NatsServer } from "./nats.js";
+import { DEVSTACK_NATS_ADMIN, localNatsConfig } from "./nats-accounts.js";
+import type { NatsCredentials } from "@t2m/platform";
 import { createStackDatabase, DEFAULT_POSTGRESQL_URL, dropDatabase, probePostgres } from "./postgres.js";
 
 /** The images of the containers path: what production runs. */
@@ -36,6 +38,11 @@ export interface Servers {
   readonly natsUrl: string;
   /** NATS monitoring (/healthz, /jsz), when known. */
   readonly natsMonitorUrl: string | undefined;
+  /**
+   * A NATS user that may do anything, for tests (the servers started here
+   * have the platform's users, each limited to its subjects, and no anonymous access).
+   */
+  readonly natsAdmin: NatsCredentials;
   /** With the database name; "" when MongoDB was not wanted. */
   readonly mongodbUrl: string;
   readonly store: StoreInfo;
@@ -97,6 +104,9 @@ export class LocalServers implements Servers {
   }
   get natsMonitorUrl(): string | undefined {
     return this.nats?.monitorUrl;
+  }
+  get natsAdmin(): NatsCredentials {
+    return DEVSTACK_NATS_ADMIN;
   }
   get mongodbUrl(): string {
     return this.ferretDb ? this.ferretDb.databaseUrl(this.parts.database ?? DEFAULT_DATABASE) : (this.parts.mongodbUrl ?? "");
@@ -215,7 +225,7 @@ async function startLocalServers(options: ServersOptions & { want: { nats: boole
   try {
     let store: StoreInfo = { kind: "external", description: "MongoDB not started here" };
     startingNats = options.want.nats
-      ? mkdir(join(dataDir, "nats"), { recursive: true }).then(() => startNatsServer({ dataDir: join(dataDir, "nats"), output: options.output }))
+      ? mkdir(join(dataDir, "nats"), { recursive: true }).then(() => startNatsServer({ dataDir: join(dataDir, "nats"), output: options.output, config: localNatsConfig() }))
       : undefined;
     // Settled here so that a failure of one never leaves the other unstopped.
     const natsResult = startingNats?.then(
@@ -275,7 +285,8 @@ async function startContainerServers(
   const starting = [
     want.nats
       ? new GenericContainer(NATS_IMAGE)
-          .withCommand(["-js", "-m", "8222"])
+          .withCopyContentToContainer([{ content: localNatsConfig(), target: "/etc/nats/t2m.conf" }])
+          .withCommand(["-c", "/etc/nats/t2m.conf", "-js", "-m", "8222"])
           .withExposedPorts(4222, 8222)
           .withWaitStrategy(Wait.forHttp("/healthz?js-enabled-only=true", 8222))
           .start()
@@ -302,6 +313,7 @@ async function startContainerServers(
     kind: "containers",
     natsUrl,
     natsMonitorUrl: natsContainer ? `http://${natsContainer.getHost()}:${natsContainer.getMappedPort(8222)}` : undefined,
+    natsAdmin: DEVSTACK_NATS_ADMIN,
     mongodbUrl,
     store: { kind: "mongodb", description: `MongoDB ${MONGODB_IMAGE} in a container` },
     description: `containers (${reason}): ${NATS_IMAGE} on ${natsUrl}; ${MONGODB_IMAGE} on ${redactUrl(mongodbUrl)}`,

@@ -21,7 +21,7 @@ export async function webhookRetry(ctx: JobContext, config: NotificationConfig):
   // Messages that become due while the pass runs (an earlier event of their order was just delivered) are taken in the same pass.
   const dueDuringPass = new Set<string>();
   // Every partner's endpoint, read once for the pass (the configured T2Mobile endpoint if fulfilment does not answer).
-  const endpoints = new PartnerEndpoints(serviceClient(PartnerService, { baseUrl: config.FULFILMENT_URL, metrics: ctx.metrics, timeoutMs: 5_000 }), ctx.logger, {
+  const endpoints = new PartnerEndpoints(serviceClient(PartnerService, { baseUrl: config.FULFILMENT_URL, metrics: ctx.metrics, token: config.RPC_TOKEN_NOTIFICATION, timeoutMs: 5_000 }), ctx.logger, {
     configured: configuredEndpoint(config),
     refreshMs: 60_000,
   });

@@ -2,6 +2,20 @@ import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { BudgetObserver } from "../domain/call-budget.js";
 import type { ZohoOperation, ZohoRequestEvent } from "./zoho/index.js";
 
+/** Zoho's operations, as the client names them (t2m_zoho_* label values). */
+const ZOHO_OPERATIONS = [
+  "token",
+  "listItems",
+  "findContacts",
+  "createContact",
+  "createSalesOrder",
+  "listSalesOrders",
+  "getSalesOrder",
+  "confirmSalesOrder",
+  "bulkConfirmSalesOrders",
+  "voidSalesOrder",
+] as const satisfies readonly ZohoOperation[];
+
 /** Provisioning's own metrics, on the process's registry. */
 export function createProvisioningMetrics(registry: Registry) {
   const registers = [registry];
@@ -67,6 +81,11 @@ export function createProvisioningMetrics(registry: Registry) {
       registers,
     }),
   };
+  // Series an alert or panel reads with increase()/rate() exist from the start at 0, so their first event is seen.
+  metrics.integrityErrors.inc({ kind: "zoho_sales_order_id" }, 0);
+  metrics.budgetWait.zero({ outcome: "granted" });
+  metrics.budgetWait.zero({ outcome: "exhausted" });
+  for (const operation of ZOHO_OPERATIONS) metrics.rateLimitPauses.inc({ operation }, 0);
   return {
     ...metrics,
     /** Feeds the per-request metrics from the Zoho client. */

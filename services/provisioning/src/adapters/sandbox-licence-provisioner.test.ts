@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { SandboxDefaults } from "@t2m/topology";
 import { MemoryLicenceLog, SandboxLicenceProvisioner } from "./sandbox-licence-provisioner.js";
 
 const request = (orderId: string) => ({
@@ -12,7 +13,7 @@ const request = (orderId: string) => ({
 
 describe("SandboxLicenceProvisioner", () => {
   it("gives the same reference for the same order and different ones otherwise", async () => {
-    const provisioner = new SandboxLicenceProvisioner();
+    const provisioner = new SandboxLicenceProvisioner(SandboxDefaults.sandboxLicenceKey);
     const a = await provisioner.provision(request("T2M1"));
     expect(a.activationReference).toMatch(/^ZL-CRMSTD-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}$/);
     expect(await provisioner.provision(request("T2M1"))).toEqual(a);
@@ -23,7 +24,7 @@ describe("SandboxLicenceProvisioner", () => {
 describe("SandboxLicenceProvisioner's log", () => {
   it("records each extension and the revocation once, however often it is told", async () => {
     const log = new MemoryLicenceLog();
-    const provisioner = new SandboxLicenceProvisioner(log);
+    const provisioner = new SandboxLicenceProvisioner(SandboxDefaults.sandboxLicenceKey, log);
     const extension = { activationReference: "ZL-1", renewalOrderId: "T2M2", tenure: "12_MONTHS", periodStart: new Date("2027-01-01T00:00:00Z"), expiryDate: new Date("2028-01-01T00:00:00Z") };
     await provisioner.extend(extension);
     await provisioner.extend(extension);

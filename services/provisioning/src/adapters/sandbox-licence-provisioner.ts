@@ -49,9 +49,10 @@ export class MemoryLicenceLog implements LicenceLog {
  * revocations are recorded in its log, once each.
  */
 export class SandboxLicenceProvisioner implements LicenceProvisioner {
+  /** `key` is SANDBOX_LICENCE_KEY: a secret, since anyone holding it can compute every activation reference. */
   constructor(
+    private readonly key: string,
     private readonly log: LicenceLog = new MemoryLicenceLog(),
-    private readonly key = "icontech-sandbox-licences",
   ) {}
 
   async provision(request: LicenceRequest): Promise<{ activationReference: string }> {

@@ -1,3 +1,4 @@
+import { SandboxDefaults } from "@t2m/topology";
 // The subscription stores on a real MongoDB-wire server (FerretDB 1.24): a
 // change is claimed once however many writers race for it, the projection
 // never goes back, the jobs' day buckets, reminders claimed once, pending
@@ -180,7 +181,7 @@ describe("Subscriptions on MongoDB", () => {
   it("a renewal, a revocation and two expiry runs racing for one subscription make one change each version, and the projection ends at the last", async () => {
     const log = new MemoryLicenceLog();
     const announced: SubscriptionChange[] = [];
-    const subscriptions = new Subscriptions({ store, pending, provisioner: new SandboxLicenceProvisioner(log), announcer: { announce: async (c) => void announced.push(c) } });
+    const subscriptions = new Subscriptions({ store, pending, provisioner: new SandboxLicenceProvisioner(SandboxDefaults.sandboxLicenceKey, log), announcer: { announce: async (c) => void announced.push(c) } });
     const customer = { customerId: "C-RACE", name: "Ada", email: "ada@example.com", phone: "08012345678" };
     const { subscription } = await subscriptions.activate({ orderId: "T2M-RACE", zohoSalesOrderId: "SO-RACE", productId: "ZOHO_CRM_STD", tenure: "12_MONTHS", tenureMonths: 12, customer }, at("2026-12-01T10:00:00Z"));
     const after = at("2027-12-01T10:00:01Z");

@@ -1,3 +1,4 @@
+import { SandboxDefaults } from "@t2m/topology";
 import { describe, expect, it } from "vitest";
 import { MemoryLicenceLog, SandboxLicenceProvisioner } from "../adapters/sandbox-licence-provisioner.js";
 import { MemoryPendingRenewals, MemorySubscriptionStore } from "./stores.fixtures.js";
@@ -14,7 +15,7 @@ function setup(realNow = at("2027-01-01T00:00:00Z")) {
   const store = new MemorySubscriptionStore();
   const pending = new MemoryPendingRenewals();
   const log = new MemoryLicenceLog();
-  const provisioner = new SandboxLicenceProvisioner(log);
+  const provisioner = new SandboxLicenceProvisioner(SandboxDefaults.sandboxLicenceKey, log);
   let provisions = 0;
   const announced: SubscriptionChange[] = [];
   const clock = { now: realNow };

@@ -87,12 +87,12 @@ export async function jobWiring(ctx: JobContext, config: ProvisioningConfig) {
   const opened = await openSubscriptions({
     database: ctx.database,
     events: ctx.events,
-    licences: new SandboxLicenceProvisioner(new MongoLicenceLog(ctx.database)),
+    licences: new SandboxLicenceProvisioner(config.SANDBOX_LICENCE_KEY!, new MongoLicenceLog(ctx.database)),
     logger: ctx.logger,
   });
   return {
     ...opened,
-    prices: catalogueRenewalPrices(serviceClient(CatalogueService, { baseUrl: config.CATALOGUE_URL, metrics: ctx.metrics })),
-    orders: fulfilmentRenewalOrders(serviceClient(FulfilmentService, { baseUrl: config.FULFILMENT_URL, metrics: ctx.metrics })),
+    prices: catalogueRenewalPrices(serviceClient(CatalogueService, { baseUrl: config.CATALOGUE_URL, metrics: ctx.metrics, token: config.RPC_TOKEN_PROVISIONING })),
+    orders: fulfilmentRenewalOrders(serviceClient(FulfilmentService, { baseUrl: config.FULFILMENT_URL, metrics: ctx.metrics, token: config.RPC_TOKEN_PROVISIONING })),
   };
 }
