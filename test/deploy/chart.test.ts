@@ -735,11 +735,12 @@ describe("network policies", () => {
         const flat = ports.flat().sort();
         const service = component.startsWith("job-") ? ALL_JOBS.find((j) => `job-${j.name}` === component)!.service : component;
         const expected: Record<string, Array<number | string>> = {
-          gateway: [53, 53, 4101, 4102, 4222, 27017],
+          gateway: [53, 53, 4101, 4102, 4103, 4222, 27017],
           catalogue: [53, 53],
           fulfilment: [53, 53, 4101, 4103, 4222, 27017],
-          provisioning: [53, 53, 443, 4222, 27017],
-          notification: [53, 53, 443, 4102, 4222, 27017],
+          // Its subscription jobs call the catalogue (renewal prices) and fulfilment (renewal orders).
+          provisioning: [53, 53, 443, 4101, 4102, 4222, 27017],
+          notification: [53, 53, 443, 4102, 4103, 4222, 27017],
         };
         expect(flat, where).toEqual(expected[service]!.sort());
         // Zoho and the webhook hosts are the internet on 443, never the cluster's private ranges.
@@ -747,6 +748,15 @@ describe("network policies", () => {
           if (rule.ports?.some((p) => p.port === 443)) expect(rule.to?.[0]?.ipBlock?.except, where).toEqual(expect.arrayContaining(["10.0.0.0/8"]));
         }
       }
+    }
+  });
+
+  it("follow the RPC access policy: each service's `uses` names exactly the services it may call", async () => {
+    const values = parseYaml(await readFile(join(CHART_DIR, "values.yaml"), "utf8")) as { services: Record<string, { uses: string[] }> };
+    const served = Object.keys(RpcCallersOf);
+    for (const caller of ["gateway", "fulfilment", "provisioning", "notification"] as const) {
+      const uses = values.services[caller]!.uses.filter((u) => served.includes(u)).sort();
+      expect(uses, caller).toEqual(served.filter((s) => (RpcCallersOf[s as keyof typeof RpcCallersOf] as readonly string[]).includes(caller)).sort());
     }
   });
 

@@ -136,8 +136,14 @@ describe("a real Prometheus scraping a running stack", () => {
       await events.close();
     }
 
-    // The scheduled job, as its CronJob runs it.
+    // A partner past its reads budget (RATE_LIMIT_PER_MINUTE, 100 by default): 429s, counted by partner.
+    const answers = await Promise.all(Array.from({ length: 110 }, () => api().products()));
+    expect(answers.some((a) => a.status === 429)).toBe(true);
+
+    // The scheduled jobs, as their CronJobs run them.
     await runStackJob(stack, "webhook-retry");
+    await runStackJob(stack, "expiry-reminders");
+    await runStackJob(stack, "renewal-check");
 
     const dashboard = JSON.parse(await readFile(join(CHART_DIR, "dashboards/t2mobile-overview.json"), "utf8")) as {
       panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;

@@ -106,10 +106,12 @@ describe("service tokens", () => {
     const create = (caller?: RpcCaller) =>
       bufCurl(rpc("provisioning", "t2mobile.provisioning.v1.ProvisioningService/CreateSalesOrder"), "connect", ["-d", JSON.stringify({ orderId: "T2M-FORGED" })], caller);
     expect(errorCode(await create())).toBe("unauthenticated");
-    // Provisioning does not even know the gateway's token.
-    expect(errorCode(await create("gateway"))).toBe("unauthenticated");
+    // The gateway and notification call provisioning's SubscriptionService (reads, revocation), never its Zoho mutations.
+    expect(errorCode(await create("gateway"))).toBe("permission_denied");
     expect(errorCode(await create("operator"))).toBe("permission_denied");
-    expect(errorCode(await create("notification"))).toBe("unauthenticated");
+    expect(errorCode(await create("notification"))).toBe("permission_denied");
+    // Provisioning's own token (its jobs) does not open its own Zoho mutations either: it calls nobody's intake.
+    expect(errorCode(await create("provisioning"))).toBe("unauthenticated");
     expect(errorCode(await bufCurl(rpc("provisioning", "t2mobile.provisioning.v1.ProvisioningService/VoidSalesOrder"), "grpcweb", ["-d", "{}"], "operator"))).toBe("permission_denied");
   });
 

@@ -10,7 +10,10 @@ const production = {
   ZOHO_CLIENT_SECRET: "secret",
   ZOHO_REFRESH_TOKEN: "refresh",
   NATS_PASSWORD: "a-nats-password-of-some-length",
+  RPC_TOKEN_PROVISIONING: "p".repeat(40),
+  RPC_TOKEN_GATEWAY_SHA256: tokenDigest("g".repeat(40)),
   RPC_TOKEN_FULFILMENT_SHA256: tokenDigest("f".repeat(40)),
+  RPC_TOKEN_NOTIFICATION_SHA256: tokenDigest("n".repeat(40)),
   RPC_TOKEN_OPERATOR_SHA256: tokenDigest("o".repeat(40)),
 };
 const problems = (env: Record<string, string>) => {

@@ -20,13 +20,15 @@ describe("each service's NATS permissions", () => {
     expect(notification).toContain("$JS.API.CONSUMER.MSG.NEXT.ORDERS.notification-order-outcome");
     expect(notification).not.toContain("fulfilment-order-submitted");
     expect(natsPermissions(NatsUsers.provisioning).publish).toContain("$KV.zoho_budget.>");
-    expect(natsPermissions(NatsUsers.gateway).publish).toEqual(["$JS.API.INFO"]);
+    // The gateway: its rate-limit bucket, and no stream.
+    expect(natsPermissions(NatsUsers.gateway).publish).toContain("$KV.gateway_rate_limits.>");
+    expect(natsPermissions(NatsUsers.gateway).publish.join(" ")).not.toMatch(/ORDERS|SUBSCRIPTIONS|zoho_budget/);
   });
 
   it("render as a nats-server authorization block, passwords from the environment when asked", () => {
     const text = natsAuthorizationConfig([{ user: "gateway", password: "$NATS_PASSWORD_GATEWAY", permissions: natsPermissions(NatsUsers.gateway) }]);
     expect(text).toContain("password: $NATS_PASSWORD_GATEWAY");
-    expect(text).toContain('publish: { allow: ["$JS.API.INFO"] }');
+    expect(text).toContain('"$KV.gateway_rate_limits.>"');
     expect(natsAuthorizationConfig([{ user: "u", password: "p w", permissions: { publish: [], subscribe: [] } }])).toContain('password: "p w"');
   });
 });

@@ -7,7 +7,7 @@
 // found unmarked is published again (the stream, then notification's
 // webhook ids, drop the repeat). Each expiry day it reads is one equality
 // query, so the run costs what is due, not what is stored.
-import { runJobMain, type JobContext, type JobResult, type Logger } from "@t2m/platform";
+import { natsCredentials, runJobMain, type JobContext, type JobResult, type Logger } from "@t2m/platform";
 import { Jobs, SubscriptionsStream } from "@t2m/topology";
 import type { SubscriptionAnnouncer } from "../adapters/subscription-events.js";
 import { reminderId, type MongoReminderStore, type MongoSubscriptionStore, type ReminderRecord } from "../adapters/subscription-store.js";
@@ -107,7 +107,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     name: Jobs.expiryReminders.name,
     mongodbUrl: config.MONGODB_URL,
     logLevel: config.LOG_LEVEL,
-    nats: { url: config.NATS_URL, streams: [SubscriptionsStream] },
+    nats: { url: config.NATS_URL, credentials: natsCredentials(config), streams: [SubscriptionsStream] },
     run: (ctx) => runExpiryReminders(ctx, config),
   });
 }

@@ -7,7 +7,7 @@
 // published, so a repeated, overlapping or rerun job loses the claim and
 // finishes, rather than repeats, what the winner started. Each expiry day
 // read is one equality query.
-import { runJobMain, type JobContext, type JobResult } from "@t2m/platform";
+import { natsCredentials, runJobMain, type JobContext, type JobResult } from "@t2m/platform";
 import { Jobs, SubscriptionsStream } from "@t2m/topology";
 import type { MongoSubscriptionStore } from "../adapters/subscription-store.js";
 import { loadProvisioningConfig, type ProvisioningConfig } from "../config.js";
@@ -111,7 +111,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     name: Jobs.renewalCheck.name,
     mongodbUrl: config.MONGODB_URL,
     logLevel: config.LOG_LEVEL,
-    nats: { url: config.NATS_URL, streams: [SubscriptionsStream] },
+    nats: { url: config.NATS_URL, credentials: natsCredentials(config), streams: [SubscriptionsStream] },
     run: (ctx) => runRenewalCheck(ctx, config),
   });
 }
