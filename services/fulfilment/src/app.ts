@@ -12,6 +12,7 @@ import { subscriptionRenewalCheck } from "./adapters/renewals.js";
 import { OrderStore } from "./adapters/order-store.js";
 import { PartnerStore } from "./adapters/partner-store.js";
 import { PartnerRegistry, partnerRoutes } from "./partner-routes.js";
+import { operatorRedriveTag } from "./domain/operator-retry.js";
 import { createFulfilmentMetrics } from "./metrics.js";
 import { fulfilmentRoutes } from "./routes.js";
 import { OrderScheduler, type SchedulerOptions } from "./scheduler.js";
@@ -73,7 +74,16 @@ export async function createFulfilment(deps: FulfilmentDependencies) {
 
   return {
     routes: (router: ConnectRouter) => {
-      fulfilmentRoutes({ intake, store, offers, renewals: subscriptionRenewalCheck(deps.subscriptions), metrics, logger })(router);
+      fulfilmentRoutes({
+        intake,
+        store,
+        offers,
+        renewals: subscriptionRenewalCheck(deps.subscriptions),
+        // The sweep's own re-drive event, so the worker stays the order's only writer.
+        redrive: (orderId, attempt, now) => announcer.announceRetryDue(orderId, attempt, "redrive", now, operatorRedriveTag(now)),
+        metrics,
+        logger,
+      })(router);
       partnerRoutes(registry)(router);
     },
     registry,

@@ -23,6 +23,7 @@ const book = new OfferBook([
 function client(options: { loaded?: boolean; stored?: OrderRecord[]; subscriptions?: Record<string, string | OrderRejected> } = {}) {
   const accepted: OrderRecord[] = [];
   const renewalChecks: string[] = [];
+  const redrives: Array<{ orderId: string; attempt: number }> = [];
   const stored = new Map((options.stored ?? []).map((o) => [o.orderId, o]));
   const transport = createRouterTransport(
     fulfilmentRoutes({
@@ -50,11 +51,16 @@ function client(options: { loaded?: boolean; stored?: OrderRecord[]; subscriptio
           return known;
         },
       },
+      redrive: async (orderId, attempt) => {
+        const duplicate = redrives.some((r) => r.orderId === orderId && r.attempt === attempt);
+        redrives.push({ orderId, attempt });
+        return { duplicate };
+      },
       metrics: createFulfilmentMetrics(createMetrics("test").registry),
       logger: createLogger("test", "silent"),
     }),
   );
-  return { api: createClient(FulfilmentService, transport), accepted, renewalChecks };
+  return { api: createClient(FulfilmentService, transport), accepted, renewalChecks, redrives };
 }
 
 const request = {
@@ -133,5 +139,24 @@ describe("FulfilmentService routes", () => {
     expect(order?.failureReason).toMatch(/cannot be supplied/);
     const missing = await connectError(api.getOrder({ orderId: "nope" }));
     expect([missing.code, reasonOf(missing)]).toEqual([Code.NotFound, "ORDER_NOT_FOUND"]);
+  });
+
+  it("re-drives an unfinished order's next attempt for an operator; refuses a finished one; NOT_FOUND for an unknown one", async () => {
+    const { sampleOrder } = await import("./domain/order.fixtures.js");
+    const waiting: OrderRecord = { ...sampleOrder({ orderId: "W1" }), status: "PROCESSING", attempts: 2, nextAttemptAt: new Date(Date.now() + 3_600_000) };
+    const fulfilled: OrderRecord = { ...sampleOrder({ orderId: "D1" }), status: "FULFILLED", attempts: 1 };
+    const { api, redrives } = client({ stored: [waiting, fulfilled] });
+
+    const first = await api.retryOrder({ orderId: "W1" });
+    expect([first.attempt, first.duplicate, first.order?.status]).toEqual([3, false, OrderStatus.PROCESSING]);
+    expect((await api.retryOrder({ orderId: "W1" })).duplicate).toBe(true);
+    expect(redrives).toEqual([{ orderId: "W1", attempt: 3 }, { orderId: "W1", attempt: 3 }]);
+
+    const finished = await connectError(api.retryOrder({ orderId: "D1" }));
+    expect([finished.code, reasonOf(finished)]).toEqual([Code.FailedPrecondition, "ORDER_FINISHED"]);
+    expect(finished.rawMessage).toMatch(/FULFILLED/);
+    const missing = await connectError(api.retryOrder({ orderId: "nope" }));
+    expect([missing.code, reasonOf(missing)]).toEqual([Code.NotFound, "ORDER_NOT_FOUND"]);
+    expect(redrives).toHaveLength(2);
   });
 });

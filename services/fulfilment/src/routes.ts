@@ -17,6 +17,7 @@ import { listOrders, ListingRejected } from "./domain/listing.js";
 import { checkPartnerId, DEFAULT_PARTNER_ID, PartnerRejected, platformOrderId } from "./domain/partner.js";
 import { fieldProblem, OrderFieldRules } from "@t2m/topology";
 import type { OfferLookup } from "./domain/offers.js";
+import { planOperatorRetry } from "./domain/operator-retry.js";
 import { OrderRejected, type OrderStatus, type RejectionReason } from "./domain/order.js";
 import type { OrderSubmission } from "./domain/submission.js";
 import { CatalogueNotLoaded } from "./adapters/catalogue-offers.js";
@@ -82,6 +83,8 @@ export interface RouteDependencies {
   readonly offers: { find(productId: string, tenure: string): OfferLookup };
   /** A renewal's one check at intake (provisioning's SubscriptionService); other orders make no call. */
   readonly renewals: RenewalCheck;
+  /** Publishes an operator's re-drive of an unfinished order's next attempt (the worker does the attempt). */
+  readonly redrive: (orderId: string, attempt: number, now: Date) => Promise<{ duplicate: boolean }>;
   readonly metrics: FulfilmentMetrics;
   readonly logger: Logger;
 }
@@ -136,6 +139,15 @@ export function fulfilmentRoutes(deps: RouteDependencies) {
         // Another partner's order is not found, exactly as a missing one.
         if (!order || (req.partnerId && order.partnerId !== req.partnerId)) throw reasonedError(Code.NotFound, "ORDER_NOT_FOUND", `no order with id "${req.orderId}"`);
         return { order: toOrderMessage(order) };
+      },
+      retryOrder: async (req) => {
+        const order = req.orderId && !req.orderId.includes("\u0000") ? await deps.store.read(req.orderId) : undefined;
+        if (!order) throw reasonedError(Code.NotFound, "ORDER_NOT_FOUND", `no order with id "${req.orderId}"`);
+        const plan = planOperatorRetry(order);
+        if (plan.action === "refuse") throw reasonedError(Code.FailedPrecondition, "ORDER_FINISHED", plan.reason);
+        const { duplicate } = await deps.redrive(order.orderId, plan.attempt, new Date());
+        deps.logger.warn({ orderId: order.orderId, status: order.status, attempt: plan.attempt, duplicate }, "order re-driven by an operator");
+        return { order: toOrderMessage(order), attempt: plan.attempt, duplicate };
       },
       listOrders: async (req) => {
         checkPartner(req.partnerId);

@@ -2,8 +2,10 @@ import type { DescService } from "@bufbuild/protobuf";
 import type { RpcAccessPolicy } from "@t2m/platform";
 import { CatalogueService } from "@t2m/proto/catalogue/v1/catalogue";
 import { FulfilmentService } from "@t2m/proto/fulfilment/v1/fulfilment";
+import { NotificationJobService } from "@t2m/proto/notification/v1/jobs";
 import { NotificationService } from "@t2m/proto/notification/v1/notification";
 import { PartnerService } from "@t2m/proto/partners/v1/partners";
+import { ProvisioningJobService } from "@t2m/proto/provisioning/v1/jobs";
 import { ProvisioningService, SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
 
 /**
@@ -16,7 +18,8 @@ import { ProvisioningService, SubscriptionService } from "@t2m/proto/provisionin
  * Callers: the four services that call others (provisioning: its
  * subscription jobs), and `operator`, the token of people and tools acting
  * on the platform (grpcurl, buf curl, the `t2m` CLI): reads, the webhook
- * replays, partners and subscriptions; never intake or Zoho's mutations.
+ * replays, partners and subscriptions, re-driving a stuck order and running
+ * a scheduled job; never intake or Zoho's mutations.
  */
 export const RPC_CALLERS = ["gateway", "fulfilment", "provisioning", "notification", "operator"] as const;
 export type RpcCaller = (typeof RPC_CALLERS)[number];
@@ -25,8 +28,8 @@ export type RpcCaller = (typeof RPC_CALLERS)[number];
 export const RpcServices = {
   catalogue: [CatalogueService],
   fulfilment: [FulfilmentService, PartnerService],
-  provisioning: [ProvisioningService, SubscriptionService],
-  notification: [NotificationService],
+  provisioning: [ProvisioningService, SubscriptionService, ProvisioningJobService],
+  notification: [NotificationService, NotificationJobService],
 } as const satisfies Record<string, readonly DescService[]>;
 
 const method = <S extends DescService>(service: S, name: keyof S["method"] & string) => `${service.typeName}/${service.method[name]!.name}`;
@@ -41,6 +44,8 @@ export const RpcAccess = {
   // The gateway's GET /orders/:id, notification's forgery guard, provisioning's renewal-check (is a renewal order finished?).
   [method(FulfilmentService, "getOrder")]: ["gateway", "notification", "provisioning", "operator"],
   [method(FulfilmentService, "listOrders")]: ["gateway", "operator"],
+  // Re-driving a stuck order: operators (the worker stays the order's only writer).
+  [method(FulfilmentService, "retryOrder")]: ["operator"],
   // Partners: operators manage them; the gateway (keys) and notification (webhooks) read the directory, which holds
   // webhook secrets, so no one else may.
   [method(PartnerService, "createPartner")]: ["operator"],
@@ -76,6 +81,9 @@ export const RpcAccess = {
   [method(NotificationService, "replayOrder")]: ["operator"],
   [method(NotificationService, "getEndpoint")]: ["operator"],
   [method(NotificationService, "enableEndpoint")]: ["operator"],
+  // A scheduled job run now, in the serving process (the CronJobs themselves need no RPC).
+  [method(ProvisioningJobService, "runJob")]: ["operator"],
+  [method(NotificationJobService, "runJob")]: ["operator"],
 } as const satisfies RpcAccessPolicy;
 
 /**

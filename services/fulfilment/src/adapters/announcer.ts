@@ -51,8 +51,11 @@ export class OrderAnnouncer {
     }
   }
 
-  /** Asks for attempt `attempt`. A re-drive's id changes every `bucket` so a later re-drive is not taken for this one. */
-  async announceRetryDue(orderId: string, attempt: number, cause: "retry" | "redrive", dueAt: Date, bucket = 0): Promise<{ duplicate: boolean }> {
+  /**
+   * Asks for attempt `attempt`. A re-drive's id changes every `bucket` so a later re-drive is not taken for this one
+   * (the sweep's buckets are numbers; an operator's are tagged, see operatorRedriveTag).
+   */
+  async announceRetryDue(orderId: string, attempt: number, cause: "retry" | "redrive", dueAt: Date, bucket: number | string = 0): Promise<{ duplicate: boolean }> {
     const messageId = OrderMessageIds.retryDue(orderId, attempt, cause === "retry" ? cause : `${cause}.${bucket}`);
     return this.events.publish(OrderEvents.retryDue, { orderId, attempt, cause, dueAt: ts(dueAt) }, { messageId });
   }
