@@ -10,6 +10,7 @@ import { provisioningSubscriptions } from "./adapters/subscription-lookup.js";
 import { WebhookSender } from "./adapters/webhook-sender.js";
 import { createNotification } from "./app.js";
 import { configuredEndpoint, loadNotificationConfig, retryScheduleOf } from "./config.js";
+import { notificationJobRoutes } from "./job-routes.js";
 
 runMain(async () => {
   const config = loadNotificationConfig();
@@ -59,7 +60,15 @@ runMain(async () => {
         { endpoints: endpoints.all().map((e) => ({ partner: e.id, host: endpointHost(e), signingSecrets: e.secrets.length })), retryDelaysMs: config.WEBHOOK_RETRY_DELAYS_MS },
         "webhooks configured",
       );
-      return connectHandler(notification.routes, rt.logger, rt.metrics);
+      const jobRoutes = notificationJobRoutes({ config, database: rt.database, logger: rt.logger });
+      return connectHandler(
+        (router) => {
+          notification.routes(router);
+          jobRoutes(router);
+        },
+        rt.logger,
+        rt.metrics,
+      );
     },
   });
 });

@@ -65,8 +65,15 @@ export interface JobOptions {
   readonly env?: Record<string, string | undefined>;
   /** Aborts the run (runJobMain wires SIGTERM and SIGINT to it). */
   readonly signal?: AbortSignal;
-  /** A logger to use instead of a new one (tests). */
+  /** A logger to use instead of a new one (tests, a serving process). */
   readonly logger?: Logger;
+  /** A registry to use instead of a new one with process metrics (a serving process: see createMetrics). */
+  readonly metrics?: Metrics;
+  /**
+   * The serving process's own connections, when it runs the job on request
+   * (RunJob): used instead of connecting, and left open. `nats` is then unused.
+   */
+  readonly connections?: { readonly database: Database; readonly events?: EventBus };
   run(ctx: JobContext): Promise<JobResult>;
 }
 
@@ -155,11 +162,12 @@ export async function runJob(options: JobOptions): Promise<JobRunSummary> {
   const started = Date.now();
   const startClock = injected ?? new Date(started);
   const clock = () => new Date(startClock.getTime() + (Date.now() - started));
-  const metrics = createMetrics(options.name);
-  const database = await Database.connect(options.mongodbUrl, logger, `job:${options.name}`);
-  let events: EventBus | undefined;
+  const metrics = options.metrics ?? createMetrics(options.name);
+  const shared = options.connections;
+  const database = shared?.database ?? (await Database.connect(options.mongodbUrl, logger, `job:${options.name}`));
+  let events: EventBus | undefined = shared?.events;
   try {
-    if (options.nats) {
+    if (options.nats && !shared) {
       events = await EventBus.connect({
         url: options.nats.url,
         credentials: options.nats.credentials,
@@ -218,8 +226,10 @@ export async function runJob(options: JobOptions): Promise<JobRunSummary> {
     else log.error({ ...fields, err: summary.error }, `job ${options.name} run ${run} ${summary.outcome}`);
     return summary;
   } finally {
-    await events?.close().catch(() => undefined);
-    await database.close().catch(() => undefined);
+    if (!shared) {
+      await events?.close().catch(() => undefined);
+      await database.close().catch(() => undefined);
+    }
   }
 }
 

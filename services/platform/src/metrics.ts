@@ -21,10 +21,15 @@ export interface Metrics {
   readonly consumerOldestPendingAge: Gauge<"consumer">;
 }
 
-export function createMetrics(service: string): Metrics {
+/**
+ * `processMetrics: false` leaves out Node's process metrics, whose collectors
+ * (GC and event-loop observers) live as long as the process: for short-lived
+ * registries inside a serving process, such as a job run on request.
+ */
+export function createMetrics(service: string, options: { processMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  collectDefaultMetrics({ register: registry });
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
   return {
     registry,

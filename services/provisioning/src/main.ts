@@ -7,6 +7,7 @@ import { MongoLicenceLog, SandboxLicenceProvisioner } from "./adapters/sandbox-l
 import { ZohoInventoryClient } from "./adapters/zoho/index.js";
 import { createProvisioning } from "./app.js";
 import { budgetLimits, loadProvisioningConfig } from "./config.js";
+import { provisioningJobRoutes } from "./job-routes.js";
 import { CallBudget } from "./domain/call-budget.js";
 
 runMain(async () => {
@@ -67,7 +68,15 @@ runMain(async () => {
         logger: rt.logger,
       });
       rt.onShutdown({ name: "job metrics", run: async () => jobMetrics.stop() });
-      return connectHandler(provisioning.routes, rt.logger, rt.metrics);
+      const jobRoutes = provisioningJobRoutes({ config, database: rt.database, events: rt.events, logger: rt.logger });
+      return connectHandler(
+        (router) => {
+          provisioning.routes(router);
+          jobRoutes(router);
+        },
+        rt.logger,
+        rt.metrics,
+      );
     },
   });
 });
