@@ -33,6 +33,7 @@ COPY services/gateway/package.json services/gateway/
 COPY services/zoho-sandbox/package.json services/zoho-sandbox/
 COPY services/webhook-inbox/package.json services/webhook-inbox/
 COPY services/devstack/package.json services/devstack/
+COPY services/cli/package.json services/cli/
 COPY test/package.json test/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.base.json ./
@@ -58,6 +59,7 @@ COPY --from=build /app/services/gateway/package.json services/gateway/
 COPY --from=build /app/services/zoho-sandbox/package.json services/zoho-sandbox/
 COPY --from=build /app/services/webhook-inbox/package.json services/webhook-inbox/
 COPY --from=build /app/services/devstack/package.json services/devstack/
+COPY --from=build /app/services/cli/package.json services/cli/
 COPY --from=build /app/test/package.json test/
 RUN npm ci --omit=dev --no-audit --no-fund --include-workspace-root=false \
       --workspace proto --workspace services/platform --workspace services/topology \
