@@ -13,7 +13,7 @@ import { loadFulfilmentConfig } from "@t2m/fulfilment";
 import { loadGatewayConfig } from "@t2m/gateway";
 import { loadNotificationConfig } from "@t2m/notification";
 import { ConfigError } from "@t2m/platform";
-import { ALL_JOBS, jobEntry, RpcCallersOf, SandboxDefaults, ServiceNodeFlags } from "@t2m/topology";
+import { ALL_JOBS, jobEntry, RpcCallersOf, RpcServices, SandboxDefaults, ServiceNodeFlags } from "@t2m/topology";
 
 // ajv-formats is CommonJS: its plugin is the module object's `default`.
 const addFormats = addFormatsModule.default;
@@ -673,6 +673,55 @@ describe("observability", () => {
     expect(paths).toEqual([
       expect.objectContaining({ path: "/t2mobile", pathType: "Prefix", backend: { service: { name: gateway.metadata!.name, port: { name: "http" } } } }),
     ]);
+  });
+});
+
+describe("the operator Ingress", () => {
+  const isOperatorIngress = (i: IIngress) => i.metadata!.labels!["app.kubernetes.io/component"] === "operator";
+  const controller = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-internal" } } };
+  const enabled = [
+    "operatorIngress.enabled=true",
+    "operatorIngress.host=ops.t2m.example",
+    "operatorIngress.className=internal",
+    "operatorIngress.tls[0].secretName=ops-tls",
+    "operatorIngress.from[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=ingress-internal",
+  ];
+
+  it("is off by default, and then no NetworkPolicy lets an ingress controller reach the internal services", () => {
+    for (const { name, objects } of renders) {
+      expect(ofKind<IIngress>(objects, "Ingress").filter(isOperatorIngress), name).toEqual([]);
+      const peers = ofKind<INetworkPolicy>(objects, "NetworkPolicy").flatMap((p) => (p.spec!.ingress ?? []).flatMap((r) => r.from ?? []));
+      expect(peers.filter((p) => JSON.stringify(p).includes("ingress-nginx")), name).toEqual([]);
+    }
+  });
+
+  it("routes each Protobuf service's path prefix to the process that serves it (services/topology's RpcServices), on its host with TLS", async () => {
+    const objects = await helmTemplate(helm, { set: enabled });
+    for (const object of objects) validateObject(object);
+    const [ingress] = ofKind<IIngress>(objects, "Ingress").filter(isOperatorIngress);
+    expect(ingress?.spec).toMatchObject({ ingressClassName: "internal", tls: [{ secretName: "ops-tls" }] });
+    expect(ingress!.spec!.rules!.map((r) => r.host)).toEqual(["ops.t2m.example"]);
+    const serviceName = (component: string) => ofKind<IService>(objects, "Service").find((s) => s.metadata!.labels!["app.kubernetes.io/component"] === component)!.metadata!.name;
+    const routes = ingress!.spec!.rules![0]!.http!.paths.map((p) => [p.path, p.pathType, p.backend.service!.name, p.backend.service!.port!.name]);
+    const expected = Object.entries(RpcServices).flatMap(([server, services]) => services.map((s) => [`/${s.typeName}`, "Prefix", serviceName(server), "http"]));
+    expect(routes.sort()).toEqual(expected.sort());
+  });
+
+  it("lets its ingress controller reach exactly the services it routes to", async () => {
+    const objects = await helmTemplate(helm, { set: enabled });
+    for (const policy of ofKind<INetworkPolicy>(objects, "NetworkPolicy")) {
+      const component = policy.spec!.podSelector?.matchLabels?.["app.kubernetes.io/component"];
+      if (!component) continue;
+      const fromController = (policy.spec!.ingress ?? []).filter((r) => JSON.stringify(r.from) === JSON.stringify([controller]));
+      expect(fromController.length, component).toBe(component in RpcServices ? 1 : 0);
+      for (const rule of fromController) expect(rule.ports, component).toEqual([{ port: "http", protocol: "TCP" }]);
+    }
+  });
+
+  it("refuses to open the services to any address: with NetworkPolicies it needs its controller's peers", async () => {
+    const result = await runHelm(helm, ["template", "t2m", CHART_DIR, "--set", "operatorIngress.enabled=true", "--set", "operatorIngress.from=null"]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/operatorIngress.from/);
   });
 });
 

@@ -204,3 +204,24 @@ include "t2m.podEnv" (dict "root" $ "name" "gateway" "svc" $svc)
       optional: true
 {{- end }}
 {{- end -}}
+
+{{- /*
+The Protobuf services each process serves (services/topology's RpcServices;
+a chart test keeps them equal): the operator Ingress routes
+/<package>.<Service>/… to that process, and the NetworkPolicies let the
+ingress controller reach exactly those processes.
+*/ -}}
+{{- define "t2m.rpcServices" -}}
+catalogue:
+  - t2mobile.catalogue.v1.CatalogueService
+fulfilment:
+  - t2mobile.fulfilment.v1.FulfilmentService
+  - t2mobile.partners.v1.PartnerService
+provisioning:
+  - t2mobile.provisioning.v1.ProvisioningService
+  - t2mobile.provisioning.v1.SubscriptionService
+  - t2mobile.provisioning.v1.ProvisioningJobService
+notification:
+  - t2mobile.notification.v1.NotificationService
+  - t2mobile.notification.v1.NotificationJobService
+{{- end }}
