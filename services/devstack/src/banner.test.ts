@@ -23,6 +23,7 @@ describe("renderBanner", () => {
     expect(text).toContain('"orderId":"T2M-DEMO-ABC123"');
     expect(text).toContain("curl -s http://127.0.0.1:4000/t2mobile/orders/T2M-DEMO-ABC123");
     expect(text).toContain("/__inbox/messages?orderId=T2M-DEMO-ABC123");
+    expect(text).toContain("npx t2m orders get T2M-DEMO-ABC123");
     expect(text).not.toContain("\u001b[");
   });
 

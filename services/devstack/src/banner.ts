@@ -72,6 +72,8 @@ export function renderBanner(info: BannerInfo, colour = false): string {
   if (info.webhooksToInbox) {
     lines.push(dim("  # the webhooks it caused"), `  curl -s '${inbox}/__inbox/messages?orderId=${info.orderId}'`);
   }
+  // t2m's defaults are exactly this stack's ports and operator token.
+  lines.push(dim("  # as an operator (npx t2m --help: orders, subscriptions, webhooks, partners, jobs)"), `  npx t2m orders get ${info.orderId}`, `  npx t2m webhooks attempts ${info.orderId}`);
   lines.push("");
   return lines.join("\n");
 }
