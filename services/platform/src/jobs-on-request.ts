@@ -98,7 +98,6 @@ export function jobsOnRequest(options: JobsOnRequestOptions) {
       // The job's clock is the real time (no JOB_NOW or --now of the serving process applies).
       const summary = await runJob({
         name: job.name,
-        mongodbUrl: "",
         argv: [],
         env: {},
         logger: options.logger,

@@ -50,7 +50,8 @@ export interface JobContext {
 
 export interface JobOptions {
   readonly name: string;
-  readonly mongodbUrl: string;
+  /** Where the job connects; unused (and may be left out) with `connections`. */
+  readonly mongodbUrl?: string;
   readonly nats?: {
     url: string;
     credentials?: NatsCredentials;
@@ -164,7 +165,8 @@ export async function runJob(options: JobOptions): Promise<JobRunSummary> {
   const clock = () => new Date(startClock.getTime() + (Date.now() - started));
   const metrics = options.metrics ?? createMetrics(options.name);
   const shared = options.connections;
-  const database = shared?.database ?? (await Database.connect(options.mongodbUrl, logger, `job:${options.name}`));
+  if (!shared && !options.mongodbUrl) throw new Error(`job ${options.name} needs mongodbUrl or the serving process's connections`);
+  const database = shared?.database ?? (await Database.connect(options.mongodbUrl!, logger, `job:${options.name}`));
   let events: EventBus | undefined = shared?.events;
   try {
     if (options.nats && !shared) {
