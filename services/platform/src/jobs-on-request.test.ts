@@ -1,7 +1,11 @@
 import { JobRunOutcome } from "@t2m/proto/common/v1/jobs";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { dueOnSchedule, jobRunMessage, lastScheduledAt } from "./jobs-on-request.js";
+import { dueOnSchedule, jobRunMessage, jobsOnRequest, lastScheduledAt } from "./jobs-on-request.js";
+import { createLogger } from "./logging.js";
+import type { Database } from "./mongo.js";
+import { fieldViolationsOf } from "./rpc-errors.js";
 
 const daily = { schedule: "0 3 * * *", timeZone: "Africa/Lagos" };
 const everyFive = { schedule: "*/5 * * * *", timeZone: "Africa/Lagos" };
@@ -30,5 +34,19 @@ describe("a job run on request", () => {
     expect(timestampDate(message.endedAt!)).toEqual(new Date("2026-11-27T10:00:01.500Z"));
     const broken = jobRunMessage({ name: "webhook-retry", run: 1, outcome: "failed", error: new Error("boom"), durationMs: 0 }, startedAt, startedAt);
     expect([broken.outcome, broken.error, broken.processed]).toEqual([JobRunOutcome.FAILED, "boom", 0]);
+  });
+
+  it("refuses an unknown job with INVALID_ARGUMENT naming the valid ones, before reading anything", async () => {
+    const noDatabase = new Proxy({}, { get: () => { throw new Error("the database was used"); } }) as Database;
+    const jobs = jobsOnRequest({
+      jobs: [{ name: "renewal-check", ...daily, run: async () => ({ processed: 0, failed: 0 }) }, { name: "expiry-reminders", ...daily, run: async () => ({ processed: 0, failed: 0 }) }],
+      database: noDatabase,
+      logger: createLogger("test", "silent"),
+    });
+    const err = await jobs.run({ name: "webhook-retry", force: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectError);
+    expect((err as ConnectError).code).toBe(Code.InvalidArgument);
+    expect((err as ConnectError).rawMessage).toBe('unknown job "webhook-retry"; valid jobs: renewal-check, expiry-reminders');
+    expect(fieldViolationsOf(err as ConnectError)).toEqual([{ field: "name", description: 'no job named "webhook-retry" here; valid: renewal-check, expiry-reminders' }]);
   });
 });
