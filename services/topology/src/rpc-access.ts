@@ -5,6 +5,7 @@ import { FulfilmentService } from "@t2m/proto/fulfilment/v1/fulfilment";
 import { NotificationService } from "@t2m/proto/notification/v1/notification";
 import { PartnerService } from "@t2m/proto/partners/v1/partners";
 import { ProvisioningService, SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
+import { LicenceTaskService } from "@t2m/proto/provisioning/v1/licence_tasks";
 
 /**
  * Who calls whom over Connect RPC (and gRPC): the platform's one access
@@ -25,7 +26,7 @@ export type RpcCaller = (typeof RPC_CALLERS)[number];
 export const RpcServices = {
   catalogue: [CatalogueService],
   fulfilment: [FulfilmentService, PartnerService],
-  provisioning: [ProvisioningService, SubscriptionService],
+  provisioning: [ProvisioningService, SubscriptionService, LicenceTaskService],
   notification: [NotificationService],
 } as const satisfies Record<string, readonly DescService[]>;
 
@@ -66,6 +67,10 @@ export const RpcAccess = {
   [method(SubscriptionService, "prepareRenewal")]: ["fulfilment"],
   [method(SubscriptionService, "renewSubscription")]: ["fulfilment"],
   [method(SubscriptionService, "revokeSubscription")]: ["gateway", "operator"],
+  // The manual licence queue: operators list it and complete or fail its tasks.
+  [method(LicenceTaskService, "listLicenceTasks")]: ["operator"],
+  [method(LicenceTaskService, "completeLicenceTask")]: ["operator"],
+  [method(LicenceTaskService, "failLicenceTask")]: ["operator"],
   // The attempt log, dead letters, replays and the endpoint's health: operators.
   [method(NotificationService, "listDeliveries")]: ["operator"],
   [method(NotificationService, "listAttempts")]: ["operator"],

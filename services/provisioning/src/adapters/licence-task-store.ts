@@ -48,7 +48,7 @@ export class MongoLicenceTaskStore implements LicenceTaskStore {
   }
 
   async finish(task: LicenceTask): Promise<boolean> {
-    const result = await this.collection.replaceOne({ _id: task.orderId, state: "WAITING" }, { _id: task.orderId, ...task });
+    const result = await this.collection.replaceOne({ _id: task.orderId, state: "WAITING" }, task);
     return result.matchedCount === 1;
   }
 
