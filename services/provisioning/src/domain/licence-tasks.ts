@@ -187,7 +187,8 @@ export class ManualLicenceProvisioner implements LicenceProvisioner {
         productId: request.productId,
         tenure: request.tenure,
         tenureMonths: request.tenureMonths,
-        customer: request.customer,
+        // Only the fields: a request decoded from Protobuf carries more than a store accepts.
+        customer: { customerId: request.customer.customerId, name: request.customer.name, email: request.customer.email, phone: request.customer.phone },
         zohoSalesOrderId: request.zohoSalesOrderId,
         createdAt: this.clock(),
       }));
