@@ -89,7 +89,6 @@ export const MAX_REFERENCE_LENGTH = 100;
 export const MAX_REASON_LENGTH = 500;
 
 const PRINTABLE_WITHOUT_SPACES = /^[\x21-\x7e]+$/;
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 export function validateCompletion(orderId: string, activationReference: string): FieldViolation[] {
