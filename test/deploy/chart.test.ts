@@ -467,6 +467,12 @@ describe("configuration and secrets", () => {
       ofKind<IConfigMap>(objects, "ConfigMap").find((c) => c.metadata!.labels?.["app.kubernetes.io/component"] === "provisioning")!.data!;
     expect(provisioningData(renders[0]!.objects)).not.toHaveProperty("LICENCE_PROVISIONER");
     expect(provisioningData(await helmTemplate(helm, { set: ["licences.provisioner=sandbox"] }))).toMatchObject({ LICENCE_PROVISIONER: "sandbox" });
+    // The manual queue: provisioning queues licences, fulfilment knows how long its orders wait.
+    const manual = await helmTemplate(helm, { set: ["licences.provisioner=manual", "licences.manualPollSeconds=30", "licences.manualGiveUpHours=48"] });
+    expect(provisioningData(manual)).toMatchObject({ LICENCE_PROVISIONER: "manual" });
+    const fulfilmentData = ofKind<IConfigMap>(manual, "ConfigMap").find((c) => c.metadata!.labels?.["app.kubernetes.io/component"] === "fulfilment")!.data!;
+    expect(fulfilmentData).toMatchObject({ MANUAL_LICENCE_POLL_SECONDS: "30", MANUAL_LICENCE_GIVE_UP_HOURS: "48" });
+    expect(fulfilmentData).not.toHaveProperty("LICENCE_PROVISIONER");
   });
 
   it("ConfigMaps hold no secret: no secret names, no credentials, no sandbox secret values", async () => {

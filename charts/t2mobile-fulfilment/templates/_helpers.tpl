@@ -95,6 +95,9 @@ sorted). Usage: include "t2m.configData" (dict "root" $ "name" "gateway" "svc" $
 {{- if $v.licences.provisioner -}}
 {{- $_ := set $data "LICENCE_PROVISIONER" $v.licences.provisioner -}}
 {{- end -}}
+{{- else if eq $use "manualLicences" -}}
+{{- $_ := set $data "MANUAL_LICENCE_POLL_SECONDS" (toString $v.licences.manualPollSeconds) -}}
+{{- $_ := set $data "MANUAL_LICENCE_GIVE_UP_HOURS" (toString $v.licences.manualGiveUpHours) -}}
 {{- else if eq $use "webhook" -}}
 {{- $_ := set $data "WEBHOOK_RETRY_DELAYS_MS" $v.webhook.retryDelaysMs -}}
 {{- if $v.webhook.retryDelaysByType -}}

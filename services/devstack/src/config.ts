@@ -51,6 +51,9 @@ export const SERVICE_VARIABLES: Readonly<Record<ServiceName, readonly string[]>>
     "CATALOGUE_URL",
     "PROVISIONING_URL",
     "NATS_ACK_WAIT_MS",
+    // The manual licence queue: how often an order waiting for an operator asks again, and how long it waits.
+    "MANUAL_LICENCE_POLL_SECONDS",
+    "MANUAL_LICENCE_GIVE_UP_HOURS",
     "RPC_TOKEN_FULFILMENT",
     ...digests(RpcCallersOf.fulfilment),
   ],
@@ -69,6 +72,7 @@ export const SERVICE_VARIABLES: Readonly<Record<ServiceName, readonly string[]>>
     "ZOHO_REFRESH_TOKEN",
     "ZOHO_ACCOUNTS_URL",
     "ZOHO_API_URL",
+    "LICENCE_PROVISIONER",
     // The subscription jobs: renewal prices, and whether a renewal order is finished.
     "CATALOGUE_URL",
     "FULFILMENT_URL",
@@ -184,6 +188,8 @@ export function serviceEnv(name: ServiceName, topology: StackTopology, overrides
       MONGODB_URL: topology.mongodbUrl,
       CATALOGUE_URL: url("catalogue"),
       PROVISIONING_URL: url("provisioning"),
+      // An operator completing a task locally sees its order finish within seconds, not a minute.
+      MANUAL_LICENCE_POLL_SECONDS: "2",
     },
     provisioning: {
       NATS_URL: topology.natsUrl,
@@ -289,6 +295,9 @@ export const USER_VARIABLES = [
   "ZOHO_BUDGET_MAX_WAIT_MS",
   "EXPIRY_REMINDER_DAYS",
   "SUBSCRIPTION_JOB_CATCH_UP_DAYS",
+  "LICENCE_PROVISIONER",
+  "MANUAL_LICENCE_POLL_SECONDS",
+  "MANUAL_LICENCE_GIVE_UP_HOURS",
 ] as const;
 
 /** The user's settings among USER_VARIABLES (empty counts as unset). */

@@ -34,6 +34,10 @@ export function loadFulfilmentConfig(env?: Record<string, string | undefined>) {
         FULFILMENT_STUCK_AFTER_MS: ms(5 * 60 * 1000, 1_000),
         FULFILMENT_SWEEP_INTERVAL_MS: ms(10_000, 100),
         CATALOGUE_REFRESH_MS: ms(60_000, 1_000),
+        /** While an order's licence waits in the manual queue (LICENCE_PROVISIONER=manual), it asks again this often… */
+        MANUAL_LICENCE_POLL_SECONDS: z.coerce.number().min(0.1).max(3_600).default(60),
+        /** …and fails once it has waited this long for an operator. */
+        MANUAL_LICENCE_GIVE_UP_HOURS: z.coerce.number().min(0.001).max(24 * 30).default(72),
         /** An Idempotency-Key is kept at least this long (and as long as its order is unfinished); at least 24 hours. */
         IDEMPOTENCY_KEY_RETENTION_MS: ms(24 * 60 * 60 * 1000, 24 * 60 * 60 * 1000),
       }),

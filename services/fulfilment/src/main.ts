@@ -42,6 +42,8 @@ runMain(async () => {
           policy: {
             ...defaultFulfilmentRetryPolicy,
             backoff: { ...defaultFulfilmentRetryPolicy.backoff, initialMs: config.FULFILMENT_RETRY_INITIAL_MS, maxMs: config.FULFILMENT_RETRY_MAX_MS },
+            manualPollMs: Math.round(config.MANUAL_LICENCE_POLL_SECONDS * 1000),
+            giveUpManualAfterMs: Math.round(config.MANUAL_LICENCE_GIVE_UP_HOURS * 60 * 60 * 1000),
             giveUpTransientAfterMs: config.FULFILMENT_GIVE_UP_AFTER_MS,
           },
           graceMs: 5_000,

@@ -147,6 +147,12 @@ export class OrderWorker {
     order = outcome.order;
     await store.save(order);
     if (outcome.budgetWaitMs > 0) metrics.budgetWaitSeconds.observe(outcome.budgetWaitMs / 1000);
+    if (outcome.kind === "retry" && outcome.after === "manual") {
+      // Waiting for an operator is not a failed step: no retry is counted.
+      log.debug({ attempt, nextCheckAt: order.nextAttemptAt, waitingSince: order.manualWaitSince }, "licence waits in the manual queue; checking again later");
+      this.options.onRetryScheduled(order.orderId, attempt + 1, order.nextAttemptAt!);
+      return ack();
+    }
     if (outcome.kind === "retry") {
       metrics.stepRetries.inc({ kind: outcome.after });
       log.warn({ attempt, error: order.lastError, retryAt: order.nextAttemptAt }, "order attempt failed; retry scheduled");

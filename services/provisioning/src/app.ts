@@ -2,6 +2,9 @@ import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { Code, ConnectError, invalidArgument, reasonedError, type Database, type EventBus, type FieldViolation, type ServiceRuntime } from "@t2m/platform";
 import { ProvisioningService, SalesOrderDisposition, SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
+import { LicenceTaskService } from "@t2m/proto/provisioning/v1/licence_tasks";
+import { MongoLicenceTaskStore } from "./adapters/licence-task-store.js";
+import { fromTaskStateMessage, toLicenceTaskMessage } from "./adapters/licence-task-view.js";
 import { openStores } from "./adapters/stores.js";
 import { openSubscriptions } from "./adapters/subscriptions.js";
 import { toSubscriptionMessage } from "./adapters/subscription-view.js";
@@ -9,6 +12,15 @@ import { createProvisioningMetrics, type ProvisioningMetrics } from "./adapters/
 import { classifyFailure, ProvisioningReasons, toConnectError } from "./adapters/zoho-errors.js";
 import type { CallContext } from "./domain/call-budget.js";
 import { validateLicenceRequest, validateSalesOrderRequest, type LicenceProvisioner } from "./domain/provisioning.js";
+import {
+  InvalidPageToken,
+  LicenceTaskConflict,
+  LicenceTaskNotFound,
+  LicenceTaskQueue,
+  validateCompletion,
+  validateFailure,
+  type LicenceTaskStore,
+} from "./domain/licence-tasks.js";
 import { SalesOrders, type ZohoSalesOrderCalls } from "./domain/sales-orders.js";
 import { SubscriptionChangeRefused } from "./domain/subscription.js";
 import { RenewalMismatch, SubscriptionNotFound } from "./domain/subscriptions.js";
@@ -19,6 +31,8 @@ export interface ProvisioningDependencies {
   /** Zoho Inventory (ZohoInventoryClient), its calls already going through the call budget. */
   readonly zoho: ZohoSalesOrderCalls;
   readonly licences: LicenceProvisioner;
+  /** The manual licence queue's store (the manual provisioner's, when it runs). Default: licence_tasks in `database`. */
+  readonly licenceTasks?: LicenceTaskStore;
   /** Where subscription events are published (the SUBSCRIPTIONS stream must be declared). */
   readonly events: Pick<EventBus, "publish">;
   /** The longest an RPC waits for Zoho's call budget, over all its calls (ZOHO_BUDGET_MAX_WAIT_MS). */
@@ -50,6 +64,7 @@ export async function createProvisioning(deps: ProvisioningDependencies) {
     onChange: (kind) => metrics.subscriptionChanges.inc({ kind }),
   });
   const { subscriptions } = subscriptionStore;
+  const licenceTasks = new LicenceTaskQueue(deps.licenceTasks ?? (await MongoLicenceTaskStore.open(deps.database)));
   const salesOrders = new SalesOrders({
     store: stores.salesOrders,
     contacts: stores.contacts,
@@ -76,7 +91,7 @@ export async function createProvisioning(deps: ProvisioningDependencies) {
     } catch (err) {
       const failure = classifyFailure(err);
       // Waiting for the budget or for Zoho to settle is not a failure of the order.
-      const waiting = failure?.code === Code.ResourceExhausted || failure?.code === Code.Aborted;
+      const waiting = failure?.code === Code.ResourceExhausted || failure?.code === Code.Aborted || failure?.reason === ProvisioningReasons.licencePendingManual;
       metrics.operations.inc({ operation, result: waiting ? "deferred" : "failed" });
       if (failure?.reason === ProvisioningReasons.integrity) {
         metrics.integrityErrors.inc({ kind: "zoho_sales_order_id" });
@@ -129,6 +144,12 @@ export async function createProvisioning(deps: ProvisioningDependencies) {
         });
         // A failing renewal order is no longer a pending renewal of its subscription.
         await subscriptionStore.pending.remove(req.orderId);
+        // Nor is a failing order's licence an operator's to-do any more (e.g. it gave up waiting for one).
+        const abandoned = await licenceTasks.abandon(req.orderId, `the order failed (${req.reason || "no reason given"}) before an operator provisioned its licence`);
+        if (abandoned) {
+          metrics.licenceTasksFinished.inc({ state: "FAILED", by: "order" });
+          logger.warn({ orderId: req.orderId, reason: req.reason }, "licence task abandoned: its order failed while it waited");
+        }
         return { disposition: dispositions[outcome.disposition], zohoSalesOrderId: outcome.zohoSalesOrderId };
       },
       provisionLicence: async (req) => {
@@ -224,10 +245,62 @@ export async function createProvisioning(deps: ProvisioningDependencies) {
         }),
     });
 
+  /** The licence queue's errors, from the domain's. */
+  const taskError = (err: unknown): unknown => {
+    if (err instanceof LicenceTaskNotFound) return reasonedError(Code.NotFound, "LICENCE_TASK_NOT_FOUND", err.message);
+    if (err instanceof LicenceTaskConflict) return reasonedError(Code.FailedPrecondition, "LICENCE_TASK_CONFLICT", err.message);
+    if (err instanceof InvalidPageToken) return invalidArgument([{ field: "page_token", description: "is not one this listing gave for this state" }]);
+    return err;
+  };
+  const taskGuarded = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      throw err instanceof ConnectError ? err : taskError(err);
+    }
+  };
+
+  const licenceTaskRoutes = (router: ConnectRouter) =>
+    router.service(LicenceTaskService, {
+      listLicenceTasks: (req) =>
+        taskGuarded(async () => {
+          const state = fromTaskStateMessage(req.state);
+          const violations: FieldViolation[] = [];
+          if (!state) violations.push({ field: "state", description: "must be WAITING, COMPLETED or FAILED" });
+          if (!Number.isInteger(req.pageSize) || req.pageSize < 0 || req.pageSize > 500) violations.push({ field: "page_size", description: "must be between 1 and 500 (0: 100)" });
+          if (violations.length > 0 || !state) throw invalidArgument(violations);
+          const { tasks, nextPageToken } = await licenceTasks.list(state, req.pageSize || 100, req.pageToken);
+          return { tasks: tasks.map(toLicenceTaskMessage), nextPageToken };
+        }),
+      completeLicenceTask: (req) =>
+        taskGuarded(async () => {
+          const violations = validateCompletion(req.orderId, req.activationReference);
+          if (violations.length > 0) throw invalidArgument(violations);
+          const { task, already } = await licenceTasks.complete(req.orderId, req.activationReference);
+          if (!already) {
+            metrics.licenceTasksFinished.inc({ state: "COMPLETED", by: "operator" });
+            logger.info({ orderId: task.orderId, kind: task.kind, activationReference: task.activationReference }, "licence task completed by an operator");
+          }
+          return { task: toLicenceTaskMessage(task), alreadyCompleted: already };
+        }),
+      failLicenceTask: (req) =>
+        taskGuarded(async () => {
+          const violations = validateFailure(req.orderId, req.reason);
+          if (violations.length > 0) throw invalidArgument(violations);
+          const { task, already } = await licenceTasks.fail(req.orderId, req.reason.trim());
+          if (!already) {
+            metrics.licenceTasksFinished.inc({ state: "FAILED", by: "operator" });
+            logger.warn({ orderId: task.orderId, kind: task.kind, reason: task.failureReason }, "licence task failed by an operator");
+          }
+          return { task: toLicenceTaskMessage(task), alreadyFailed: already };
+        }),
+    });
+
   return {
     routes: (router: ConnectRouter) => {
       routes(router);
       subscriptionRoutes(router);
+      licenceTaskRoutes(router);
     },
     metrics,
     subscriptions,

@@ -33,8 +33,10 @@ describe("the licence provisioner", () => {
 
   it("must be chosen in production: the sandbox only when configured, its key from the Secret", () => {
     expect(problems(production)).toEqual([expect.stringMatching(/^LICENCE_PROVISIONER is required in production/)]);
-    expect(problems({ ...production, LICENCE_PROVISIONER: "made-up" })).toEqual(['LICENCE_PROVISIONER must be "sandbox"']);
+    expect(problems({ ...production, LICENCE_PROVISIONER: "made-up" })).toEqual(['LICENCE_PROVISIONER must be "manual" or "sandbox"']);
     expect(problems({ ...production, LICENCE_PROVISIONER: "sandbox" })).toEqual([expect.stringMatching(/^SANDBOX_LICENCE_KEY is required with LICENCE_PROVISIONER=sandbox/)]);
+    // The manual queue needs no key.
+    expect(problems({ ...production, LICENCE_PROVISIONER: "manual" })).toEqual([]);
     const config = loadProvisioningConfig({ ...production, LICENCE_PROVISIONER: "sandbox", SANDBOX_LICENCE_KEY: "k".repeat(32) });
     expect(config.SANDBOX_LICENCE_KEY).toBe("k".repeat(32));
   });

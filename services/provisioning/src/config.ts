@@ -53,17 +53,18 @@ export function loadProvisioningConfig(env?: Record<string, string | undefined>)
         /** …and ask fulfilment whether a pending renewal order is finished (renewal-check). */
         FULFILMENT_URL: url(["http:", "https:"]).default(localUrl(DefaultPorts.fulfilment)),
         /**
-         * Which licence provisioner runs. Zoho has no public licence API, and "sandbox" issues no real
-         * licence (its references are an HMAC of the order id), so production must choose it explicitly,
-         * with its key from the Secret; outside production it is the default, with a sandbox key.
+         * Which licence provisioner runs. Zoho has no public licence API: "manual" queues each licence
+         * for an operator (LicenceTaskService); "sandbox" issues no real licence (its references are an
+         * HMAC of the order id), so production must choose one explicitly (the sandbox with its key from
+         * the Secret); outside production the sandbox is the default, with a sandbox key.
          */
         LICENCE_PROVISIONER: sandboxed(
           ctx,
-          z.enum(["sandbox"], {
+          z.enum(["sandbox", "manual"], {
             error: (issue) =>
               issue.input === undefined
-                ? "is required in production: the sandbox provisioner issues no real licence, so it runs there only when chosen (LICENCE_PROVISIONER=sandbox, with SANDBOX_LICENCE_KEY)"
-                : 'must be "sandbox"',
+                ? "is required in production: choose manual (operators provision each licence) or sandbox (no real licence; with SANDBOX_LICENCE_KEY)"
+                : 'must be "manual" or "sandbox"',
           }),
           "sandbox",
         ),

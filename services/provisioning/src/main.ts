@@ -2,13 +2,15 @@ import { hostname } from "node:os";
 import { connectHandler, exportJobMetrics, natsCredentials, rpcCallersFromConfig, runMain, runService, serveOptions } from "@t2m/platform";
 import { Jobs, KvBuckets, NatsUsers, RpcAccess, RpcCallersOf } from "@t2m/topology";
 import { KvBudgetStore } from "./adapters/budget-kv.js";
-import { createProvisioningMetrics } from "./adapters/metrics.js";
+import { MongoLicenceTaskStore } from "./adapters/licence-task-store.js";
+import { createProvisioningMetrics, refreshLicenceQueueMetrics } from "./adapters/metrics.js";
 import { MongoLicenceLog, SandboxLicenceProvisioner } from "./adapters/sandbox-licence-provisioner.js";
 import { ZohoInventoryClient } from "./adapters/zoho/index.js";
 import { createProvisioning } from "./app.js";
 import { budgetLimits, loadProvisioningConfig } from "./config.js";
 import { provisioningJobRoutes } from "./job-routes.js";
 import { CallBudget } from "./domain/call-budget.js";
+import { ManualLicenceProvisioner } from "./domain/licence-tasks.js";
 
 runMain(async () => {
   const config = loadProvisioningConfig();
@@ -51,11 +53,18 @@ runMain(async () => {
         { apiUrl: config.ZOHO_API_URL, accountsUrl: config.ZOHO_ACCOUNTS_URL, budget: budget.limits, maxWaitMs: config.ZOHO_BUDGET_MAX_WAIT_MS },
         "Zoho configured",
       );
+      const licenceTasks = await MongoLicenceTaskStore.open(rt.database);
+      const licences =
+        config.LICENCE_PROVISIONER === "manual"
+          ? new ManualLicenceProvisioner(licenceTasks)
+          : new SandboxLicenceProvisioner(config.SANDBOX_LICENCE_KEY!, new MongoLicenceLog(rt.database));
+      rt.logger.info({ provisioner: config.LICENCE_PROVISIONER }, "licence provisioner configured");
       const provisioning = await createProvisioning({
         runtime: rt,
         database: rt.database,
         zoho,
-        licences: new SandboxLicenceProvisioner(config.SANDBOX_LICENCE_KEY!, new MongoLicenceLog(rt.database)),
+        licences,
+        licenceTasks,
         events: rt.events,
         maxWaitMs: config.ZOHO_BUDGET_MAX_WAIT_MS,
         metrics,
@@ -68,6 +77,9 @@ runMain(async () => {
         logger: rt.logger,
       });
       rt.onShutdown({ name: "job metrics", run: async () => jobMetrics.stop() });
+      // The manual queue's gauges (0 with the sandbox provisioner, whose queue stays empty).
+      const queueMetrics = refreshLicenceQueueMetrics({ metrics, waitingSince: () => licenceTasks.waitingSince(), logger: rt.logger });
+      rt.onShutdown({ name: "licence queue metrics", run: async () => queueMetrics.stop() });
       const jobRoutes = provisioningJobRoutes({ config, database: rt.database, events: rt.events, logger: rt.logger });
       return connectHandler(
         (router) => {

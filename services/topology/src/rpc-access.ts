@@ -7,6 +7,7 @@ import { NotificationService } from "@t2m/proto/notification/v1/notification";
 import { PartnerService } from "@t2m/proto/partners/v1/partners";
 import { ProvisioningJobService } from "@t2m/proto/provisioning/v1/jobs";
 import { ProvisioningService, SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
+import { LicenceTaskService } from "@t2m/proto/provisioning/v1/licence_tasks";
 
 /**
  * Who calls whom over Connect RPC (and gRPC): the platform's one access
@@ -28,7 +29,7 @@ export type RpcCaller = (typeof RPC_CALLERS)[number];
 export const RpcServices = {
   catalogue: [CatalogueService],
   fulfilment: [FulfilmentService, PartnerService],
-  provisioning: [ProvisioningService, SubscriptionService, ProvisioningJobService],
+  provisioning: [ProvisioningService, SubscriptionService, LicenceTaskService, ProvisioningJobService],
   notification: [NotificationService, NotificationJobService],
 } as const satisfies Record<string, readonly DescService[]>;
 
@@ -71,6 +72,10 @@ export const RpcAccess = {
   [method(SubscriptionService, "prepareRenewal")]: ["fulfilment"],
   [method(SubscriptionService, "renewSubscription")]: ["fulfilment"],
   [method(SubscriptionService, "revokeSubscription")]: ["gateway", "operator"],
+  // The manual licence queue: operators list it and complete or fail its tasks.
+  [method(LicenceTaskService, "listLicenceTasks")]: ["operator"],
+  [method(LicenceTaskService, "completeLicenceTask")]: ["operator"],
+  [method(LicenceTaskService, "failLicenceTask")]: ["operator"],
   // The attempt log, dead letters, replays and the endpoint's health: operators.
   [method(NotificationService, "listDeliveries")]: ["operator"],
   [method(NotificationService, "listAttempts")]: ["operator"],

@@ -43,7 +43,7 @@ export class OrderAnnouncer {
     } else if (order.status === "FAILED" && order.failureCode) {
       await this.events.publish(
         OrderEvents.failed,
-        { ...common, failureCode: order.failureCode, reason: failureMessage(order.failureCode), failedAt: ts(order.failedAt) },
+        { ...common, failureCode: order.failureCode, reason: order.failureReason ?? failureMessage(order.failureCode), failedAt: ts(order.failedAt) },
         { messageId: OrderMessageIds.failed(order.orderId) },
       );
     } else {

@@ -2,6 +2,7 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import { Code, ConnectError, reasonOf, retryDelayOf } from "@t2m/platform";
 import { SalesOrderDisposition, type ProvisioningService, type SubscriptionService } from "@t2m/proto/provisioning/v1/provisioning";
+import { LicencePendingManualSchema, LicenceTaskFailedSchema } from "@t2m/proto/provisioning/v1/licence_tasks";
 import type { FailureCode, StepFailure } from "../domain/failures.js";
 import type { LicenceResult, OrderRecord, SalesOrderResult } from "../domain/order.js";
 
@@ -99,6 +100,15 @@ export function classifyStepError(err: unknown): StepFailure {
   if (cause.code === Code.ResourceExhausted) return { kind: "budget", retryAfterMs: retryDelayOf(cause) ?? DEFAULT_BUDGET_WAIT_MS };
   if (cause.code === Code.Aborted && reasonOf(cause) === "ZOHO_RECONCILE_PENDING") return { kind: "reconcile", detail };
   if (cause.code === Code.DataLoss) return { kind: "permanent", code: "INTERNAL_ERROR", detail };
+  // The manual licence queue: waiting for an operator is not a failure; an operator's refusal fails the order with their words.
+  if (reasonOf(cause) === "LICENCE_PENDING_MANUAL") {
+    const pending = cause.findDetails(LicencePendingManualSchema)[0];
+    return { kind: "manual", detail, ...(pending?.waitingSince ? { waitingSince: timestampDate(pending.waitingSince) } : {}) };
+  }
+  if (step === "licence" && reasonOf(cause) === "LICENCE_TASK_FAILED") {
+    const refusal = cause.findDetails(LicenceTaskFailedSchema)[0];
+    return { kind: "permanent", code: "PROVISIONING_FAILED", detail, ...(refusal?.reason ? { partnerReason: refusal.reason } : {}) };
+  }
   // Our Zoho credentials or an answer we cannot read: not the order's fault, so hold it (retry) until fixed or too old.
   if (HELD_REASONS.has(reasonOf(cause) ?? "")) return { kind: "transient", detail };
   // A renewal whose subscription was revoked after intake's check.

@@ -166,7 +166,7 @@ export class OrderStore {
 
   /** Orders in one status, oldest first (limit 0: all). */
   async withStatus(status: OrderStatus, limit: number): Promise<UnfinishedOrder[]> {
-    const projection = { orderId: 1, status: 1, attempts: 1, createdAt: 1, updatedAt: 1, nextAttemptAt: 1, leaseUntil: 1 } as const;
+    const projection = { orderId: 1, status: 1, attempts: 1, createdAt: 1, updatedAt: 1, nextAttemptAt: 1, leaseUntil: 1, waitingFor: 1 } as const;
     const docs = (await this.orders.find({ status }, { projection, sort: { createdAt: 1 }, limit }).toArray()) as unknown as Array<UnfinishedOrder & { _id?: string }>;
     return docs.map(({ _id, ...o }) => o);
   }

@@ -27,7 +27,7 @@ export function toOrderMessage(order: OrderRecord): Order {
     activationReference: order.activationReference ?? "",
     expiryDate: ts(order.expiryDate),
     failureCode: order.failureCode ?? "",
-    failureReason: order.failureCode ? failureMessage(order.failureCode) : "",
+    failureReason: order.failureCode ? (order.failureReason ?? failureMessage(order.failureCode)) : "",
     failureDetail: order.failureDetail ?? order.lastError ?? "",
     attempts: order.attempts,
     nextAttemptAt: ts(order.nextAttemptAt),

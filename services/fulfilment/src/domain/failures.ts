@@ -24,7 +24,23 @@ export type StepFailure =
   | { readonly kind: "budget"; readonly retryAfterMs: number }
   /** Might work later (a timeout, a 5xx, a dependency down). */
   | { readonly kind: "transient"; readonly detail: string; readonly retryAfterMs?: number }
+  /**
+   * The licence waits in the manual queue for an operator (LICENCE_PROVISIONER=manual): check again after
+   * the poll delay, without counting a failed attempt, until the wait is too long.
+   */
+  | { readonly kind: "manual"; readonly detail: string; readonly waitingSince?: Date }
   /** Whether Zoho made the sales order is not proven yet: retry, never fail on a guess. */
   | { readonly kind: "reconcile"; readonly detail: string }
   /** Will never work; fail the order with this code. */
-  | { readonly kind: "permanent"; readonly code: FailureCode; readonly detail: string };
+  | {
+      readonly kind: "permanent";
+      readonly code: FailureCode;
+      readonly detail: string;
+      /** Words a person wrote for the partner (an operator failing a licence task), shown after the code's message. */
+      readonly partnerReason?: string;
+    };
+
+/** The failure text the partner sees: the code's fixed message, and an operator's own words when there are any. */
+export function partnerFailureReason(code: FailureCode, partnerReason?: string): string {
+  return partnerReason ? `${FAILURE_MESSAGES[code].replace(/\.$/, "")}: ${partnerReason}` : FAILURE_MESSAGES[code];
+}

@@ -113,4 +113,45 @@ describe("runAttempt", () => {
     const outcome = await runAttempt(old, attemptPorts, policy);
     expect(outcome.order).toMatchObject({ status: "FAILED", failureCode: "TIMED_OUT" });
   });
+
+  describe("with the licence in the manual queue", () => {
+    const manual = (waitingSince = now): StepFailure => ({ kind: "manual", detail: "licence: Unavailable LICENCE_PENDING_MANUAL", waitingSince });
+    const HOUR = 60 * 60 * 1000;
+
+    it("waits for the operator: checks again after the poll delay, counted apart from failed attempts", async () => {
+      const { attemptPorts, calls } = ports({ licence: () => manual() });
+      const first = await runAttempt(running(), attemptPorts, policy);
+      expect(first).toMatchObject({ kind: "retry", after: "manual", delayMs: policy.manualPollMs });
+      expect(first.order).toMatchObject({ status: "PROCESSING", waitingFor: "manual", manualWaitSince: now, manualPolls: 1, nextAttemptAt: new Date(now.getTime() + policy.manualPollMs) });
+      expect(calls.voids).toEqual([]);
+      // Many polls later a transient failure still starts its backoff from the beginning.
+      const polled = startAttempt({ ...first.order, nextAttemptAt: undefined, attempts: 40, manualPolls: 40 }, 41, now, new Date(now.getTime() + 45_000));
+      const transient = await runAttempt(polled, ports({ licence: () => ({ kind: "transient", detail: "503" }) }).attemptPorts, policy);
+      expect(transient).toMatchObject({ kind: "retry", after: "transient", delayMs: policy.backoff.initialMs });
+      expect(transient.order.waitingFor).toBeUndefined();
+    });
+
+    it("fails the order once it has waited the give-up age for an operator, voiding its sales order", async () => {
+      const since = new Date(now.getTime() - 72 * HOUR);
+      const { attemptPorts, calls } = ports({ licence: () => manual(since) });
+      const outcome = await runAttempt(running({ manualWaitSince: since, manualPolls: 4000 }), attemptPorts, policy);
+      expect(outcome).toMatchObject({ kind: "failed", order: { status: "FAILED", failureCode: "PROVISIONING_FAILED", salesOrderDisposition: "VOIDED" } });
+      expect(outcome.order.failureDetail).toMatch(/no operator provisioned the licence within 72 h/);
+      expect(outcome.order.waitingFor).toBeUndefined();
+      expect(calls.voids).toEqual(["PROVISIONING_FAILED"]);
+    });
+
+    it("fulfils with the operator's reference once the task is completed", async () => {
+      const waited = { ...running(), waitingFor: "manual" as const, manualWaitSince: now, manualPolls: 3 };
+      const outcome = await runAttempt(waited, ports().attemptPorts, policy);
+      expect(outcome.order).toMatchObject({ status: "FULFILLED", activationReference: "ACT-1" });
+      expect(outcome.order.waitingFor).toBeUndefined();
+    });
+
+    it("fails with the operator's reason for the partner after a refusal", async () => {
+      const { attemptPorts } = ports({ licence: () => ({ kind: "permanent", code: "PROVISIONING_FAILED", detail: "licence: FailedPrecondition LICENCE_TASK_FAILED", partnerReason: "no seat left" }) });
+      const outcome = await runAttempt(running(), attemptPorts, policy);
+      expect(outcome.order).toMatchObject({ status: "FAILED", failureCode: "PROVISIONING_FAILED", failureReason: "The licence could not be provisioned: no seat left" });
+    });
+  });
 });

@@ -1,7 +1,8 @@
 import type { FailureCode, StepFailure } from "./failures.js";
-import { fail, fulfil, scheduleRetry } from "./lifecycle.js";
+import { partnerFailureReason } from "./failures.js";
+import { fail, fulfil, scheduleRetry, waitForOperator } from "./lifecycle.js";
 import type { LicenceResult, OrderRecord, SalesOrderResult } from "./order.js";
-import { decideAfterFailure, type FulfilmentRetryPolicy } from "./retry-policy.js";
+import { decideAfterFailure, decideManualWait, type FulfilmentRetryPolicy, type RetryDecision } from "./retry-policy.js";
 
 export interface AttemptPorts {
   /** Idempotent on the order id: a repeat returns the first sales order and never makes a second. */
@@ -24,8 +25,8 @@ export type AttemptOutcome =
       readonly order: OrderRecord;
       readonly delayMs: number;
       readonly budgetWaitMs: number;
-      /** What kind of failure the retry follows. */
-      readonly after: "transient" | "reconcile";
+      /** What kind of failure the retry follows (manual: the licence waits for an operator; not a failure). */
+      readonly after: "transient" | "reconcile" | "manual";
     };
 
 /**
@@ -63,12 +64,25 @@ export async function runAttempt(order: OrderRecord, ports: AttemptPorts, policy
   }
 
   const now = ports.now();
-  const decision = decideAfterFailure(failure, order.attempts, now.getTime() - order.createdAt.getTime(), policy, ports.random);
-  if (decision.action === "retry") {
-    const dueAt = new Date(now.getTime() + decision.delayMs);
-    const after = failure.kind === "reconcile" ? "reconcile" : "transient";
-    return { kind: "retry", order: scheduleRetry(order, dueAt, failure.detail, now), delayMs: decision.delayMs, budgetWaitMs, after };
+  // Polls of the manual queue are not failed attempts: backoff counts only the others.
+  const failedAttempts = Math.max(1, order.attempts - (order.manualPolls ?? 0));
+  let decision: RetryDecision;
+  if (failure.kind === "manual") {
+    const since = order.manualWaitSince ?? failure.waitingSince ?? now;
+    decision = decideManualWait(failure, now.getTime() - since.getTime(), policy);
+    if (decision.action === "retry") {
+      const dueAt = new Date(now.getTime() + decision.delayMs);
+      return { kind: "retry", order: waitForOperator(order, dueAt, since, failure.detail, now), delayMs: decision.delayMs, budgetWaitMs, after: "manual" };
+    }
+  } else {
+    decision = decideAfterFailure(failure, failedAttempts, now.getTime() - order.createdAt.getTime(), policy, ports.random);
+    if (decision.action === "retry") {
+      const dueAt = new Date(now.getTime() + decision.delayMs);
+      const after = failure.kind === "reconcile" ? "reconcile" : "transient";
+      return { kind: "retry", order: scheduleRetry(order, dueAt, failure.detail, now), delayMs: decision.delayMs, budgetWaitMs, after };
+    }
   }
+  const reason = failure.kind === "permanent" && failure.partnerReason ? partnerFailureReason(decision.code, failure.partnerReason) : undefined;
 
   // Failing: a sales order Zoho already holds for the order is voided (or flagged) first.
   let disposition: "VOIDED" | "FLAGGED" | "NONE";
@@ -77,11 +91,11 @@ export async function runAttempt(order: OrderRecord, ports: AttemptPorts, policy
   } catch (err) {
     if (!(err instanceof ClassifiedFailure)) throw err;
     const voidFailure = err.failure;
-    if (voidFailure.kind === "permanent") {
+    if (voidFailure.kind === "permanent" || voidFailure.kind === "manual") {
       disposition = "FLAGGED";
     } else {
       // Voiding may work later: keep the order unfinished and try the whole step again.
-      const retry = decideAfterFailure(voidFailure, order.attempts, now.getTime() - order.createdAt.getTime(), policy, ports.random);
+      const retry = decideAfterFailure(voidFailure, failedAttempts, now.getTime() - order.createdAt.getTime(), policy, ports.random);
       if (retry.action === "retry") {
         const detail = `${decision.detail}; voiding its sales order failed: ${voidFailure.detail}`;
         const dueAt = new Date(now.getTime() + retry.delayMs);
@@ -92,7 +106,7 @@ export async function runAttempt(order: OrderRecord, ports: AttemptPorts, policy
   }
   const failed = fail(
     order,
-    { code: decision.code, detail: decision.detail, ...(disposition === "NONE" ? {} : { salesOrderDisposition: disposition }) },
+    { code: decision.code, detail: decision.detail, ...(reason ? { reason } : {}), ...(disposition === "NONE" ? {} : { salesOrderDisposition: disposition }) },
     ports.now(),
   );
   return { kind: "failed", order: failed, budgetWaitMs };

@@ -50,24 +50,41 @@ export function startAttempt(order: OrderRecord, attempt: number, at: Date, leas
 
 /** The attempt failed in a way worth another try at `dueAt`; the reason stays internal. */
 export function scheduleRetry(order: OrderRecord, dueAt: Date, detail: string, at: Date): OrderRecord {
-  const { leaseUntil: _, ...rest } = order;
+  const { leaseUntil: _, waitingFor: _w, ...rest } = order;
   return move(rest, "PROCESSING", at, { nextAttemptAt: dueAt, lastError: detail });
 }
 
+/**
+ * The licence waits for an operator (the manual queue): ask again at `dueAt`.
+ * The wait is counted apart from failed attempts (manualPolls), so it grows
+ * no backoff; `since` is when the wait began (the queue's task says).
+ */
+export function waitForOperator(order: OrderRecord, dueAt: Date, since: Date, detail: string, at: Date): OrderRecord {
+  const { leaseUntil: _, ...rest } = order;
+  return move(rest, "PROCESSING", at, {
+    nextAttemptAt: dueAt,
+    lastError: detail,
+    waitingFor: "manual",
+    manualWaitSince: order.manualWaitSince ?? since,
+    manualPolls: (order.manualPolls ?? 0) + 1,
+  });
+}
+
 export function fulfil(order: OrderRecord, salesOrder: SalesOrderResult, licence: LicenceResult, at: Date): OrderRecord {
-  const { leaseUntil: _l, nextAttemptAt: _n, lastError: _e, ...rest } = order;
+  const { leaseUntil: _l, nextAttemptAt: _n, lastError: _e, waitingFor: _w, ...rest } = order;
   return move(rest, "FULFILLED", at, { ...salesOrder, ...licence, fulfilledAt: at });
 }
 
 export function fail(
   order: OrderRecord,
-  failure: { code: FailureCode; detail: string; salesOrderDisposition?: "VOIDED" | "FLAGGED" },
+  failure: { code: FailureCode; detail: string; reason?: string; salesOrderDisposition?: "VOIDED" | "FLAGGED" },
   at: Date,
 ): OrderRecord {
-  const { leaseUntil: _l, nextAttemptAt: _n, ...rest } = order;
+  const { leaseUntil: _l, nextAttemptAt: _n, waitingFor: _w, ...rest } = order;
   return move(rest, "FAILED", at, {
     failureCode: failure.code,
     failureDetail: failure.detail,
+    ...(failure.reason ? { failureReason: failure.reason } : {}),
     ...(failure.salesOrderDisposition ? { salesOrderDisposition: failure.salesOrderDisposition } : {}),
     failedAt: at,
   });

@@ -47,6 +47,11 @@ export interface OrderRecord {
   readonly leaseUntil?: Date;
   /** While the order waits to be retried: when the next attempt is due. */
   readonly nextAttemptAt?: Date;
+  /** Set while the order waits for its licence in the manual queue (its next attempt asks again). */
+  readonly waitingFor?: "manual";
+  /** When it started waiting for an operator (the give-up age runs from here), and how often it asked since. */
+  readonly manualWaitSince?: Date;
+  readonly manualPolls?: number;
   /** Why the last attempt failed (internal text, for logs and IconTech's tools). */
   readonly lastError?: string;
   readonly zohoSalesOrderId?: string;
@@ -57,6 +62,8 @@ export interface OrderRecord {
   readonly failureCode?: FailureCode;
   /** What went wrong in internal terms; never shown to T2Mobile. */
   readonly failureDetail?: string;
+  /** The partner's failure text when a person wrote some (partnerFailureReason); else the code's fixed message. */
+  readonly failureReason?: string;
   /** For an order that failed after its Zoho sales order existed. */
   readonly salesOrderDisposition?: "VOIDED" | "FLAGGED";
   /** A renewal order: the subscription it renews, as named and as resolved at intake. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideAfterFailure, defaultFulfilmentRetryPolicy as policy } from "./retry-policy.js";
+import { decideAfterFailure, decideManualWait, defaultFulfilmentRetryPolicy as policy } from "./retry-policy.js";
 
 const HOUR = 60 * 60 * 1000;
 const middle = () => 0.5;
@@ -31,5 +31,14 @@ describe("decideAfterFailure", () => {
     expect(decideAfterFailure({ kind: "reconcile", detail: "number taken, order not found" }, 40, 30 * 24 * HOUR, policy, middle)).toMatchObject({ action: "retry" });
     const bounded = { ...policy, giveUpReconcileAfterMs: 7 * 24 * HOUR };
     expect(decideAfterFailure({ kind: "reconcile", detail: "x" }, 40, 8 * 24 * HOUR, bounded, middle)).toMatchObject({ action: "fail", code: "INTERNAL_ERROR" });
+  });
+});
+
+describe("decideManualWait", () => {
+  it("asks again after the poll delay, however often it asked, until the wait reaches the give-up age", () => {
+    const manual = { kind: "manual", detail: "licence: Unavailable LICENCE_PENDING_MANUAL" } as const;
+    expect(decideManualWait(manual, 0, policy)).toEqual({ action: "retry", delayMs: 60_000 });
+    expect(decideManualWait(manual, 71 * HOUR, policy)).toEqual({ action: "retry", delayMs: 60_000 });
+    expect(decideManualWait(manual, 72 * HOUR, policy)).toMatchObject({ action: "fail", code: "PROVISIONING_FAILED", detail: expect.stringMatching(/no operator provisioned the licence within 72 h/) });
   });
 });

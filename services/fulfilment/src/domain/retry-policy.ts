@@ -15,12 +15,18 @@ export interface FulfilmentRetryPolicy {
   readonly giveUpTransientAfterMs: number;
   /** An unproven Zoho state fails the order once it is this old; null never gives up (an alert fires instead). */
   readonly giveUpReconcileAfterMs: number | null;
+  /** While its licence waits in the manual queue, the order asks again this often (MANUAL_LICENCE_POLL_SECONDS). */
+  readonly manualPollMs: number;
+  /** …and fails once it has waited this long for an operator (MANUAL_LICENCE_GIVE_UP_HOURS). */
+  readonly giveUpManualAfterMs: number;
 }
 
 export const defaultFulfilmentRetryPolicy: FulfilmentRetryPolicy = {
   backoff: { initialMs: 2_000, maxMs: 5 * 60 * 1000, jitter: 0.2 },
   giveUpTransientAfterMs: 24 * HOUR_MS,
   giveUpReconcileAfterMs: null,
+  manualPollMs: 60_000,
+  giveUpManualAfterMs: 72 * HOUR_MS,
 };
 
 export type RetryDecision =
@@ -29,7 +35,7 @@ export type RetryDecision =
 
 /** What to do after attempt `attempt` (1-based) failed with `failure` on an order `orderAgeMs` old. */
 export function decideAfterFailure(
-  failure: Exclude<StepFailure, { kind: "budget" }>,
+  failure: Exclude<StepFailure, { kind: "budget" | "manual" }>,
   attempt: number,
   orderAgeMs: number,
   policy: FulfilmentRetryPolicy,
@@ -51,4 +57,17 @@ export function decideAfterFailure(
       return { action: "retry", delayMs: backoffDelay(attempt, policy.backoff, random) };
     }
   }
+}
+
+/**
+ * The licence has waited `waitedMs` for an operator: ask again after the
+ * poll delay (not a failed attempt: no backoff grows), or fail the order
+ * once the wait is too long.
+ */
+export function decideManualWait(failure: Extract<StepFailure, { kind: "manual" }>, waitedMs: number, policy: FulfilmentRetryPolicy): RetryDecision {
+  if (waitedMs >= policy.giveUpManualAfterMs) {
+    const hours = Math.round((waitedMs / HOUR_MS) * 10) / 10;
+    return { action: "fail", code: "PROVISIONING_FAILED", detail: `no operator provisioned the licence within ${hours} h (the manual queue): ${failure.detail}` };
+  }
+  return { action: "retry", delayMs: policy.manualPollMs };
 }

@@ -48,4 +48,12 @@ describe("planSweep", () => {
       { kind: "redrive", orderId: "dead", attempt: 2, reason: "attempt abandoned" },
     ]);
   });
+
+  it("leaves orders waiting for an operator (the manual licence queue) out of the oldest unfinished order, and still relays their checks", () => {
+    const waiting = order("manual", { status: "PROCESSING", attempts: 3, createdAt: ago(50_000), waitingFor: "manual", nextAttemptAt: ago(10) });
+    const plan = planSweep(now, [waiting, order("new", { createdAt: ago(20) })], { submitted: idle, retries: idle }, settings);
+    expect(plan.oldestUnfinishedAt).toEqual(ago(20));
+    expect(plan.waitingForOperator).toBe(1);
+    expect(plan.actions).toEqual([{ kind: "retry-due", orderId: "manual", attempt: 4, dueAt: ago(10) }]);
+  });
 });

@@ -1,7 +1,7 @@
 import type { OrderRecord } from "./order.js";
 
 /** What the sweeper reads of an unfinished order. */
-export type UnfinishedOrder = Pick<OrderRecord, "orderId" | "status" | "attempts" | "createdAt" | "updatedAt" | "nextAttemptAt" | "leaseUntil">;
+export type UnfinishedOrder = Pick<OrderRecord, "orderId" | "status" | "attempts" | "createdAt" | "updatedAt" | "nextAttemptAt" | "leaseUntil" | "waitingFor">;
 
 /** How far a JetStream consumer is behind. */
 export interface Backlog {
@@ -30,8 +30,11 @@ export type SweepAction =
 
 export interface SweepPlan {
   readonly actions: readonly SweepAction[];
+  /** The oldest order that is not waiting for an operator (the manual queue has its own age and alert). */
   readonly oldestUnfinishedAt: Date | undefined;
   readonly waitingForRetry: number;
+  /** Orders whose licence waits in the manual queue. */
+  readonly waitingForOperator: number;
 }
 
 /** True when a message stored at `storedAt` has certainly been delivered already (it is not waiting in the backlog). */
@@ -50,9 +53,11 @@ export function planSweep(now: Date, orders: readonly UnfinishedOrder[], backlog
   const actions: SweepAction[] = [];
   let oldest: Date | undefined;
   let waitingForRetry = 0;
+  let waitingForOperator = 0;
   const t = now.getTime();
   for (const order of orders) {
-    if (!oldest || order.createdAt < oldest) oldest = order.createdAt;
+    if (order.waitingFor === "manual") waitingForOperator += 1;
+    else if (!oldest || order.createdAt < oldest) oldest = order.createdAt;
     const age = t - order.createdAt.getTime();
     const next = order.attempts + 1;
     if (order.status === "PENDING") {
@@ -78,5 +83,5 @@ export function planSweep(now: Date, orders: readonly UnfinishedOrder[], backlog
     const lapsed = order.leaseUntil ? t - order.leaseUntil.getTime() : t - order.updatedAt.getTime();
     if (lapsed >= settings.stuckAfterMs) actions.push({ kind: "redrive", orderId: order.orderId, attempt: next, reason: "attempt abandoned" });
   }
-  return { actions, oldestUnfinishedAt: oldest, waitingForRetry };
+  return { actions, oldestUnfinishedAt: oldest, waitingForRetry, waitingForOperator };
 }

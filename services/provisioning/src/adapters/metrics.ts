@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { Logger } from "@t2m/platform";
 import type { BudgetObserver } from "../domain/call-budget.js";
 import type { ZohoOperation, ZohoRequestEvent } from "./zoho/index.js";
 
@@ -80,8 +81,27 @@ export function createProvisioningMetrics(registry: Registry) {
       labelNames: ["kind"],
       registers,
     }),
+    licenceTasksFinished: new Counter({
+      name: "t2m_licence_tasks_finished_total",
+      help: "Manual licence tasks finished, by state (COMPLETED, FAILED) and by whom (operator; order: its order failed while it waited)",
+      labelNames: ["state", "by"],
+      registers,
+    }),
+    licenceTasksWaiting: new Gauge({
+      name: "t2m_licence_tasks_waiting",
+      help: "Manual licence tasks waiting for an operator (0 unless LICENCE_PROVISIONER=manual), as last read",
+      registers,
+    }),
+    oldestWaitingLicenceTaskAge: new Gauge({
+      name: "t2m_licence_task_oldest_waiting_age_seconds",
+      help: "Age of the oldest manual licence task waiting for an operator (0 when none), as last read",
+      registers,
+    }),
   };
   // Series an alert or panel reads with increase()/rate() exist from the start at 0, so their first event is seen.
+  for (const [state, by] of [["COMPLETED", "operator"], ["FAILED", "operator"], ["FAILED", "order"]] as const) metrics.licenceTasksFinished.inc({ state, by }, 0);
+  metrics.licenceTasksWaiting.set(0);
+  metrics.oldestWaitingLicenceTaskAge.set(0);
   metrics.integrityErrors.inc({ kind: "zoho_sales_order_id" }, 0);
   metrics.budgetWait.zero({ outcome: "granted" });
   metrics.budgetWait.zero({ outcome: "exhausted" });
@@ -102,3 +122,40 @@ export function createProvisioningMetrics(registry: Registry) {
 }
 
 export type ProvisioningMetrics = ReturnType<typeof createProvisioningMetrics>;
+
+/**
+ * Keeps the manual queue's gauges current: reads when each waiting task was
+ * recorded (the working set, by state equality) every `intervalMs`, not on
+ * every scrape. Returns what stops it.
+ */
+export function refreshLicenceQueueMetrics(options: {
+  readonly metrics: Pick<ProvisioningMetrics, "licenceTasksWaiting" | "oldestWaitingLicenceTaskAge">;
+  readonly waitingSince: () => Promise<Date[]>;
+  readonly logger: Logger;
+  readonly intervalMs?: number;
+}): { refresh(): Promise<void>; stop(): void } {
+  const refresh = async () => {
+    const since = await options.waitingSince();
+    const now = Date.now();
+    const oldest = since.reduce((min, d) => Math.min(min, d.getTime()), now);
+    options.metrics.licenceTasksWaiting.set(since.length);
+    options.metrics.oldestWaitingLicenceTaskAge.set(Math.max(0, (now - oldest) / 1000));
+  };
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    refresh()
+      .catch((err: unknown) => options.logger.warn({ err }, "could not read licence_tasks for the queue's metrics"))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, options.intervalMs ?? 15_000).unref();
+      });
+  };
+  tick();
+  return {
+    refresh,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}

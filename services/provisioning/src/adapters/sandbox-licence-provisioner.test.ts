@@ -25,7 +25,16 @@ describe("SandboxLicenceProvisioner's log", () => {
   it("records each extension and the revocation once, however often it is told", async () => {
     const log = new MemoryLicenceLog();
     const provisioner = new SandboxLicenceProvisioner(SandboxDefaults.sandboxLicenceKey, log);
-    const extension = { activationReference: "ZL-1", renewalOrderId: "T2M2", tenure: "12_MONTHS", periodStart: new Date("2027-01-01T00:00:00Z"), expiryDate: new Date("2028-01-01T00:00:00Z") };
+    const extension = {
+      activationReference: "ZL-1",
+      renewalOrderId: "T2M2",
+      subscriptionId: "T2M1",
+      productId: "ZOHO_CRM_STD",
+      customerId: "C1",
+      customerEmail: "ada@example.com",
+      zohoSalesOrderId: "SO-2",
+      tenure: "12_MONTHS",
+      tenureMonths: 12, periodStart: new Date("2027-01-01T00:00:00Z"), expiryDate: new Date("2028-01-01T00:00:00Z") };
     await provisioner.extend(extension);
     await provisioner.extend(extension);
     await provisioner.revoke({ activationReference: "ZL-1", reason: "fraud", revokedAt: new Date("2027-02-01T00:00:00Z") });

@@ -1,6 +1,9 @@
 import { Code, ConnectError, reasonOf } from "@t2m/platform";
 import { ErrorReasonSchema, RetryInfoSchema } from "@t2m/proto/common/v1/common";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { LicencePendingManualSchema, LicenceTaskFailedSchema } from "@t2m/proto/provisioning/v1/licence_tasks";
 import { describe, expect, it } from "vitest";
+import { LicencePendingManual, LicenceTaskFailed } from "../domain/licence-tasks.js";
 import { BudgetExhaustedError, BudgetUnavailableError } from "../domain/call-budget.js";
 import { IntegrityError, ReconcilePendingError } from "../domain/sales-orders.js";
 import { ZohoApiError, type ZohoApiErrorInit } from "./zoho/errors.js";
@@ -52,5 +55,25 @@ describe("zohoErrorToConnect", () => {
     expect(rejected.rawMessage).toBe("Zoho rejected the order: Zoho createSalesOrder failed with HTTP 400 (code 1001: Invalid value passed for customer_id)");
     expect(rejected.findDetails(ErrorReasonSchema)[0]).toMatchObject({ reason: "ZOHO_REJECTED" });
     expect(rejected.findDetails(RetryInfoSchema)).toEqual([]);
+  });
+});
+
+describe("the manual licence queue's answers", () => {
+  const at = new Date("2027-01-01T10:00:00Z");
+
+  it("a licence waiting for an operator is UNAVAILABLE LICENCE_PENDING_MANUAL with when it began: never INTERNAL", () => {
+    const err = zohoErrorToConnect(new LicencePendingManual("T2M1", at))!;
+    expect(err.code).toBe(Code.Unavailable);
+    expect(reasonOf(err)).toBe("LICENCE_PENDING_MANUAL");
+    const [detail] = err.findDetails(LicencePendingManualSchema);
+    expect(detail?.orderId).toBe("T2M1");
+    expect(timestampDate(detail!.waitingSince!)).toEqual(at);
+  });
+
+  it("an operator's refusal is FAILED_PRECONDITION LICENCE_TASK_FAILED carrying the operator's reason", () => {
+    const err = zohoErrorToConnect(new LicenceTaskFailed("T2M1", "no seat left", at))!;
+    expect(err.code).toBe(Code.FailedPrecondition);
+    expect(reasonOf(err)).toBe("LICENCE_TASK_FAILED");
+    expect(err.findDetails(LicenceTaskFailedSchema)[0]).toMatchObject({ orderId: "T2M1", reason: "no seat left" });
   });
 });

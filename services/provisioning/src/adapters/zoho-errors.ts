@@ -1,5 +1,9 @@
 import { Code, ConnectError } from "@t2m/platform";
+import type { DescMessage, MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ErrorReasonSchema, RetryInfoSchema } from "@t2m/proto/common/v1/common";
+import { LicencePendingManualSchema, LicenceTaskFailedSchema } from "@t2m/proto/provisioning/v1/licence_tasks";
+import { LicencePendingManual, LicenceTaskFailed } from "../domain/licence-tasks.js";
 import { BudgetExhaustedError, BudgetUnavailableError } from "../domain/call-budget.js";
 import { IntegrityError, ReconcilePendingError } from "../domain/sales-orders.js";
 import { ZOHO_NOT_AUTHORIZED_CODE, ZohoApiError } from "./zoho/index.js";
@@ -26,6 +30,13 @@ export const ProvisioningReasons = {
   rejected: "ZOHO_REJECTED",
   /** DATA_LOSS: Zoho's answer clashes with another order's records. Permanent; alerts (t2m_integrity_errors_total). */
   integrity: "INTEGRITY_ERROR",
+  /**
+   * UNAVAILABLE with a LicencePendingManual detail: the licence waits in the manual queue for an operator.
+   * Not a failure: ask again later. (UNAVAILABLE, so a caller that does not know the reason retries too.)
+   */
+  licencePendingManual: "LICENCE_PENDING_MANUAL",
+  /** FAILED_PRECONDITION with a LicenceTaskFailed detail: an operator failed the licence task, with a reason. */
+  licenceTaskFailed: "LICENCE_TASK_FAILED",
 } as const;
 
 export interface FailureClass {
@@ -33,6 +44,8 @@ export interface FailureClass {
   readonly reason: string;
   readonly message: string;
   readonly retryDelayMs?: number;
+  /** Typed details beside the ErrorReason. */
+  readonly details?: ReadonlyArray<{ desc: DescMessage; value: MessageInitShape<DescMessage> }>;
 }
 
 /**
@@ -48,6 +61,22 @@ export function classifyFailure(err: unknown): FailureClass | undefined {
   if (err instanceof BudgetUnavailableError) return { code: Code.Unavailable, reason: ProvisioningReasons.budgetUnavailable, message: err.message };
   if (err instanceof ReconcilePendingError) return { code: Code.Aborted, reason: ProvisioningReasons.reconcilePending, message: err.message };
   if (err instanceof IntegrityError) return { code: Code.DataLoss, reason: ProvisioningReasons.integrity, message: err.message };
+  if (err instanceof LicencePendingManual) {
+    return {
+      code: Code.Unavailable,
+      reason: ProvisioningReasons.licencePendingManual,
+      message: err.message,
+      details: [{ desc: LicencePendingManualSchema, value: { orderId: err.orderId, waitingSince: timestampFromDate(err.waitingSince) } }],
+    };
+  }
+  if (err instanceof LicenceTaskFailed) {
+    return {
+      code: Code.FailedPrecondition,
+      reason: ProvisioningReasons.licenceTaskFailed,
+      message: err.message,
+      details: [{ desc: LicenceTaskFailedSchema, value: { orderId: err.orderId, reason: err.reason, failedAt: timestampFromDate(err.failedAt) } }],
+    };
+  }
   if (!(err instanceof ZohoApiError)) return undefined;
   switch (err.kind) {
     case "missing-item":
@@ -78,6 +107,7 @@ export function toConnectError(failure: FailureClass): ConnectError {
   return new ConnectError(failure.message, failure.code, undefined, [
     { desc: ErrorReasonSchema, value: { reason: failure.reason, message: failure.message } },
     ...(failure.retryDelayMs === undefined ? [] : [{ desc: RetryInfoSchema, value: { retryDelayMs: BigInt(failure.retryDelayMs) } }]),
+    ...(failure.details ?? []),
   ]);
 }
 

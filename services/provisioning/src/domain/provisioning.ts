@@ -64,7 +64,15 @@ export interface LicenceExtension {
   readonly activationReference: string;
   /** Repeats carry the same id. */
   readonly renewalOrderId: string;
+  /** The subscription renewed (its first order's id) and what it is, for a person extending it by hand. */
+  readonly subscriptionId: string;
+  readonly productId: string;
+  readonly customerId: string;
+  readonly customerEmail: string;
+  /** The renewal's sales order. */
+  readonly zohoSalesOrderId: string;
   readonly tenure: string;
+  readonly tenureMonths: number;
   readonly periodStart: Date;
   readonly expiryDate: Date;
 }

@@ -298,7 +298,13 @@ export class Subscriptions {
         await this.options.provisioner.extend({
           activationReference: state.activationReference,
           renewalOrderId: change.orderId ?? "",
+          subscriptionId: state.orderId,
+          productId: state.productId,
+          customerId: state.customerId,
+          customerEmail: state.customerEmail,
+          zohoSalesOrderId: state.zohoSalesOrderId,
           tenure: state.tenure,
+          tenureMonths: state.tenureMonths,
           periodStart: state.startDate,
           expiryDate: state.expiryDate,
         });
