@@ -24,6 +24,7 @@ import {
   type OrderOutcome,
   webhookId as webhookIdOf,
   buildPayload,
+  orderWebhookEvent,
 } from "@t2m/notification";
 import { SandboxDefaults } from "@t2m/topology";
 import { startWebhookInbox, type WebhookInbox } from "@t2m/webhook-inbox";
@@ -139,16 +140,14 @@ export async function benchWebhooks(options: WebhookBenchOptions = {}): Promise<
     const warm = await open("warm");
     const warmEngine = engineFor(warm.store, inbox, sender, logger);
     await pool(200, concurrency, async (i) => {
-      const { message, created } = await warmEngine.register(outcome(`W${run}-${i}`));
-      await warmEngine.attempt(message.webhookId, { message, justRegistered: created });
+      await warmEngine.deliver(orderWebhookEvent(outcome(`W${run}-${i}`)));
     });
     const { store } = await open("delivery");
     const engine = engineFor(store, inbox, sender, logger);
     log(`delivering ${messages} webhooks through the engine, ${concurrency} at a time…`);
     const engineSeconds = await pool(messages, concurrency, async (i) => {
-      const { message, created } = await engine.register(outcome(`D${run}-${i}`));
-      const report = await engine.attempt(message.webhookId, { message, justRegistered: created });
-      if (report.kind !== "delivered") throw new Error(`webhook ${message.webhookId}: ${report.kind}`);
+      const report = await engine.deliver(orderWebhookEvent(outcome(`D${run}-${i}`)));
+      if (report?.kind !== "delivered") throw new Error(`webhook of order D${run}-${i}: ${report?.kind ?? "not attempted"}`);
     });
     log(`posting ${messages} signed webhooks with a bare undici loop…`);
     const agent = new Agent({ connections: 64 });

@@ -6,7 +6,7 @@
 // endpoint, and the job framework's run records and metrics.
 import { startFerretDb, type FerretDb } from "@t2m/devstack";
 import { createLogger, Database, exportJobMetrics, JOB_RUNS_COLLECTION, runJob } from "@t2m/platform";
-import { createNotificationMetrics, DeliveryEngine, DeliveryStore, newMessage, singleEndpoint, WebhookSender, webhookRetry, loadNotificationConfig, type OrderOutcome } from "@t2m/notification";
+import { createNotificationMetrics, DeliveryEngine, DeliveryStore, newMessage, orderWebhookEvent, singleEndpoint, WebhookSender, webhookId, webhookRetry, loadNotificationConfig, type OrderOutcome } from "@t2m/notification";
 import { startWebhookInbox, type WebhookInbox } from "@t2m/webhook-inbox";
 import { SandboxDefaults } from "@t2m/topology";
 import { Registry } from "prom-client";
@@ -136,6 +136,40 @@ describe("racing engines on 200 due messages", () => {
       expect(log.filter((a) => a.outcome === "DELIVERED").map((a) => a.attemptNumber)).toEqual([log.length]);
       expect(message?.attempts).toBe(log.length);
     }
+  });
+});
+
+describe("the live path (deliver)", () => {
+  it("claims an outcome's first attempt as it stores it, delivers once, and a repeat of the event sends nothing", async () => {
+    const store = await freshStore();
+    inbox.clear();
+    const e = engine(store);
+    const event = orderWebhookEvent(outcome());
+    expect(await e.deliver(event)).toMatchObject({ kind: "delivered", attempt: 1 });
+    expect(await e.deliver(event)).toBeUndefined();
+    const [message] = await store.messagesForOrder(event.orderId);
+    expect(message).toMatchObject({ status: "DELIVERED", attempts: 1 });
+    expect(await store.findEntry(message!.webhookId)).toBeUndefined();
+    expect((await store.attemptsForWebhook(message!.webhookId)).map((a) => [a.attemptNumber, a.outcome])).toEqual([[1, "DELIVERED"]]);
+    expect(inbox.messages({ verified: true }).filter((m) => m.orderId === event.orderId)).toHaveLength(1);
+  });
+
+  it("recovers a message whose first claim was stored without it: the claim is taken over after its lease", async () => {
+    const store = await freshStore();
+    inbox.clear();
+    const e = engine(store);
+    const event = orderWebhookEvent(outcome());
+    // A process registered the id and claimed attempt 1, then died before the working-set entry was written.
+    const message = newMessage({ webhookId: webhookId(event.type, event.key), eventType: event.type, orderId: event.orderId, endpointId: "t2mobile", payload: "{}", occurredAt: event.occurredAt }, new Date());
+    await store.ids.insertOne({ _id: message.webhookId, orderId: message.orderId, createdAt: message.createdAt });
+    await store.claim({
+      webhookId: message.webhookId, eventType: message.eventType, orderId: message.orderId, endpointId: message.endpointId, attemptNumber: 1, replay: 0,
+      payload: message.payload, claimedAt: new Date(Date.now() - 1_000), leaseUntil: new Date(Date.now() - 900), outcome: "IN_FLIGHT",
+      attemptedAt: new Date(Date.now() - 1_000), httpStatus: 0, durationMs: 0, error: null, responseBody: "", responseTruncated: false, succeeded: false, nextRetryAt: null,
+    });
+    // The event comes again (it was never acknowledged): the message is stored, and attempt 2 delivers it.
+    expect(await e.deliver(event)).toMatchObject({ kind: "delivered", attempt: 2 });
+    expect(inbox.messages({ verified: true }).filter((m) => m.orderId === event.orderId)).toHaveLength(1);
   });
 });
 

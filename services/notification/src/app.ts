@@ -24,7 +24,7 @@ import type { DisableRules, EndpointHealth } from "./domain/endpoint-health.js";
 import { checkOutcome, checkSubscriptionEvent, type OutcomeCheck } from "./domain/forgery.js";
 import { MESSAGE_STATUSES, type WebhookMessage } from "./domain/message.js";
 import type { RetrySchedule } from "./domain/retry-policy.js";
-import { subscriptionWebhookEvent, type OrderOutcome, type SubscriptionEvent } from "./domain/webhook.js";
+import { orderWebhookEvent, subscriptionWebhookEvent, type OrderOutcome, type SubscriptionEvent } from "./domain/webhook.js";
 import { DeliveryStore } from "./adapters/delivery-store.js";
 import { endpointHost, T2MOBILE_ENDPOINT_ID, type EndpointDirectory } from "./adapters/endpoints.js";
 import type { OrderLookup } from "./adapters/order-lookup.js";
@@ -251,8 +251,7 @@ export async function createNotification(deps: NotificationDependencies) {
       await refuse(event.type, event.subscriptionId, check, event, message);
       return ack();
     }
-    const { message: stored, created } = await engine.registerEvent(subscriptionWebhookEvent(event));
-    if (stored.status !== "DELIVERED" && stored.status !== "DEAD") await engine.attempt(stored.webhookId, created ? { message: stored, justRegistered: true } : {});
+    await engine.deliver(subscriptionWebhookEvent(event));
     return ack();
   };
 
@@ -273,8 +272,7 @@ export async function createNotification(deps: NotificationDependencies) {
       return ack();
     }
     // The stored order says whose it is: the webhook goes to that partner, with the partner's own order id.
-    const { message: stored, created } = await engine.register({ ...outcome, partnerId: order!.partnerId, partnerOrderId: order!.partnerOrderId });
-    if (stored.status !== "DELIVERED" && stored.status !== "DEAD") await engine.attempt(stored.webhookId, created ? { message: stored, justRegistered: true } : {});
+    await engine.deliver(orderWebhookEvent({ ...outcome, partnerId: order!.partnerId, partnerOrderId: order!.partnerOrderId }));
     // Registered and its first attempt recorded (or left to a timer or the sweep): the event is done with.
     return ack();
   };

@@ -1,4 +1,4 @@
-export { buildPayload, buildSubscriptionPayload, webhookId, type WebhookPayload, type OrderOutcome, type SubscriptionEvent } from "./domain/webhook.js";
+export { buildPayload, buildSubscriptionPayload, orderWebhookEvent, webhookId, type WebhookPayload, type OrderOutcome, type SubscriptionEvent } from "./domain/webhook.js";
 export { decideAfterAttempt, DEFAULT_RETRY_DELAYS_MS, defaultRetrySchedule, type RetrySchedule } from "./domain/retry-policy.js";
 export { WebhookSender } from "./adapters/webhook-sender.js";
 export { DeliveryStore } from "./adapters/delivery-store.js";

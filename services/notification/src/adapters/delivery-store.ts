@@ -119,18 +119,22 @@ export class DeliveryStore {
 
   // ---- messages
 
-  /** Registers a new message; when its id was registered before, returns the stored message instead. */
-  async register(message: WebhookMessage): Promise<{ message: WebhookMessage; created: boolean }> {
+  /**
+   * Registers a new message; when its id was registered before, returns the stored message instead.
+   * With `firstClaim`, a new message's first attempt is claimed alongside storing it (`claimed` says
+   * whether that claim was won); a claim whose message then fails to store is taken over after its lease.
+   */
+  async register(message: WebhookMessage, firstClaim?: AttemptRecord): Promise<{ message: WebhookMessage; created: boolean; claimed: boolean }> {
     const entry = entryOf(message)!;
     if ((await this.idWriter.insert({ _id: message.webhookId, orderId: message.orderId, createdAt: message.createdAt })) === "ok") {
-      await this.undeliveredWriter.insert({ _id: entry.webhookId, ...entry });
-      return { message, created: true };
+      const [, claimed] = await Promise.all([this.undeliveredWriter.insert({ _id: entry.webhookId, ...entry }), firstClaim ? this.claim(firstClaim) : false]);
+      return { message, created: true, claimed };
     }
     const stored = await this.findMessage(message.webhookId);
-    if (stored) return { message: stored, created: false };
+    if (stored) return { message: stored, created: false, claimed: false };
     // Registered by a process that stopped before storing the message itself: store it now.
     await this.undeliveredWriter.insert({ _id: entry.webhookId, ...entry });
-    return { message: (await this.findMessage(message.webhookId)) ?? message, created: false };
+    return { message: (await this.findMessage(message.webhookId)) ?? message, created: false, claimed: false };
   }
 
   /** The message, undelivered (the working set) or delivered (the history). */
@@ -150,8 +154,12 @@ export class DeliveryStore {
       await this.undeliveredWriter.run({ replaceOne: { filter: { _id: entry.webhookId }, replacement: entry as never, upsert: true } });
       return;
     }
-    await this.messageWriter.insert({ _id: message.webhookId, createdHour: hourOf(message.createdAt), ...message });
-    await this.undeliveredWriter.run({ deleteOne: { filter: { _id: message.webhookId } } });
+    // Together: should the history insert fail after the delete, the unacknowledged event is redelivered,
+    // registers the message again and its recorded attempt is re-applied (at least once, never lost).
+    await Promise.all([
+      this.messageWriter.insert({ _id: message.webhookId, createdHour: hourOf(message.createdAt), ...message }),
+      this.undeliveredWriter.run({ deleteOne: { filter: { _id: message.webhookId } } }),
+    ]);
   }
 
   async messagesForOrder(orderId: string): Promise<WebhookMessage[]> {

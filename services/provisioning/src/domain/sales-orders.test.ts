@@ -89,6 +89,22 @@ describe("creating a sales order", () => {
     expect(await stores.salesOrders.find("T2M123456")).toEqual(record);
   });
 
+  it("writes a new order's record once, confirmed: no draft on the way when the confirmation succeeds", async () => {
+    const writes: string[] = [];
+    const salesOrders = new (class extends MemorySalesOrderStore {
+      override async insertOrGet(record: Parameters<MemorySalesOrderStore["insertOrGet"]>[0]) {
+        writes.push(`insert:${record.status}`);
+        return super.insertOrGet(record);
+      }
+      override async markConfirmed(orderId: string, at: Date) {
+        writes.push("markConfirmed");
+        return super.markConfirmed(orderId, at);
+      }
+    })();
+    await replica({ salesOrders, contacts: new MemoryContactStore() }).salesOrders.create(order("T2M-1"), ctx());
+    expect(writes).toEqual(["insert:confirmed"]);
+  });
+
   it("costs a returning customer no lookup: the contact id is remembered, in memory and in the store", async () => {
     const stores = { salesOrders: new MemorySalesOrderStore(), contacts: new MemoryContactStore() };
     await replica(stores).salesOrders.create(order("T2M-1"), ctx());

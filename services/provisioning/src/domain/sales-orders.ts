@@ -105,9 +105,10 @@ export function isRefusal(err: unknown): err is ZohoApiError {
  *
  * 1. the item (remembered per SKU) and the customer's contact (remembered
  *    per customer) are resolved;
- * 2. the draft is created, numbered with the order id, and stored at once;
+ * 2. the draft is created, numbered with the order id;
  * 3. it is confirmed (batched with other orders' confirmations) and the
- *    record marked confirmed.
+ *    record stored once, confirmed (a draft is stored only when its
+ *    confirmation fails, so a retry confirms it without creating again).
  *
  * A repeat resumes where the last attempt stopped. When Zoho refuses the
  * number (an attempt that crashed after Zoho made the order), the order is
@@ -156,23 +157,41 @@ export class SalesOrders {
   }
 
   async #create(request: SalesOrderRequest, ctx: CallContext): Promise<{ record: SalesOrderRecord; replayed: boolean }> {
-    let record = await this.#store.find(request.orderId);
-    if (record && isConfirmed(record)) return { record, replayed: true };
-    record ??= await this.#make(request, ctx);
-    if (!isConfirmed(record)) {
-      await this.#confirmations.confirm(record.zohoSalesOrderId, ctx);
-      const confirmedAt = this.#now();
-      await this.#store.markConfirmed(record.orderId, confirmedAt);
-      record = { ...record, status: "confirmed", confirmedAt };
-    }
-    return { record, replayed: false };
+    const stored = await this.#store.find(request.orderId);
+    if (stored && isConfirmed(stored)) return { record: stored, replayed: true };
+    if (stored) return { record: await this.#confirm(stored, ctx, { stored: true }), replayed: false };
+    const made = await this.#make(request, ctx);
+    if (isConfirmed(made)) return { record: await this.#store.insertOrGet(made), replayed: false };
+    return { record: await this.#confirm(made, ctx, { stored: false }), replayed: false };
   }
 
+  /**
+   * Confirms the draft, then stores the record once, confirmed. A draft is stored only when its
+   * confirmation fails (budget spent, Zoho unavailable): the retry then confirms it without creating
+   * anything. A crash between creating and storing is caught by the number: the retry's create is
+   * refused and the order taken over (#takeOver).
+   */
+  async #confirm(draft: SalesOrderRecord, ctx: CallContext, { stored }: { stored: boolean }): Promise<SalesOrderRecord> {
+    try {
+      await this.#confirmations.confirm(draft.zohoSalesOrderId, ctx);
+    } catch (err) {
+      if (!stored) await this.#store.insertOrGet(draft);
+      throw err;
+    }
+    const confirmedAt = this.#now();
+    if (stored) {
+      await this.#store.markConfirmed(draft.orderId, confirmedAt);
+      return { ...draft, status: "confirmed", confirmedAt };
+    }
+    return this.#store.insertOrGet({ ...draft, status: "confirmed", confirmedAt });
+  }
+
+  /** The order's sales order in Zoho, made or taken over; not stored yet. */
   async #make(request: SalesOrderRequest, ctx: CallContext): Promise<SalesOrderRecord> {
     const order = await this.#createOrTakeOver(request, ctx);
     const createdAt = this.#now();
     const confirmed = order.status !== "draft";
-    return this.#store.insertOrGet({
+    return {
       orderId: request.orderId,
       zohoSalesOrderId: order.salesOrderId,
       zohoSalesOrderNumber: order.salesOrderNumber,
@@ -180,7 +199,7 @@ export class SalesOrders {
       createdAt,
       status: confirmed ? "confirmed" : "created",
       ...(confirmed ? { confirmedAt: createdAt } : {}),
-    });
+    };
   }
 
   async #createOrTakeOver(request: SalesOrderRequest, ctx: CallContext): Promise<ZohoOrder> {
