@@ -223,6 +223,7 @@ fulfilment:
 provisioning:
   - t2mobile.provisioning.v1.ProvisioningService
   - t2mobile.provisioning.v1.SubscriptionService
+  - t2mobile.provisioning.v1.LicenceTaskService
   - t2mobile.provisioning.v1.ProvisioningJobService
 notification:
   - t2mobile.notification.v1.NotificationService
