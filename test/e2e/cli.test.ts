@@ -2,42 +2,17 @@
 // placed through the REST API, then the built `t2m` binary run as a child
 // process against the stack's services (their addresses by
 // T2M_<SERVER>_URL, as a port-forward would give them), as an operator runs it.
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { REPO_ROOT, startStack, type Stack } from "@t2m/devstack";
+import { startStack, type Stack } from "@t2m/devstack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newOrder, sandbox, t2mobileClient, waitFor } from "./support.js";
-
-const CLI = join(REPO_ROOT, "services/cli/dist/main.js");
+import { CLI, newOrder, runT2m, sandbox, t2mobileClient, waitFor, type CliRun } from "./support.js";
 
 let stack: Stack;
 let api: ReturnType<typeof t2mobileClient>;
 let fulfilledOrderId: string;
 
-interface CliRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the built t2m with the stack's addresses and operator token (unless `env` says otherwise). */
-function t2m(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
-  const base: Record<string, string> = {
-    PATH: process.env.PATH ?? "",
-    T2M_CATALOGUE_URL: stack.urls.catalogue,
-    T2M_FULFILMENT_URL: stack.urls.fulfilment,
-    T2M_PROVISIONING_URL: stack.urls.provisioning,
-    T2M_NOTIFICATION_URL: stack.urls.notification,
-    T2M_TOKEN: stack.rpcToken("operator"),
-  };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...base, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Runs the built t2m against this file's stack. */
+const t2m = (args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> => runT2m(stack, args, env);
 
 const json = (run: CliRun) => {
   expect(run.code, run.stderr).toBe(0);

@@ -10,7 +10,7 @@ import { startStack, type Stack } from "@t2m/devstack";
 import { createLogger, createMetrics, Database, fieldViolationsOf, reasonOf, serviceClient } from "@t2m/platform";
 import { LicenceTaskKind, LicenceTaskService, LicenceTaskState } from "@t2m/proto/provisioning/v1/licence_tasks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inboxMessages, newOrder, t2mobileClient, verifyWebhook, waitFor } from "./support.js";
+import { inboxMessages, newOrder, runT2m, t2mobileClient, verifyWebhook, waitFor } from "./support.js";
 
 let stack: Stack;
 let api: ReturnType<typeof t2mobileClient>;
@@ -114,6 +114,34 @@ describe("LICENCE_PROVISIONER=manual", () => {
     // Its Zoho sales order was voided, as for any failed order.
     const salesOrder = await database.collection<{ _id: string; disposition?: { kind: string } }>("sales_orders").findOne({ _id: order.orderId });
     expect(salesOrder?.disposition?.kind).toBe("VOIDED");
+  });
+
+  it("is worked with t2m: provisioning queue lists the waiting order, complete fulfils it, and a usage error changes nothing", async () => {
+    const { order } = await waitingOrder();
+    const table = await runT2m(stack, ["provisioning", "queue"]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^ORDER\s+KIND\s+STATE/m);
+    expect(table.stdout).toMatch(new RegExp(`^${order.orderId}\\s+PROVISION\\s+WAITING\\s+ZOHO_CRM_STD`, "m"));
+    const listed = await runT2m(stack, ["provisioning", "queue", "--json", "--limit", "500"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as { tasks: Array<{ orderId: string; state: string }> }).tasks).toContainEqual(expect.objectContaining({ orderId: order.orderId, state: "LICENCE_TASK_STATE_WAITING" }));
+
+    // Without --reference it is a usage error (exit 2) and the task still waits.
+    const usage = await runT2m(stack, ["provisioning", "complete", order.orderId]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--reference/);
+    expect((await tasks.listLicenceTasks({ state: LicenceTaskState.WAITING, pageSize: 500 })).tasks.map((t) => t.orderId)).toContain(order.orderId);
+
+    const reference = `ZL-CLI-${order.orderId}`;
+    const completed = await runT2m(stack, ["provisioning", "complete", order.orderId, "--reference", reference]);
+    expect(completed.code, completed.stderr).toBe(0);
+    expect(completed.stdout).toMatch(/^state:\s+COMPLETED$/m);
+    await waitFor(stack, `${order.orderId} fulfilled`, async () => ((await api.order(order.orderId)).body?.status === "FULFILLED" ? true : undefined), 45_000);
+    expect((await api.order(order.orderId)).body).toMatchObject({ activationReference: reference });
+    // A different reference for a completed task: the RPC's FAILED_PRECONDITION, exit 1.
+    const conflict = await runT2m(stack, ["provisioning", "complete", order.orderId, "--reference", "ZL-OTHER"]);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toMatch(/FAILED_PRECONDITION/);
   });
 
   it("refuses a bad completion with the fields named, and changes nothing", async () => {

@@ -1,4 +1,6 @@
-import type { Stack } from "@t2m/devstack";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { REPO_ROOT, type Stack } from "@t2m/devstack";
 import { Webhook } from "standardwebhooks";
 
 export interface ApiResponse {
@@ -124,4 +126,31 @@ export async function inboxRespondWith(stack: Stack, status: number, times: numb
 
 export async function inboxReset(stack: Stack): Promise<void> {
   await fetch(`${stack.urls["webhook-inbox"]}/__inbox/responses`, { method: "DELETE" });
+}
+
+/** The built operator CLI (npm run build makes it). */
+export const CLI = join(REPO_ROOT, "services/cli/dist/main.js");
+
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built t2m as an operator would, with the stack's addresses and operator token (unless `env` says otherwise). */
+export function runT2m(stack: Stack, args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const base: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    T2M_CATALOGUE_URL: stack.urls.catalogue,
+    T2M_FULFILMENT_URL: stack.urls.fulfilment,
+    T2M_PROVISIONING_URL: stack.urls.provisioning,
+    T2M_NOTIFICATION_URL: stack.urls.notification,
+    T2M_TOKEN: stack.rpcToken("operator"),
+  };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: { ...base, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

@@ -4,6 +4,7 @@ import { JobRunOutcome } from "@t2m/proto/common/v1/jobs";
 import { OrderStatus, type Order } from "@t2m/proto/fulfilment/v1/fulfilment";
 import { AttemptOutcome, MessageStatus, type DeliveryAttempt, type Endpoint, type WebhookMessage } from "@t2m/proto/notification/v1/notification";
 import { PartnerStatus, type Partner } from "@t2m/proto/partners/v1/partners";
+import { LicenceTaskKind, LicenceTaskState, type LicenceTask } from "@t2m/proto/provisioning/v1/licence_tasks";
 import { SubscriptionChangeKind, SubscriptionStatus, type Subscription } from "@t2m/proto/provisioning/v1/provisioning";
 import { formatFields, formatTable } from "./table.js";
 import { enumName } from "./values.js";
@@ -171,4 +172,51 @@ export function jobRunFields(run: JobRun): string {
     ["took", `${((ended - started) / 1000).toFixed(1)}s`],
     ["error", run.error],
   ]);
+}
+
+export function licenceTaskTable(tasks: readonly LicenceTask[], now = new Date()): string {
+  return formatTable(
+    ["ORDER", "KIND", "STATE", "PRODUCT", "TENURE", "CUSTOMER", "WAITING SINCE", "AGE", "ACTIVATION REF", "REASON"],
+    tasks.map((t) => [
+      t.orderId,
+      enumName(LicenceTaskKind, t.kind),
+      enumName(LicenceTaskState, t.state),
+      t.productId,
+      t.tenure,
+      [t.customer?.customerId, t.customer?.email].filter(Boolean).join(", "),
+      time(t.createdAt),
+      t.state === LicenceTaskState.WAITING && t.createdAt ? age(now.getTime() - timestampDate(t.createdAt).getTime()) : "",
+      t.activationReference,
+      t.failureReason,
+    ]),
+  );
+}
+
+export function licenceTaskFields(t: LicenceTask): string {
+  return formatFields([
+    ["order", t.orderId],
+    ["kind", enumName(LicenceTaskKind, t.kind)],
+    ["state", enumName(LicenceTaskState, t.state)],
+    ["product", `${t.productId} ${t.tenure}`],
+    ["customer", [t.customer?.customerId, t.customer?.name, t.customer?.email].filter(Boolean).join(", ")],
+    ["zoho sales order", t.zohoSalesOrderId],
+    ["subscription", t.subscriptionId],
+    ["period", t.periodStart || t.expiryDate ? `${time(t.periodStart)} → ${time(t.expiryDate)}` : ""],
+    ["activation ref", t.activationReference],
+    ["failure", t.failureReason],
+    ["waiting since", time(t.createdAt)],
+    ["completed", time(t.completedAt)],
+    ["failed", time(t.failedAt)],
+  ]);
+}
+
+/** A duration as people read a queue's age: 45s, 12m, 3h 20m, 2d 4h. */
+export function age(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${m % 60}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
