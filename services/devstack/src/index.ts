@@ -35,6 +35,7 @@ export { chooseServers, chooseStore, serversSetting, storeSetting, type ServersC
 export {
   createStackDatabase,
   DEFAULT_POSTGRESQL_URL,
+  installFerretDbIdIndexes,
   dropDatabase,
   listDatabases,
   probePostgres,

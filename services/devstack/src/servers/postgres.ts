@@ -3,6 +3,7 @@
 // "t2mobile" never meets another's), dropped when the stack stops; databases
 // left by runs that were killed are dropped by the next stack that starts.
 import { randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import postgres from "postgres";
 import { processExists } from "../processes.js";
 
@@ -88,7 +89,26 @@ export async function createStackDatabase(adminUrl: string): Promise<{ name: str
   } finally {
     await sql.end({ timeout: 1 }).catch(() => undefined);
   }
-  return { name, url: postgresUrlWithDatabase(adminUrl, name) };
+  const url = postgresUrlWithDatabase(adminUrl, name);
+  await installFerretDbIdIndexes(url);
+  return { name, url };
+}
+
+/** sql/ferretdb-id-index.sql: the file production applies to FerretDB's database too (README, "The store"). */
+export const FERRETDB_ID_INDEX_SQL = new URL("../../sql/ferretdb-id-index.sql", import.meta.url);
+
+/**
+ * Gives every collection FerretDB makes in this database a GIN index on its
+ * _id, so FerretDB's _id lookups (jsonb containment) are index scans, not
+ * scans of the whole collection (see the SQL file). Idempotent.
+ */
+export async function installFerretDbIdIndexes(url: string): Promise<void> {
+  const sql = client(url);
+  try {
+    await sql.unsafe(await readFile(FERRETDB_ID_INDEX_SQL, "utf8")).simple();
+  } finally {
+    await sql.end({ timeout: 1 }).catch(() => undefined);
+  }
 }
 const sweeps = new Map<string, Promise<unknown>>();
 
