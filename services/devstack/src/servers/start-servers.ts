@@ -242,7 +242,9 @@ async function startLocalServers(options: ServersOptions & { want: { nats: boole
         store = {
           kind: "postgresql",
           postgresqlDatabase: created.name,
-          description: `FerretDB on PostgreSQL (${where.reason}; database ${created.name} on ${redactUrl(where.postgresqlUrl)}, dropped on stop)`,
+          description: `FerretDB on PostgreSQL (${where.reason}; database ${created.name} on ${redactUrl(where.postgresqlUrl)}, dropped on stop${
+            created.idIndexProblem ? `; without the _id GIN indexes: ${created.idIndexProblem}` : ""
+          })`,
         };
       } else {
         const sqliteDir = join(dataDir, "ferretdb");
