@@ -8,6 +8,7 @@ import {
   exportJobMetrics,
   invalidArgument,
   reasonedError,
+  repeatEvery,
   term,
   type Database,
   type Disposition,
@@ -411,36 +412,20 @@ export async function createNotification(deps: NotificationDependencies) {
         concurrency: settings.concurrency,
         errorDelayMs: (n) => backoffDelay(n, unexpectedErrorBackoff),
       });
-      let stopped = false;
-      let gaugeTimer: NodeJS.Timeout | undefined;
-      const tick = () => {
-        refreshGauges()
-          .catch((err: unknown) => logger.warn({ err }, "could not refresh the webhook gauges"))
-          .finally(() => {
-            if (!stopped) gaugeTimer = setTimeout(tick, settings.statsIntervalMs).unref();
-          });
-      };
-      tick();
+      const gauges = repeatEvery(refreshGauges, { intervalMs: settings.statsIntervalMs, logger, failure: "could not refresh the webhook gauges" });
       // Timers live in memory: after a restart (or for another replica that died) the working set is swept here too.
-      let sweepTimer: NodeJS.Timeout | undefined;
       const sweepAbort = new AbortController();
-      const sweepTick = () => {
-        engine
-          .sweep({ concurrency: settings.sweepConcurrency, signal: sweepAbort.signal })
-          .then((report) => {
-            if (report.delivered + report.retrying + report.dead + report.repaired > 0) logger.info({ ...report }, "swept the undelivered webhooks");
-          })
-          .catch((err: unknown) => logger.warn({ err }, "sweep of the undelivered webhooks failed"))
-          .finally(() => {
-            if (!stopped) sweepTimer = setTimeout(sweepTick, settings.sweepIntervalMs).unref();
-          });
-      };
-      sweepTimer = setTimeout(sweepTick, Math.min(1_000, settings.sweepIntervalMs)).unref();
+      const sweeps = repeatEvery(
+        async () => {
+          const report = await engine.sweep({ concurrency: settings.sweepConcurrency, signal: sweepAbort.signal });
+          if (report.delivered + report.retrying + report.dead + report.repaired > 0) logger.info({ ...report }, "swept the undelivered webhooks");
+        },
+        { intervalMs: settings.sweepIntervalMs, firstDelayMs: Math.min(1_000, settings.sweepIntervalMs), logger, failure: "sweep of the undelivered webhooks failed" },
+      );
       const jobMetrics = exportJobMetrics({ database: deps.database, registry: runtime.metrics.registry, jobs: [Jobs.webhookRetry.name], logger, intervalMs: settings.statsIntervalMs });
       return async () => {
-        stopped = true;
-        clearTimeout(gaugeTimer);
-        clearTimeout(sweepTimer);
+        gauges.stop();
+        sweeps.stop();
         sweepAbort.abort();
         jobMetrics.stop();
         timers?.stop();

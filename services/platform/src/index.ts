@@ -15,6 +15,7 @@ export * from "./trace-context.js";
 export * from "./bulk-writer.js";
 export * from "./jobs.js";
 export * from "./jobs-on-request.js";
+export * from "./repeat.js";
 export * from "./rpc-auth.js";
 export * from "./grpc-ops.js";
 export * from "./nats-access.js";

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { Gauge, type Registry } from "prom-client";
 import { isDuplicateKeyError, Database } from "./mongo.js";
 import { createLogger } from "./logging.js";
+import { repeatEvery } from "./repeat.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { EventBus, type ConsumerDefinition, type NatsCredentials, type StreamDefinition } from "./nats.js";
 
@@ -338,21 +339,6 @@ export function exportJobMetrics(options: JobMetricsOptions): { refresh(): Promi
       }
     }
   };
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  const tick = () => {
-    refresh()
-      .catch((err: unknown) => options.logger.warn({ err }, "could not read job_runs for the job metrics"))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, options.intervalMs ?? 15_000).unref();
-      });
-  };
-  tick();
-  return {
-    refresh,
-    stop: () => {
-      stopped = true;
-      clearTimeout(timer);
-    },
-  };
+  const repeating = repeatEvery(refresh, { intervalMs: options.intervalMs ?? 15_000, logger: options.logger, failure: "could not read job_runs for the job metrics" });
+  return { refresh, stop: () => repeating.stop() };
 }

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import type { Logger } from "@t2m/platform";
+import { repeatEvery, type Logger } from "@t2m/platform";
 import type { BudgetObserver } from "../domain/call-budget.js";
 import type { ZohoOperation, ZohoRequestEvent } from "./zoho/index.js";
 
@@ -141,21 +141,6 @@ export function refreshLicenceQueueMetrics(options: {
     options.metrics.licenceTasksWaiting.set(since.length);
     options.metrics.oldestWaitingLicenceTaskAge.set(Math.max(0, (now - oldest) / 1000));
   };
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  const tick = () => {
-    refresh()
-      .catch((err: unknown) => options.logger.warn({ err }, "could not read licence_tasks for the queue's metrics"))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, options.intervalMs ?? 15_000).unref();
-      });
-  };
-  tick();
-  return {
-    refresh,
-    stop: () => {
-      stopped = true;
-      clearTimeout(timer);
-    },
-  };
+  const repeating = repeatEvery(refresh, { intervalMs: options.intervalMs ?? 15_000, logger: options.logger, failure: "could not read licence_tasks for the queue's metrics" });
+  return { refresh, stop: () => repeating.stop() };
 }
