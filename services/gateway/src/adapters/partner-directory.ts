@@ -1,6 +1,6 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
-import type { Logger } from "@t2m/platform";
+import { repeatEvery, type Logger, type Repeating } from "@t2m/platform";
 import { PartnerStatus, type PartnerService } from "@t2m/proto/partners/v1/partners";
 import { apiKeyDigest, apiKeyPrefix, DEFAULT_PARTNER_ID } from "@t2m/topology";
 
@@ -35,7 +35,7 @@ export class PartnerDirectory {
   private byDigest = new Map<string, Caller>();
   private revoked = new Set<string>();
   private loaded = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Repeating | undefined;
   private usageTimer: NodeJS.Timeout | undefined;
   private lastMissRefresh = 0;
   private refreshing: Promise<void> | undefined;
@@ -78,12 +78,7 @@ export class PartnerDirectory {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.refresh()
-        .catch((err: unknown) => this.logger.warn({ err }, "could not refresh the partner directory; keeping the last one"))
-        .finally(() => this.schedule());
-    }, this.options.refreshMs);
-    this.timer.unref();
+    this.timer = repeatEvery(() => this.refresh(), { intervalMs: this.options.refreshMs, firstDelayMs: this.options.refreshMs, logger: this.logger, failure: "could not refresh the partner directory; keeping the last one" });
   }
 
   /** Reads every partner's key digests from fulfilment (one refresh at a time). */
@@ -147,7 +142,7 @@ export class PartnerDirectory {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.timer?.stop();
     clearInterval(this.usageTimer);
     await this.flushUsage();
   }

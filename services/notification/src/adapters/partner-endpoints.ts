@@ -1,5 +1,5 @@
 import type { Client } from "@connectrpc/connect";
-import type { Logger } from "@t2m/platform";
+import { repeatEvery, type Logger, type Repeating } from "@t2m/platform";
 import type { PartnerService } from "@t2m/proto/partners/v1/partners";
 import { DEFAULT_PARTNER_ID } from "@t2m/topology";
 import type { Endpoint, EndpointDirectory } from "./endpoints.js";
@@ -19,7 +19,7 @@ import type { Endpoint, EndpointDirectory } from "./endpoints.js";
  */
 export class PartnerEndpoints implements EndpointDirectory {
   private endpoints = new Map<string, Endpoint>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Repeating | undefined;
   private stopped = false;
   private loaded = false;
 
@@ -53,12 +53,7 @@ export class PartnerEndpoints implements EndpointDirectory {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.refresh()
-        .catch((err: unknown) => this.logger.warn({ err }, "could not refresh the partner endpoints; keeping the last ones"))
-        .finally(() => this.schedule());
-    }, this.options.refreshMs);
-    this.timer.unref();
+    this.timer = repeatEvery(() => this.refresh(), { intervalMs: this.options.refreshMs, firstDelayMs: this.options.refreshMs, logger: this.logger, failure: "could not refresh the partner endpoints; keeping the last ones" });
   }
 
   async refresh(): Promise<void> {
@@ -91,6 +86,6 @@ export class PartnerEndpoints implements EndpointDirectory {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.timer?.stop();
   }
 }
