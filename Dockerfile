@@ -93,4 +93,4 @@ COPY --from=build /app/services/notification/dist services/notification/dist
 # The node image's unprivileged "node" user, by number so Kubernetes can check runAsNonRoot.
 USER 1000:1000
 EXPOSE 4000 4101 4102 4103 4104
-CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=160", "--import", "@t2m/platform/telemetry-register", "services/gateway/dist/main.js"]
+CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=256", "--import", "@t2m/platform/telemetry-register", "services/gateway/dist/main.js"]

@@ -120,6 +120,6 @@ describe("waitReady", () => {
 
 describe("serviceArgs", () => {
   it("preloads the telemetry register before the service's entry", () => {
-    expect(serviceArgs("gateway")).toEqual(["--max-semi-space-size=2", "--max-old-space-size=160", "--import", "@t2m/platform/telemetry-register", "services/gateway/dist/main.js"]);
+    expect(serviceArgs("gateway")).toEqual(["--max-semi-space-size=2", "--max-old-space-size=256", "--import", "@t2m/platform/telemetry-register", "services/gateway/dist/main.js"]);
   });
 });

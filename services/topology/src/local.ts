@@ -48,9 +48,9 @@ export const localUrl = (portNumber: number) => `http://127.0.0.1:${portNumber}`
  * the chart alike). A 2 MB young generation keeps each process near 120–150 MB
  * resident under load instead of 200–270 MB: the services hold little live
  * data, so the heap is mostly garbage V8 would otherwise let grow. The old
- * space is capped at 160 MB, not lower: at 80 MB a fulfilment replica that
- * restarted into a backlog (the fault suite: 500 orders, Zoho failing, its
- * peers killed) ran out of heap, and its successors, handed the same backlog,
- * spent their start in garbage collection and crash-looped.
+ * space is capped at 256 MB: at 80 MB, and once at 160 MB, a fulfilment
+ * replica recovering a backlog (the fault suite: 500 orders, Zoho failing, its
+ * peers killed) ran out of heap and its successors crash-looped. Why its heap
+ * grows that far under faults is not found yet (README, Memory).
  */
-export const ServiceNodeFlags = ["--max-semi-space-size=2", "--max-old-space-size=160"] as const;
+export const ServiceNodeFlags = ["--max-semi-space-size=2", "--max-old-space-size=256"] as const;
