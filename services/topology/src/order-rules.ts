@@ -26,10 +26,12 @@ export const OrderFieldRules = {
   customerId: { ...ID, example: "T2M_USER_9001" },
   // Control characters and lone surrogates have no place in a name (and would reach Zoho and logs).
   customerName: { maxLength: 200, pattern: /^[^\p{Cc}\p{Cs}]+$/u, description: "must not contain control characters", tooLong: "must be at most 200 characters", example: "John Doe" },
-  // Deliberately simple: one @, no spaces, a dot in the domain. Zoho validates further.
-  customerEmail: { maxLength: 254, pattern: /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/, description: "must be an email address", example: "john@example.com" },
-  // 7 to 15 digits, an optional leading +, spaces and '-' anywhere.
-  customerPhone: { maxLength: 32, pattern: /^[\s-]*(?:\+[\s-]*)?(?:[0-9][\s-]*){7,15}$/, description: "must be a phone number of 7 to 15 digits", example: "08012345678" },
+  // Deliberately simple: one @, a dot in the domain, no spaces, and no control, format
+  // (bidi overrides, zero-width) or lone-surrogate characters: JavaScript's \s misses
+  // U+0000, U+007F and U+0085, and those would reach Zoho, mail and logs. Zoho validates further.
+  customerEmail: { maxLength: 254, pattern: /^[^\s@\p{C}]{1,64}@[^\s@\p{C}]+\.[^\s@\p{C}]{2,}$/u, description: "must be an email address", example: "john@example.com" },
+  // 7 to 15 digits, an optional leading +, spaces and '-' anywhere (a plain space: not tabs or other whitespace).
+  customerPhone: { maxLength: 32, pattern: /^[ -]*(?:\+[ -]*)?(?:[0-9][ -]*){7,15}$/, description: "must be a phone number of 7 to 15 digits", example: "08012345678" },
   tenure: { maxLength: 12, pattern: /^\d{1,3}_MONTHS?$/, description: "must be a tenure such as 12_MONTHS", example: "12_MONTHS" },
 } as const satisfies Record<string, FieldRule>;
 
