@@ -18,6 +18,8 @@ const RECEIVER_DOWN_MS = 60_000;
 const VICTIMS: readonly ServiceName[] = ["fulfilment", "provisioning", "notification"];
 
 let stack: Stack;
+/** What the supervisor did, with times: shown when the restart counts are not what the chaos did. */
+const supervision: string[] = [];
 let api: ReturnType<typeof t2mobileClient>;
 
 beforeAll(async () => {
@@ -25,6 +27,7 @@ beforeAll(async () => {
     ports: "random",
     logLevel: "warn",
     supervise: { initialDelayMs: 200, maxDelayMs: 1_000 },
+    onSupervision: (event) => supervision.push(`${new Date().toISOString()} ${event.name} ${event.type} #${event.attempt}${event.type === "restart-failed" ? `: ${event.error.message.slice(0, 300)}` : ""}`),
     env: {
       RATE_LIMIT_PER_MINUTE: "1000000",
       NATS_ACK_WAIT_MS: "5000",
@@ -81,7 +84,15 @@ describe("the pipeline under faults", () => {
       const crashes = VICTIMS.flatMap((name) => [0, 1, 2].map((round) => ({ name, at: 4_000 + (round * 3 + VICTIMS.indexOf(name)) * (durationMs / 10) })));
       const bursts = [8_000, 22_000, 36_000];
       const events = [
-        ...crashes.map((c) => ({ at: c.at, run: async () => void (await stack.crash(c.name)) })),
+        ...crashes.map((c) => ({
+          at: c.at,
+          run: async () => {
+            // Each crash kills a running, ready process: on a slow machine a restart can outlast the gap between crashes.
+            await stack.waitUntilReady(c.name, { timeoutMs: 60_000 });
+            supervision.push(`${new Date().toISOString()} crash ${c.name} (pid ${stack.pid(c.name)})`);
+            await stack.crash(c.name);
+          },
+        })),
         ...bursts.map((at) => ({
           at,
           run: async () => void (await sandbox(stack, "/faults", { method: "POST", body: { operation: "createSalesOrder", status: 429, code: 45, times: 15 } })),
@@ -119,7 +130,8 @@ describe("the pipeline under faults", () => {
     await Promise.all(placing);
     await chaos;
     for (const name of VICTIMS) await stack.waitUntilReady(name);
-    expect(VICTIMS.map((name) => stack.restarts(name))).toEqual([3, 3, 3]);
+    console.info(`supervision:\n${supervision.join("\n")}`);
+    expect(VICTIMS.map((name) => stack.restarts(name)), supervision.join("\n")).toEqual([3, 3, 3]);
 
     // Every order reaches a final status, and stays in it.
     const ids = orders.map((o) => o.orderId);

@@ -358,7 +358,7 @@ class StackImpl implements Stack {
     const delayMs = restartDelayMs(slot.crashes, policy);
     const attempt = slot.restarts + 1;
     const generation = slot.generation;
-    this.buffer(name).push(`[devstack] ${name} ${describeExit(exit)}; restarting in ${delayMs} ms (restart #${attempt})`);
+    this.supervisionNote(name, `${describeExit(exit)}; restarting in ${delayMs} ms (restart #${attempt})`);
     this.options.onSupervision?.({ type: "restarting", name, exit, delayMs, attempt });
     clearTimeout(slot.timer);
     slot.timer = setTimeout(() => {
@@ -369,17 +369,25 @@ class StackImpl implements Stack {
     slot.timer.unref?.();
   }
 
+  /** What the supervisor did, in the process's recent lines and the stack's output (DEVSTACK_LOGS=1 shows it). */
+  private supervisionNote(name: StackProcessName, text: string): void {
+    const line = `[devstack] ${name} ${text}`;
+    this.buffer(name).push(line);
+    this.options.output?.(name, line, "stderr");
+  }
+
   private async supervisedStart(name: StackProcessName, generation: number, attempt: number): Promise<void> {
     const slot = this.slot(name);
     try {
       if (name === "nats" || name === "ferretdb") await this.startServerProcess(name);
       else await this.startProcess(name, this.lifecycle.signal);
       slot.restarts++;
+      this.supervisionNote(name, `restarted (restart #${attempt})`);
       this.options.onSupervision?.({ type: "restarted", name, pid: this.pid(name), attempt });
     } catch (err) {
       if (this.stopping || slot.generation !== generation) return;
       const error = err instanceof Error ? err : new Error(String(err));
-      this.buffer(name).push(`[devstack] ${name} did not start again: ${error instanceof ProcessError ? error.summary : error.message}`);
+      this.supervisionNote(name, `did not start again: ${error instanceof ProcessError ? error.summary : error.message}`);
       this.options.onSupervision?.({ type: "restart-failed", name, error, attempt });
       slot.crashes++;
       const exit = this.processFor(name)?.exitInfo ?? { code: null, signal: null, error: error.message };
