@@ -105,6 +105,11 @@ describe("childEnv", () => {
     );
     expect(env).toEqual({ PATH: "/bin", OTEL_EXPORTER_OTLP_ENDPOINT: "http://x", PORT: "4101" });
   });
+
+  it("gives the services DEVSTACK_NODE_OPTIONS as their NODE_OPTIONS, never the parent's NODE_OPTIONS", () => {
+    expect(childEnv({ NODE_OPTIONS: "--inspect", DEVSTACK_NODE_OPTIONS: "--heapsnapshot-near-heap-limit=1" }, {})).toEqual({ NODE_OPTIONS: "--heapsnapshot-near-heap-limit=1" });
+    expect(childEnv({ NODE_OPTIONS: "--inspect" }, {})).toEqual({});
+  });
 });
 
 describe("userOverrides", () => {

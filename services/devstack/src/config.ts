@@ -234,7 +234,10 @@ export function childEnv(parent: Environment, own: Record<string, string>): Reco
   for (const key of CONTRACT_VARIABLES) delete inherited[key];
   // The parent's npm/vitest bookkeeping means nothing to a service.
   for (const key of Object.keys(inherited)) if (key.startsWith("VITEST") || key === "NODE_OPTIONS") delete inherited[key];
-  return { ...inherited, ...own };
+  // DEVSTACK_NODE_OPTIONS reaches the services as their NODE_OPTIONS (a profiler, heap snapshots), and nothing else.
+  const debugOptions = inherited.DEVSTACK_NODE_OPTIONS;
+  delete inherited.DEVSTACK_NODE_OPTIONS;
+  return { ...inherited, ...(debugOptions ? { NODE_OPTIONS: debugOptions } : {}), ...own };
 }
 
 /** Appends a database name to a MongoDB URL: mongodb://h:1/ + "t2mobile" -> mongodb://h:1/t2mobile (query kept). */
