@@ -86,7 +86,8 @@ describe("a supervised platform", () => {
     for (const name of victims) {
       expect(events.filter((e) => e.type === "restarted" && e.name === name)).toHaveLength(3);
     }
-  });
+    // Nine restarts of 2–5 s each on a busy 2-core machine, plus 18 orders: each wait has its own deadline above.
+  }, 180_000);
 
   it("brings NATS and MongoDB back too, where they are local processes", async () => {
     if (stack.serversKind !== "local") {
