@@ -1,4 +1,4 @@
-import type { EventBus, Logger } from "@t2m/platform";
+import { repeatEvery, type EventBus, type Logger, type Repeating } from "@t2m/platform";
 import { Consumers } from "@t2m/topology";
 import { planSweep, type SweepPlan, type SweepSettings } from "./domain/sweep.js";
 import type { OrderAnnouncer } from "./adapters/announcer.js";
@@ -27,8 +27,7 @@ export interface SchedulerOptions extends SweepSettings {
  */
 export class OrderScheduler {
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private sweepTimer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<unknown> | undefined;
+  private sweeps: Repeating | undefined;
   private stopped = false;
   private passes = 0;
   /** The oldest PENDING order at the last PENDING sweep (read oldest first). */
@@ -44,22 +43,19 @@ export class OrderScheduler {
   ) {}
 
   start(): void {
-    const tick = () => {
-      this.sweeping = this.sweepOnce()
-        .catch((err: unknown) => this.logger.error({ err }, "order sweep failed"))
-        .finally(() => {
-          if (!this.stopped) this.sweepTimer = setTimeout(tick, this.options.sweepIntervalMs);
-        });
-    };
-    this.sweepTimer = setTimeout(tick, Math.min(1_000, this.options.sweepIntervalMs));
+    this.sweeps = repeatEvery(() => this.sweepOnce(), {
+      intervalMs: this.options.sweepIntervalMs,
+      firstDelayMs: Math.min(1_000, this.options.sweepIntervalMs),
+      logger: this.logger,
+      failure: "order sweep failed",
+    });
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.sweepTimer);
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    await this.sweeping;
+    await this.sweeps?.stop();
   }
 
   /** Publishes the retry from this process when it is due. */

@@ -424,12 +424,11 @@ export async function createNotification(deps: NotificationDependencies) {
       );
       const jobMetrics = exportJobMetrics({ database: deps.database, registry: runtime.metrics.registry, jobs: [Jobs.webhookRetry.name], logger, intervalMs: settings.statsIntervalMs });
       return async () => {
-        gauges.stop();
-        sweeps.stop();
+        // The sweep is told to stop first, so its run ends soon; every periodic run is waited for
+        // with the consumers, before shutdown closes the store they use.
         sweepAbort.abort();
-        jobMetrics.stop();
         timers?.stop();
-        await Promise.all([consumer.stop(), subscriptionConsumer.stop()]);
+        await Promise.all([gauges.stop(), sweeps.stop(), jobMetrics.stop(), consumer.stop(), subscriptionConsumer.stop()]);
       };
     },
   };

@@ -316,7 +316,7 @@ export interface JobMetricsOptions {
  *   t2m_job_last_run_duration_seconds{job_name}
  * Returns what stops the refresh.
  */
-export function exportJobMetrics(options: JobMetricsOptions): { refresh(): Promise<void>; stop(): void } {
+export function exportJobMetrics(options: JobMetricsOptions): { refresh(): Promise<void>; stop(): Promise<void> } {
   const registers = [options.registry];
   const labelNames = ["job_name"] as const;
   const lastSuccess = new Gauge({ name: "t2m_job_last_success_timestamp_seconds", help: "When the job's last successful run ended (Unix seconds)", labelNames, registers });

@@ -26,7 +26,7 @@ describe("repeatEvery", () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(runs).toBe(3);
     expect(warnings).toEqual(["could not refresh"]);
-    repeating.stop();
+    await repeating.stop();
     await vi.advanceTimersByTimeAsync(5_000);
     expect(runs).toBe(3);
   });
@@ -50,6 +50,31 @@ describe("repeatEvery", () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(runs).toBeGreaterThanOrEqual(3);
     expect(most).toBe(1);
-    repeating.stop();
+    const stopping = repeating.stop();
+    await vi.advanceTimersByTimeAsync(2_500);
+    await stopping;
+  });
+
+  it("stop() waits for the run under way, and no run follows it", async () => {
+    let finished = 0;
+    let runs = 0;
+    const repeating = repeatEvery(
+      async () => {
+        runs += 1;
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        finished += 1;
+      },
+      { intervalMs: 100, logger: pino({ level: "silent" }), failure: "x" },
+    );
+    await vi.advanceTimersByTimeAsync(10);
+    let stopped = false;
+    const stopping = repeating.stop().then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(500);
+    expect(stopped).toBe(false);
+    await vi.advanceTimersByTimeAsync(500);
+    await stopping;
+    expect(finished).toBe(1);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(runs).toBe(1);
   });
 });

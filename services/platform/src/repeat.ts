@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
 
 export interface Repeating {
-  /** Stops the schedule; a run under way finishes, and none follows it. */
-  stop(): void;
+  /** Stops the schedule: none follows the run under way, which the promise waits for (shutdown can close what it uses afterwards). */
+  stop(): Promise<void>;
 }
 
 /**
@@ -14,20 +14,28 @@ export interface Repeating {
 export function repeatEvery(task: () => Promise<unknown>, options: { readonly intervalMs: number; readonly firstDelayMs?: number; readonly logger: Logger; readonly failure: string }): Repeating {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
   const schedule = (delayMs: number) => {
     if (!stopped) timer = setTimeout(tick, delayMs).unref();
   };
   const tick = () => {
-    task()
-      .catch((err: unknown) => options.logger.warn({ err }, options.failure))
-      .finally(() => schedule(options.intervalMs));
+    running = task()
+      .then(
+        () => undefined,
+        (err: unknown) => options.logger.warn({ err }, options.failure),
+      )
+      .finally(() => {
+        running = undefined;
+        schedule(options.intervalMs);
+      });
   };
   if (options.firstDelayMs === undefined) tick();
   else schedule(options.firstDelayMs);
   return {
-    stop: () => {
+    stop: async () => {
       stopped = true;
       clearTimeout(timer);
+      await running;
     },
   };
 }

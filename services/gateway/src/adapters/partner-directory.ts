@@ -142,7 +142,7 @@ export class PartnerDirectory {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.timer?.stop();
+    await this.timer?.stop();
     clearInterval(this.usageTimer);
     await this.flushUsage();
   }

@@ -133,7 +133,7 @@ export function refreshLicenceQueueMetrics(options: {
   readonly waitingSince: () => Promise<Date[]>;
   readonly logger: Logger;
   readonly intervalMs?: number;
-}): { refresh(): Promise<void>; stop(): void } {
+}): { refresh(): Promise<void>; stop(): Promise<void> } {
   const refresh = async () => {
     const since = await options.waitingSince();
     const now = Date.now();
