@@ -24,8 +24,8 @@ interface Explained {
   readonly plan: string;
 }
 
-async function explain(database: Database, filter: object, options: object = {}): Promise<Explained> {
-  const result = await database.db.command({ explain: { find: "plans", filter, ...options } });
+async function explain(database: Database, filter: object, options: object = {}, collection = "plans"): Promise<Explained> {
+  const result = await database.db.command({ explain: { find: collection, filter, ...options } });
   return { pushdown: result.filterPushdown === true, plan: JSON.stringify(result.queryPlanner ?? {}) };
 }
 
@@ -77,9 +77,19 @@ describe("FerretDB 1.24 on PostgreSQL: which query forms PostgreSQL sees", async
     expect(explained.plan).toMatch(/plans_[0-9a-f]+_id_gin/);
   });
 
+  it.runIf(available)("gives collections whose long names share a prefix an index each (the index name is cut and hashed past 56 bytes)", async () => {
+    const prefix = "subscription_reminders_sent_for_the_expiry_day_bucket_of_";
+    for (const suffix of ["partner_a", "partner_b"]) {
+      await database.collection(prefix + suffix).insertOne({ _id: "x" } as never);
+      await database.db.command({ explain: { find: prefix + suffix, filter: {} } });
+      const explained = await explain(database, { _id: "x" }, {}, prefix + suffix);
+      expect(explained.plan, suffix).toContain("Bitmap Index Scan");
+    }
+  });
+
   it.runIf(available)("pushes equality on any other scalar (a status, a key) down to PostgreSQL, as a scan PostgreSQL filters itself", async () => {
     // The last two: the expiry jobs' filter, and ListOrders' (a partner's orders changed on one day, in one status).
-    for (const filter of [ { key: "k7" }, { status: "PENDING", key: "k5" }, { status: "PENDING", expiryDay: "2027-01-06" }, { partnerId: "acme", updatedDay: "2026-11-27", status: "FULFILLED" }]) {
+    for (const filter of [{ key: "k7" }, { status: "PENDING", key: "k5" }, { status: "PENDING", expiryDay: "2027-01-06" }, { partnerId: "acme", updatedDay: "2026-11-27", status: "FULFILLED" }]) {
       const explained = await explain(database, filter);
       expect(explained.pushdown, JSON.stringify(filter)).toBe(true);
       // A jsonb containment (@>) that no btree index can serve: PostgreSQL scans the table.

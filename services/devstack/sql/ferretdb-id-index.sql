@@ -9,6 +9,15 @@
 -- Idempotent; creating an event trigger needs a superuser (run it once per
 -- database, as its owner's administrator would run a migration).
 
+-- The index's name: "<table>_id_gin", within PostgreSQL's 63 bytes. A longer
+-- table name is cut and given a hash of the whole, so two tables that share a
+-- long prefix never share an index name (IF NOT EXISTS would skip the second).
+CREATE OR REPLACE FUNCTION t2m_ferretdb_id_index_name(relname text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN octet_length(relname) <= 56 THEN relname || '_id_gin'
+              ELSE left(relname, 40) || '_' || left(md5(relname), 8) || '_id_gin' END
+$$;
+
 CREATE OR REPLACE FUNCTION t2m_ferretdb_id_gin_index() RETURNS event_trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -22,7 +31,7 @@ BEGIN
     WHERE d.command_tag = 'CREATE TABLE' AND d.object_type = 'table'
   LOOP
     IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = created.oid AND attname = '_jsonb' AND NOT attisdropped) THEN
-      EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I.%I USING gin ((_jsonb -> %L))', left(created.relname, 50) || '_id_gin', created.nspname, created.relname, '_id');
+      EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I.%I USING gin ((_jsonb -> %L))', t2m_ferretdb_id_index_name(created.relname), created.nspname, created.relname, '_id');
     END IF;
   END LOOP;
 END
@@ -45,7 +54,7 @@ BEGIN
     JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attname = '_jsonb' AND NOT a.attisdropped
     WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   LOOP
-    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I.%I USING gin ((_jsonb -> %L))', left(existing.relname, 50) || '_id_gin', existing.nspname, existing.relname, '_id');
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I.%I USING gin ((_jsonb -> %L))', t2m_ferretdb_id_index_name(existing.relname), existing.nspname, existing.relname, '_id');
   END LOOP;
 END
 $$;
